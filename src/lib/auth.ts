@@ -1,0 +1,39 @@
+/**
+ * Bearer-key authentication. API_KEY may hold several keys separated by
+ * commas; an unset API_KEY refuses everything (fail closed). Keys are
+ * compared through their SHA-256 digests with a constant-time comparison, and
+ * every key is checked, so timing reveals neither a key nor which one matched.
+ */
+import { ApiError } from "./errors.ts";
+
+const encoder = new TextEncoder();
+
+async function digest(text: string): Promise<ArrayBuffer> {
+  return crypto.subtle.digest("SHA-256", encoder.encode(text));
+}
+
+/** The token of an `Authorization: Bearer <token>` header (also accepts `x-api-key`, which some clients send). */
+export function presentedKey(request: Request): string | undefined {
+  const header = request.headers.get("authorization");
+  const match = header ? /^Bearer\s+(.+)$/i.exec(header.trim()) : null;
+  return match?.[1]?.trim() || request.headers.get("x-api-key")?.trim() || undefined;
+}
+
+/** Throws a 401 unless the request carries one of `apiKeys`. */
+export async function requireApiKey(request: Request, apiKeys: readonly string[]): Promise<string> {
+  if (apiKeys.length === 0) {
+    throw new ApiError(401, "This service has no API_KEY configured, so it refuses every request. The operator must set API_KEY.", { code: "api_key_not_configured" });
+  }
+  const key = presentedKey(request);
+  if (key === undefined) {
+    throw new ApiError(401, "Missing API key. Send it as 'Authorization: Bearer <API_KEY>'.", { code: "missing_api_key" });
+  }
+  const presented = await digest(key);
+  let matched = false;
+  for (const candidate of apiKeys) {
+    const equal = crypto.subtle.timingSafeEqual(presented, await digest(candidate));
+    matched = matched || equal;
+  }
+  if (!matched) throw new ApiError(401, "Incorrect API key provided.", { code: "invalid_api_key" });
+  return key;
+}

@@ -1,0 +1,74 @@
+/**
+ * Turns a job's events into what a chat client sees: SSE frames while
+ * streaming, or the final reply text. Pure, so the exact frames are testable.
+ */
+import { errorText, translate, type Language } from "./i18n.ts";
+import type { JobEvent, JobResult } from "./jobs.ts";
+import { chatChunk, estimateUsage, usageChunk, type CompletionMeta } from "./openai-shapes.ts";
+import { isMostlyNonLatin } from "./prompt.ts";
+import { buildReply } from "./reply.ts";
+import { sseData, SSE_DONE } from "./sse.ts";
+
+export interface ChatReplyContext {
+  meta: CompletionMeta;
+  language: Language;
+  progressMode: "reasoning" | "content";
+  includeUsage: boolean;
+  /** The user's prompt (cleaned), for the reply and the usage estimate. */
+  prompt: string;
+  /** Set when the user's ratio was not in the table. */
+  requestedRatio?: string;
+  nearestRatio: string;
+  /** The size the user asked for, to say so when the model makes another. */
+  requestedSize: { width: number; height: number };
+  optimizationEnabled: boolean;
+}
+
+/** The final markdown reply for a finished job. */
+export function replyContent(result: JobResult, context: ChatReplyContext): string {
+  const t = (key: Parameters<typeof translate>[1], params?: Record<string, string | number>) => translate(context.language, key, params);
+  const image = result.images[0];
+  const width = image?.width ?? 0;
+  const height = image?.height ?? 0;
+  const sizeNotes: string[] = [];
+  if (context.requestedRatio) sizeNotes.push(t("ratioMapped", { ratio: context.requestedRatio, nearest: context.nearestRatio }));
+  if (width !== context.requestedSize.width || height !== context.requestedSize.height) sizeNotes.push(t("fixedSize", { model: result.model, width, height }));
+  const tips = !context.optimizationEnabled && isMostlyNonLatin(context.prompt) ? [t("suggestOptimization")] : [];
+  return buildReply(context.language, {
+    originalPrompt: result.originalPrompt,
+    promptModel: result.promptModel,
+    promptUsed: result.promptUsed,
+    width,
+    height,
+    imageUrl: image?.url ?? "",
+    sizeNotes,
+    tips,
+  });
+}
+
+/** The first frame, sent before any upstream answers: the assistant's role. */
+export function openingFrame(context: ChatReplyContext): string {
+  return sseData(chatChunk(context.meta, { role: "assistant", content: "" }));
+}
+
+/** The SSE frames for one job event (progress, final reply or error, then [DONE]). */
+export function eventFrames(event: JobEvent, context: ChatReplyContext): string[] {
+  const { meta } = context;
+  if (event.result) {
+    const content = replyContent(event.result, context);
+    const frames = [sseData(chatChunk(meta, { content })), sseData(chatChunk(meta, {}, "stop"))];
+    if (context.includeUsage) frames.push(sseData(usageChunk(meta, estimateUsage(context.prompt, content))));
+    return [...frames, SSE_DONE];
+  }
+  if (event.failure) {
+    const { error } = event.failure;
+    const line = `❌ ${translate(context.language, "failed", { reason: errorText(context.language, error.code) })}`;
+    const frames = [sseData(chatChunk(meta, { content: line }))];
+    if (error.code === "content_filter") frames.push(sseData(chatChunk(meta, {}, "content_filter")));
+    return [...frames, sseData({ error }), SSE_DONE];
+  }
+  if (!event.message) return [];
+  const line = `${event.message}\n\n`;
+  const delta = context.progressMode === "content" ? { content: line } : { reasoning_content: line };
+  return [sseData(chatChunk(meta, delta))];
+}

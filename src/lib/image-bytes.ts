@@ -1,0 +1,95 @@
+/**
+ * Recognises image bytes: the type (for Content-Type) and the true pixel size
+ * (so a reply states the size that was made, not the one that was asked for).
+ */
+
+export interface ImageInfo {
+  contentType: "image/jpeg" | "image/png" | "image/webp";
+  width: number;
+  height: number;
+}
+
+/** The type and size of JPEG, PNG or WebP bytes; undefined for anything else. */
+export function inspectImage(bytes: Uint8Array): ImageInfo | undefined {
+  if (bytes.length >= 24 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return { contentType: "image/png", width: view.getUint32(16), height: view.getUint32(20) };
+  }
+  if (bytes.length >= 4 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return jpegInfo(bytes);
+  if (bytes.length >= 30 && ascii(bytes, 0, 4) === "RIFF" && ascii(bytes, 8, 4) === "WEBP") return webpInfo(bytes);
+  return undefined;
+}
+
+function ascii(bytes: Uint8Array, start: number, length: number): string {
+  return String.fromCharCode(...bytes.subarray(start, start + length));
+}
+
+/** Walks JPEG segments to the first start-of-frame marker, which holds the size. */
+function jpegInfo(bytes: Uint8Array): ImageInfo | undefined {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let offset = 2;
+  while (offset + 9 < bytes.length) {
+    if (bytes[offset] !== 0xff) return undefined;
+    const marker = bytes[offset + 1] ?? 0;
+    if (marker === 0xff) {
+      offset += 1; // fill byte
+      continue;
+    }
+    const isStartOfFrame = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+    if (isStartOfFrame) {
+      return { contentType: "image/jpeg", height: view.getUint16(offset + 5), width: view.getUint16(offset + 7) };
+    }
+    offset += 2 + view.getUint16(offset + 2);
+  }
+  return undefined;
+}
+
+function webpInfo(bytes: Uint8Array): ImageInfo | undefined {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const chunk = ascii(bytes, 12, 4);
+  if (chunk === "VP8X") {
+    const width = 1 + (view.getUint32(24, true) & 0xffffff);
+    const height = 1 + (view.getUint32(27, true) & 0xffffff);
+    return { contentType: "image/webp", width, height };
+  }
+  if (chunk === "VP8 ") return { contentType: "image/webp", width: view.getUint16(26, true) & 0x3fff, height: view.getUint16(28, true) & 0x3fff };
+  if (chunk === "VP8L") {
+    const bits = view.getUint32(21, true);
+    return { contentType: "image/webp", width: 1 + (bits & 0x3fff), height: 1 + ((bits >> 14) & 0x3fff) };
+  }
+  return undefined;
+}
+
+type Base64Codec = { fromBase64?: (text: string) => Uint8Array };
+
+/**
+ * Decodes standard base64 (whitespace tolerated); undefined when the text is
+ * not valid base64. Uses the native `Uint8Array.fromBase64` where the runtime
+ * has it: it is several times faster than an atob loop on multi-MB images.
+ */
+export function decodeBase64(text: string): Uint8Array | undefined {
+  const compact = text.replace(/\s+/g, "");
+  if (compact.length === 0 || compact.length % 4 === 1 || !/^[A-Za-z0-9+/]*={0,2}$/.test(compact)) return undefined;
+  const native = (Uint8Array as unknown as Base64Codec).fromBase64;
+  try {
+    if (native) return native.call(Uint8Array, compact);
+    const binary = atob(compact);
+    const bytes = new Uint8Array(binary.length);
+    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+    return bytes;
+  } catch {
+    return undefined;
+  }
+}
+
+type Base64Encoder = { toBase64?: () => string };
+
+/** Encodes bytes as standard base64 (native where available). */
+export function encodeBase64(bytes: Uint8Array): string {
+  const native = (bytes as unknown as Base64Encoder).toBase64;
+  if (native) return native.call(bytes);
+  let binary = "";
+  const CHUNK = 0x8000; // keeps String.fromCharCode's argument list small
+  for (let i = 0; i < bytes.length; i += CHUNK) binary += String.fromCharCode(...bytes.subarray(i, i + CHUNK));
+  return btoa(binary);
+}

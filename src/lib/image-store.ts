@@ -1,0 +1,50 @@
+/**
+ * Image storage in Workers KV (`FLUX_CF_KV`) and the public image keys.
+ *
+ * A key is `<job id>.<32 hex random>`: the random half makes it unguessable
+ * (128 bits) on its own, and the job id lets a KV miss be answered by the
+ * job's Durable Object, which keeps the bytes until they expire (KV can take
+ * 60 s or more to show a new key in another location).
+ */
+
+export interface StoredImageMeta {
+  contentType: string;
+  width: number;
+  height: number;
+  /** Epoch milliseconds when the image stops being served. */
+  expiresAt: number;
+}
+
+export interface StoredImage {
+  bytes: ArrayBuffer | Uint8Array;
+  meta: StoredImageMeta;
+}
+
+const KEY_PATTERN = /^([0-9a-f]{64})\.([0-9a-f]{32})$/;
+
+/** A new unguessable image key belonging to job `jobId`. */
+export function newImageKey(jobId: string): string {
+  const random = crypto.getRandomValues(new Uint8Array(16));
+  return `${jobId}.${Array.from(random, (byte) => byte.toString(16).padStart(2, "0")).join("")}`;
+}
+
+/** The job id inside a well-formed key; undefined for anything else. */
+export function jobIdOfImageKey(key: string): string | undefined {
+  return KEY_PATTERN.exec(key)?.[1];
+}
+
+export class ImageStore {
+  constructor(private readonly kv: KVNamespace) {}
+
+  /** Writes an image with its TTL (KV's minimum TTL is 60 s, which IMAGE_EXPIRATION respects). */
+  async put(key: string, bytes: Uint8Array, meta: StoredImageMeta, ttlSeconds: number): Promise<void> {
+    await this.kv.put(key, bytes, { expirationTtl: ttlSeconds, metadata: meta });
+  }
+
+  async get(key: string): Promise<StoredImage | undefined> {
+    const { value, metadata } = await this.kv.getWithMetadata<StoredImageMeta>(key, "arrayBuffer");
+    if (value === null || metadata === null) return undefined;
+    if (metadata.expiresAt <= Date.now()) return undefined;
+    return { bytes: value, meta: metadata };
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * What a generation job is, as seen on both sides of the Durable Object
+ * boundary, and the newline-delimited JSON its events travel in.
+ */
+import type { ErrorBody } from "./errors.ts";
+import type { JobSettings } from "./settings.ts";
+
+export type JobStatus = "queued" | "optimizing" | "generating" | "storing" | "succeeded" | "failed";
+
+/** Everything a job needs; built and validated by the Worker. */
+export interface JobSpec {
+  kind: "chat" | "images";
+  /** The user's prompt, cleaned, ratio text removed. */
+  prompt: string;
+  model: string;
+  /** The size the model will really make. */
+  width: number;
+  height: number;
+  count: number;
+  /** `url` stores images in KV; `b64_json` hands the bytes back and stores nothing. */
+  delivery: "url" | "b64_json";
+  /** Where image links point (`<origin>/image/<key>`). */
+  origin: string;
+  settings: JobSettings;
+}
+
+export interface JobImage {
+  width: number;
+  height: number;
+  contentType: string;
+  key?: string;
+  url?: string;
+  /** Only on the live event sent to the job's own caller; never stored. */
+  b64_json?: string;
+}
+
+export interface JobResult {
+  model: string;
+  originalPrompt: string;
+  promptUsed: string;
+  /** The optimiser model when the prompt was rewritten. */
+  promptModel?: string;
+  images: JobImage[];
+  expiresAt: number;
+}
+
+export interface JobFailure {
+  status: number;
+  error: ErrorBody;
+  retryAfter?: number;
+}
+
+export interface JobEvent {
+  /** 1, 2, 3… within a job: the SSE event id that `Last-Event-ID` resumes from. */
+  id: number;
+  /** Epoch milliseconds. */
+  at: number;
+  status: JobStatus;
+  /** A progress line in the reply language. */
+  message?: string;
+  /** Set on the optimiser's answer, so clients can show the prompt used. */
+  optimizedPrompt?: string;
+  result?: JobResult;
+  failure?: JobFailure;
+}
+
+/** The public view of a job (`GET /v1/jobs/:id`). */
+export interface JobView {
+  id: string;
+  object: "generation.job";
+  status: JobStatus;
+  created_at: number;
+  model: string;
+  width: number;
+  height: number;
+  events: JobEvent[];
+  result: JobResult | null;
+  error: ErrorBody | null;
+}
+
+export function isFinal(event: JobEvent): boolean {
+  return event.status === "succeeded" || event.status === "failed";
+}
+
+const encoder = new TextEncoder();
+
+export function encodeEvent(event: JobEvent): Uint8Array {
+  return encoder.encode(`${JSON.stringify(event)}\n`);
+}
+
+/** Reads a stream of newline-delimited JSON events (a job's event stream). */
+export async function* readEvents(stream: ReadableStream<Uint8Array>): AsyncGenerator<JobEvent> {
+  const decoder = new TextDecoder();
+  let buffered = "";
+  for await (const chunk of stream) {
+    buffered += decoder.decode(chunk, { stream: true });
+    let newline = buffered.indexOf("\n");
+    while (newline >= 0) {
+      const line = buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+      if (line.trim() !== "") yield JSON.parse(line) as JobEvent;
+      newline = buffered.indexOf("\n");
+    }
+  }
+}

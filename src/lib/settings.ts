@@ -1,0 +1,148 @@
+/**
+ * Reads the Worker's settings (wrangler vars, secrets, `.dev.vars`) into one
+ * typed object. A malformed value is an error that names the setting, so a
+ * deployer sees what to fix instead of odd behaviour.
+ */
+import { ApiError } from "./errors.ts";
+import { findModel, type FluxModel } from "./models.ts";
+import { LANGUAGES, type Language } from "./i18n.ts";
+
+export const DEFAULT_CF_API_BASE = "https://api.cloudflare.com/client/v4";
+/** A current Workers AI instruct model, used when optimising without EXTERNAL_API_BASE. */
+export const DEFAULT_WORKERS_AI_CHAT_MODEL = "@cf/meta/llama-3.3-70b-instruct-fp8-fast";
+export const DEFAULT_SYSTEM_MESSAGE =
+  "You are a prompt engineer for the FLUX image model. Rewrite the user's request as one vivid, " +
+  "detailed English image prompt: subject, setting, composition, lighting, style. Translate from any " +
+  "language. Keep every detail the user asked for and add nothing they did not imply. Reply with the " +
+  "prompt only: no preamble, no quotes, no markdown.";
+
+export interface UpstreamSettings {
+  cfApiBase: string;
+  cfAccountId: string;
+  cfApiToken: string;
+  fluxNumSteps: number;
+  imageTimeoutMs: number;
+}
+
+export interface OptimizerSettings {
+  enabled: boolean;
+  /** OpenAI-compatible base URL; absent means Workers AI's own chat endpoint. */
+  externalApiBase: string | undefined;
+  externalApiKey: string | undefined;
+  model: string;
+  systemMessage: string;
+  timeoutMs: number;
+}
+
+/** What a GenerationJob needs to run; passed to it with every job. */
+export interface JobSettings {
+  upstream: UpstreamSettings;
+  optimizer: OptimizerSettings;
+  imageExpirationSeconds: number;
+  language: Language;
+}
+
+export interface Settings extends JobSettings {
+  apiKeys: string[];
+  defaultModel: FluxModel;
+  progressMode: "reasoning" | "content";
+  rateLimitPerMinute: number;
+  /** `["*"]` allows every origin. */
+  corsOrigins: string[];
+  /** True when `npm start` runs us against the local stand-in upstream. */
+  offline: boolean;
+}
+
+type EnvLike = Readonly<Record<string, unknown>>;
+
+/** Parses all settings (from the Worker's env or any plain object); throws an ApiError naming the first malformed one. */
+export function readSettings(source: object): Settings {
+  const env = source as EnvLike;
+  const timeoutSeconds = (name: string, fallback: number) => readNumber(env, name, fallback, { min: 0.001, max: 900 });
+  const cfApiBase = trimSlash(readString(env, "CF_API_BASE") ?? DEFAULT_CF_API_BASE);
+  const externalApiBase = readString(env, "EXTERNAL_API_BASE");
+  return {
+    apiKeys: (readString(env, "API_KEY") ?? "").split(",").map((key) => key.trim()).filter(Boolean),
+    upstream: {
+      cfApiBase: readUrl("CF_API_BASE", cfApiBase),
+      cfAccountId: readString(env, "CF_ACCOUNT_ID") ?? "",
+      cfApiToken: readString(env, "CF_API_TOKEN") ?? "",
+      fluxNumSteps: readNumber(env, "FLUX_NUM_STEPS", 4, { min: 1, max: 50, integer: true }),
+      imageTimeoutMs: timeoutSeconds("IMAGE_TIMEOUT", 60) * 1000,
+    },
+    optimizer: {
+      enabled: readBoolean(env, "PROMPT_OPTIMIZATION", false),
+      externalApiBase: externalApiBase === undefined ? undefined : readUrl("EXTERNAL_API_BASE", trimSlash(externalApiBase)),
+      externalApiKey: readString(env, "EXTERNAL_API_KEY"),
+      model: readString(env, "EXTERNAL_MODEL") ?? (externalApiBase ? "gpt-4o-mini" : DEFAULT_WORKERS_AI_CHAT_MODEL),
+      systemMessage: readString(env, "SYSTEM_MESSAGE") ?? DEFAULT_SYSTEM_MESSAGE,
+      timeoutMs: timeoutSeconds("OPTIMIZER_TIMEOUT", 15) * 1000,
+    },
+    imageExpirationSeconds: readNumber(env, "IMAGE_EXPIRATION", 1800, { min: 60, max: 31_536_000, integer: true }),
+    language: readChoice(env, "REPLY_LANGUAGE", LANGUAGES, "en"),
+    defaultModel: readModel(env),
+    progressMode: readChoice(env, "PROGRESS_MODE", ["reasoning", "content"] as const, "reasoning"),
+    rateLimitPerMinute: readNumber(env, "RATE_LIMIT_PER_MINUTE", 60, { min: 0, max: 1_000_000, integer: true }),
+    corsOrigins: (readString(env, "CORS_ORIGINS") ?? "*").split(",").map((origin) => trimSlash(origin.trim())).filter(Boolean),
+    offline: readBoolean(env, "OFFLINE_MODE", false),
+  };
+}
+
+function settingError(name: string, problem: string): ApiError {
+  return new ApiError(500, `Setting ${name} ${problem}. Fix it in wrangler.toml, .dev.vars or the Worker's secrets.`, {
+    code: "invalid_setting",
+    param: name,
+  });
+}
+
+/** A non-empty string value; an empty string counts as unset. */
+function readString(env: EnvLike, name: string): string | undefined {
+  const value = env[name];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "string") throw settingError(name, "must be a string");
+  const trimmed = value.trim();
+  return trimmed === "" ? undefined : trimmed;
+}
+
+function readNumber(env: EnvLike, name: string, fallback: number, rule: { min: number; max: number; integer?: boolean }): number {
+  const raw = readString(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  const kind = rule.integer ? "a whole number" : "a number";
+  if (!Number.isFinite(value) || (rule.integer && !Number.isInteger(value)) || value < rule.min || value > rule.max) {
+    throw settingError(name, `must be ${kind} from ${rule.min} to ${rule.max} (got "${raw}")`);
+  }
+  return value;
+}
+
+function readBoolean(env: EnvLike, name: string, fallback: boolean): boolean {
+  const raw = readString(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (raw === "true" || raw === "1") return true;
+  if (raw === "false" || raw === "0") return false;
+  throw settingError(name, `must be "true" or "false" (got "${raw}")`);
+}
+
+function readChoice<T extends string>(env: EnvLike, name: string, choices: readonly T[], fallback: T): T {
+  const raw = readString(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  const choice = choices.find((candidate) => candidate === raw);
+  if (choice === undefined) throw settingError(name, `must be one of ${choices.join(", ")} (got "${raw}")`);
+  return choice;
+}
+
+function readModel(env: EnvLike): FluxModel {
+  const raw = readString(env, "FLUX_MODEL") ?? "@cf/black-forest-labs/flux-2-klein-4b";
+  const model = findModel(raw);
+  if (!model) throw settingError("FLUX_MODEL", `names an unsupported model "${raw}"`);
+  return model;
+}
+
+function readUrl(name: string, value: string): string {
+  if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) throw settingError(name, `must be an http(s) URL (got "${value}")`);
+  return value;
+}
+
+function trimSlash(value: string): string {
+  return value.replace(/\/+$/, "");
+}

@@ -1,0 +1,67 @@
+/**
+ * Aspect ratios a user writes after the prompt ("a cat 16:9", "--ar 3:2",
+ * "一只猫 16：9") and the sizes they stand for.
+ */
+
+export interface SizeChoice {
+  ratio: string;
+  width: number;
+  height: number;
+}
+
+export const SIZE_TABLE: readonly SizeChoice[] = [
+  { ratio: "1:1", width: 1024, height: 1024 },
+  { ratio: "1:2", width: 512, height: 1024 },
+  { ratio: "3:2", width: 768, height: 512 },
+  { ratio: "3:4", width: 768, height: 1024 },
+  { ratio: "16:9", width: 1024, height: 576 },
+  { ratio: "9:16", width: 576, height: 1024 },
+];
+
+export const DEFAULT_SIZE: SizeChoice = { ratio: "1:1", width: 1024, height: 1024 };
+
+export interface ParsedPrompt {
+  /** The prompt with the ratio text removed. */
+  prompt: string;
+  size: SizeChoice;
+  /** The ratio as the user wrote it, when it is not in the table and was mapped to `size`. */
+  requestedRatio?: string;
+}
+
+// A trailing ratio, optionally after --ar / --aspect; ASCII or full-width colon.
+const RATIO_SUFFIX = /(?:^|\s)(?:--(?:ar|aspect)\s*)?(\d{1,3})\s*[:：]\s*(\d{1,3})\s*$/u;
+
+/** Splits a trailing aspect ratio off a prompt and maps it to the nearest supported size. */
+export function parseSizeSuffix(text: string): ParsedPrompt {
+  const match = RATIO_SUFFIX.exec(text);
+  if (!match) return { prompt: text.trim(), size: DEFAULT_SIZE };
+  const w = Number(match[1]);
+  const h = Number(match[2]);
+  const prompt = text.slice(0, match.index).trim();
+  if (w === 0 || h === 0) return { prompt, size: DEFAULT_SIZE, requestedRatio: `${w}:${h}` };
+  const size = nearestSize(w / h);
+  const exact = SIZE_TABLE.find((choice) => choice.ratio === `${w}:${h}`);
+  return exact ? { prompt, size: exact } : { prompt, size, requestedRatio: `${w}:${h}` };
+}
+
+/** The table entry whose ratio is closest to `ratio`, compared on a log scale so 2:1 and 1:2 are equally far from 1:1. */
+export function nearestSize(ratio: number): SizeChoice {
+  let best = DEFAULT_SIZE;
+  let bestDistance = Infinity;
+  for (const choice of SIZE_TABLE) {
+    const distance = Math.abs(Math.log(ratio) - Math.log(choice.width / choice.height));
+    if (distance < bestDistance) {
+      best = choice;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+/** Parses an OpenAI `size` ("1024x576"); undefined when absent or "auto". */
+export function parseSizeParameter(size: string | undefined): { width: number; height: number } | undefined {
+  if (size === undefined || size === "auto") return undefined;
+  const match = /^(\d{2,5})\s*[x×]\s*(\d{2,5})$/i.exec(size.trim());
+  if (!match) return undefined;
+  return { width: Number(match[1]), height: Number(match[2]) };
+}

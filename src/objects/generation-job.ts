@@ -1,0 +1,159 @@
+/**
+ * GenerationJob: one Durable Object per generation.
+ *
+ * Responsibilities:
+ * - run the job: optimise the prompt (optional) → generate the image(s) → store them;
+ * - record the job's state and every progress event in its SQLite storage, and
+ *   push each event to whoever is listening (the request that started it, or a
+ *   later `GET /v1/jobs/:id/events`), replaying past events first;
+ * - keep the image bytes until they expire, so an image URL works even where
+ *   KV has not caught up yet;
+ * - delete everything when the images expire (an alarm).
+ *
+ * The job never depends on its listeners: a client that disconnects only
+ * removes a listener, and the job runs to the end.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { ApiError, toApiError } from "../lib/errors.ts";
+import { translate } from "../lib/i18n.ts";
+import { newImageKey, type StoredImage } from "../lib/image-store.ts";
+import { encodeEvent, isFinal, type JobEvent, type JobImage, type JobResult, type JobSpec, type JobView } from "../lib/jobs.ts";
+import { findModel } from "../lib/models.ts";
+import { JobRecord } from "./job-record.ts";
+import { runPipeline } from "./pipeline.ts";
+
+interface Listener {
+  controller: ReadableStreamDefaultController<Uint8Array>;
+  /** The caller that started the job gets `b64_json` images on the final event. */
+  owner: boolean;
+}
+
+export class GenerationJob extends DurableObject<Env> {
+  private readonly record = new JobRecord(this.ctx.storage.sql);
+  private readonly listeners = new Set<Listener>();
+
+  /** Starts the job and returns its event stream (NDJSON), from the first event on. */
+  async start(spec: JobSpec): Promise<ReadableStream<Uint8Array>> {
+    if (this.record.exists()) throw new ApiError(409, "This job has already started.", { code: "job_exists" });
+    const jobId = this.ctx.id.toString();
+    const model = findModel(spec.model);
+    if (!model) throw new ApiError(400, `Unsupported model ${spec.model}.`, { param: "model", code: "model_not_found" });
+    const expiresAt = Date.now() + spec.settings.imageExpirationSeconds * 1000;
+    this.record.create(jobId, spec, expiresAt);
+    // Cleanup is scheduled before any work, so even a job that crashes is removed.
+    await this.ctx.storage.setAlarm(expiresAt);
+    const stream = this.openStream(0, true);
+    this.emit({ status: "queued" });
+    this.ctx.waitUntil(this.run(jobId, spec, expiresAt));
+    return stream;
+  }
+
+  /** Replays the events after `afterId`, then streams live ones until the job ends. */
+  async events(afterId: number): Promise<ReadableStream<Uint8Array> | null> {
+    if (!this.record.exists()) return null;
+    return this.openStream(afterId, false);
+  }
+
+  async view(): Promise<JobView | null> {
+    return this.record.view(this.ctx.id.toString());
+  }
+
+  /** The bytes of one of this job's images, for when KV misses. */
+  async image(key: string): Promise<StoredImage | null> {
+    return this.record.image(key) ?? null;
+  }
+
+  override async alarm(): Promise<void> {
+    this.closeListeners();
+    await this.ctx.storage.deleteAll();
+  }
+
+  private async run(jobId: string, spec: JobSpec, expiresAt: number): Promise<void> {
+    const started = Date.now();
+    try {
+      const outcome = await runPipeline(spec, {
+        kv: this.env.FLUX_CF_KV,
+        expiresAt,
+        newImageKey: () => newImageKey(jobId),
+        progress: (status, message, extra) => this.emit({ status, message, ...extra }),
+        keepBytes: (key, bytes, meta) => this.record.saveImage(key, bytes, meta),
+        forgetBytes: (key) => this.record.deleteImage(key),
+      });
+      this.record.finish("succeeded", outcome.result, null);
+      this.emit({ status: "succeeded", result: outcome.result }, outcome.base64);
+      log(jobId, spec, "succeeded", started, outcome.timings);
+    } catch (error) {
+      const apiError = toApiError(error);
+      const failure = { status: apiError.status, error: apiError.toBody(), retryAfter: apiError.retryAfter };
+      this.record.finish("failed", null, failure.error);
+      const reason = apiError.message;
+      this.emit({ status: "failed", message: translate(spec.settings.language, "failed", { reason }), failure });
+      log(jobId, spec, "failed", started, {}, apiError.code ?? String(apiError.status));
+    } finally {
+      this.closeListeners();
+    }
+  }
+
+  /** Records an event and pushes it to every listener. */
+  private emit(partial: Omit<JobEvent, "id" | "at">, base64?: string[]): void {
+    const event = this.record.appendEvent(partial);
+    const stored = encodeEvent(event);
+    const forOwner = base64 && event.result ? encodeEvent({ ...event, result: withBase64(event.result, base64) }) : stored;
+    for (const listener of this.listeners) {
+      try {
+        listener.controller.enqueue(listener.owner ? forOwner : stored);
+      } catch {
+        this.listeners.delete(listener); // the reader went away
+      }
+    }
+  }
+
+  private openStream(afterId: number, owner: boolean): ReadableStream<Uint8Array> {
+    let listener: Listener | undefined;
+    return new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        const past = this.record.eventsAfter(afterId);
+        for (const event of past) controller.enqueue(encodeEvent(event));
+        if (past.some(isFinal)) return controller.close();
+        listener = { controller, owner };
+        this.listeners.add(listener);
+      },
+      cancel: () => {
+        if (listener) this.listeners.delete(listener);
+      },
+    });
+  }
+
+  private closeListeners(): void {
+    for (const listener of this.listeners) {
+      try {
+        listener.controller.close();
+      } catch {
+        // already closed or cancelled
+      }
+    }
+    this.listeners.clear();
+  }
+}
+
+function withBase64(result: JobResult, base64: string[]): JobResult {
+  const images: JobImage[] = result.images.map((image, index) => ({ ...image, b64_json: base64[index] }));
+  return { ...result, images };
+}
+
+/** One structured line per job: what ran and how long each stage took; never prompts or keys. */
+function log(jobId: string, spec: JobSpec, outcome: string, started: number, timings: Record<string, number>, error?: string): void {
+  console.log(
+    JSON.stringify({
+      event: "job",
+      job: jobId,
+      kind: spec.kind,
+      model: spec.model,
+      size: `${spec.width}x${spec.height}`,
+      count: spec.count,
+      outcome,
+      error,
+      ms: { total: Date.now() - started, ...timings },
+    }),
+  );
+}

@@ -1,0 +1,107 @@
+/**
+ * A GenerationJob's storage (SQLite in the Durable Object): the job row, its
+ * events, and its images' bytes. Bytes are split into parts because a row or
+ * BLOB may hold at most 2 MB.
+ */
+import type { ErrorBody } from "../lib/errors.ts";
+import type { StoredImage, StoredImageMeta } from "../lib/image-store.ts";
+import type { JobEvent, JobResult, JobSpec, JobStatus, JobView } from "../lib/jobs.ts";
+
+/** Under the 2 MB row limit with room for the key and part number. */
+const IMAGE_PART_BYTES = 1_000_000;
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS job (
+    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+    job_id TEXT NOT NULL, model TEXT NOT NULL, width INTEGER NOT NULL, height INTEGER NOT NULL,
+    status TEXT NOT NULL, result TEXT, error TEXT, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
+  CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, body TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS images (key TEXT PRIMARY KEY, meta TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS image_parts (key TEXT NOT NULL, part INTEGER NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (key, part));
+`;
+
+type JobRow = { job_id: string; model: string; width: number; height: number; status: string; result: string | null; error: string | null; created_at: number };
+
+export class JobRecord {
+  private readonly sql: SqlStorage;
+  private lastEventId = 0;
+
+  constructor(sql: SqlStorage) {
+    this.sql = sql;
+    sql.exec(SCHEMA);
+    this.lastEventId = sql.exec<{ last: number | null }>("SELECT MAX(id) AS last FROM events").one().last ?? 0;
+  }
+
+  exists(): boolean {
+    return this.sql.exec("SELECT 1 FROM job").toArray().length > 0;
+  }
+
+  /** Stores what the job is; the settings (which hold credentials) are deliberately not stored. */
+  create(jobId: string, spec: JobSpec, expiresAt: number): void {
+    this.sql.exec(
+      "INSERT INTO job (singleton, job_id, model, width, height, status, created_at, expires_at) VALUES (1, ?, ?, ?, ?, 'queued', ?, ?)",
+      jobId, spec.model, spec.width, spec.height, Date.now(), expiresAt,
+    );
+  }
+
+  appendEvent(partial: Omit<JobEvent, "id" | "at">): JobEvent {
+    const event: JobEvent = { id: ++this.lastEventId, at: Date.now(), ...partial };
+    this.sql.exec("INSERT INTO events (id, at, body) VALUES (?, ?, ?)", event.id, event.at, JSON.stringify(event));
+    this.sql.exec("UPDATE job SET status = ?", event.status);
+    return event;
+  }
+
+  eventsAfter(afterId: number): JobEvent[] {
+    return this.sql.exec<{ body: string }>("SELECT body FROM events WHERE id > ? ORDER BY id", afterId).toArray().map((row) => JSON.parse(row.body) as JobEvent);
+  }
+
+  finish(status: JobStatus, result: JobResult | null, error: ErrorBody | null): void {
+    this.sql.exec("UPDATE job SET status = ?, result = ?, error = ?", status, result && JSON.stringify(result), error && JSON.stringify(error));
+  }
+
+  view(jobId: string): JobView | null {
+    const row = this.sql.exec<JobRow>("SELECT * FROM job").toArray()[0];
+    if (!row) return null;
+    return {
+      id: jobId,
+      object: "generation.job",
+      status: row.status as JobStatus,
+      created_at: Math.floor(row.created_at / 1000),
+      model: row.model,
+      width: row.width,
+      height: row.height,
+      events: this.eventsAfter(0),
+      result: row.result ? (JSON.parse(row.result) as JobResult) : null,
+      error: row.error ? (JSON.parse(row.error) as ErrorBody) : null,
+    };
+  }
+
+  saveImage(key: string, bytes: Uint8Array, meta: StoredImageMeta): void {
+    this.sql.exec("INSERT OR REPLACE INTO images (key, meta) VALUES (?, ?)", key, JSON.stringify(meta));
+    for (let part = 0; part * IMAGE_PART_BYTES < bytes.length; part++) {
+      const slice = bytes.subarray(part * IMAGE_PART_BYTES, (part + 1) * IMAGE_PART_BYTES);
+      this.sql.exec("INSERT OR REPLACE INTO image_parts (key, part, bytes) VALUES (?, ?, ?)", key, part, slice);
+    }
+  }
+
+  deleteImage(key: string): void {
+    this.sql.exec("DELETE FROM images WHERE key = ?", key);
+    this.sql.exec("DELETE FROM image_parts WHERE key = ?", key);
+  }
+
+  image(key: string): StoredImage | undefined {
+    const row = this.sql.exec<{ meta: string }>("SELECT meta FROM images WHERE key = ?", key).toArray()[0];
+    if (!row) return undefined;
+    const meta = JSON.parse(row.meta) as StoredImageMeta;
+    if (meta.expiresAt <= Date.now()) return undefined;
+    const parts = this.sql.exec<{ bytes: ArrayBuffer }>("SELECT bytes FROM image_parts WHERE key = ? ORDER BY part", key).toArray();
+    const total = parts.reduce((sum, part) => sum + part.bytes.byteLength, 0);
+    const bytes = new Uint8Array(total);
+    let offset = 0;
+    for (const part of parts) {
+      bytes.set(new Uint8Array(part.bytes), offset);
+      offset += part.bytes.byteLength;
+    }
+    return { bytes, meta };
+  }
+}

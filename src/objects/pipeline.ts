@@ -1,0 +1,98 @@
+/**
+ * The stages of one generation: optimise → generate → store. Each stage
+ * reports progress; a failure anywhere throws, and the store stage undoes its
+ * partial writes so a failed job leaves nothing behind.
+ */
+import { ApiError } from "../lib/errors.ts";
+import { translate, type MessageKey } from "../lib/i18n.ts";
+import { ImageStore, type StoredImageMeta } from "../lib/image-store.ts";
+import type { JobImage, JobResult, JobSpec, JobStatus } from "../lib/jobs.ts";
+import { findModel } from "../lib/models.ts";
+import { optimizePrompt } from "../lib/optimizer.ts";
+import { generateImage, type GeneratedImage } from "../lib/workers-ai.ts";
+
+export interface PipelineDeps {
+  kv: KVNamespace;
+  expiresAt: number;
+  newImageKey: () => string;
+  progress: (status: JobStatus, message: string, extra?: { optimizedPrompt?: string }) => void;
+  /** Keeps the bytes in the job's own storage: the fallback while KV catches up. */
+  keepBytes: (key: string, bytes: Uint8Array, meta: StoredImageMeta) => void;
+  forgetBytes: (key: string) => void;
+}
+
+export interface PipelineOutcome {
+  result: JobResult;
+  /** The images as base64, for `b64_json` delivery. */
+  base64?: string[];
+  timings: Record<string, number>;
+}
+
+export async function runPipeline(spec: JobSpec, deps: PipelineDeps): Promise<PipelineOutcome> {
+  const t = (key: MessageKey, params?: Record<string, string | number>) => translate(spec.settings.language, key, params);
+  const model = findModel(spec.model);
+  if (!model) throw new ApiError(400, `Unsupported model ${spec.model}.`, { param: "model" });
+  const timings: Record<string, number> = {};
+  const timed = async <T>(stage: string, work: () => Promise<T>): Promise<T> => {
+    const start = Date.now();
+    try {
+      return await work();
+    } finally {
+      timings[stage] = Date.now() - start;
+    }
+  };
+
+  let promptUsed = spec.prompt;
+  let promptModel: string | undefined;
+  const { optimizer, upstream } = spec.settings;
+  if (optimizer.enabled) {
+    deps.progress("optimizing", t("optimizing", { model: optimizer.model }));
+    const outcome = await timed("optimize", () => optimizePrompt(spec.prompt, optimizer, upstream));
+    if (outcome.ok) {
+      promptUsed = outcome.prompt;
+      promptModel = outcome.model;
+      deps.progress("optimizing", t("optimized", { prompt: outcome.prompt }), { optimizedPrompt: outcome.prompt });
+    } else {
+      deps.progress("optimizing", t("optimizeFailed", { reason: outcome.reason }));
+    }
+  }
+
+  deps.progress("generating", t("generating", { width: spec.width, height: spec.height, model: model.id }));
+  const request = { model, prompt: promptUsed, width: spec.width, height: spec.height };
+  const onRetry = (attempt: number, max: number) => deps.progress("generating", t("retrying", { attempt, max }));
+  const generated = await timed("generate", () =>
+    Promise.all(Array.from({ length: spec.count }, () => generateImage(request, upstream, { onRetry }))),
+  );
+
+  let images: JobImage[];
+  if (spec.delivery === "url") {
+    deps.progress("storing", t("storing"));
+    images = await timed("store", () => storeAll(spec, deps, generated));
+  } else {
+    images = generated.map(({ width, height, contentType }) => ({ width, height, contentType }));
+  }
+  const result: JobResult = { model: model.id, originalPrompt: spec.prompt, promptUsed, promptModel, images, expiresAt: deps.expiresAt };
+  return { result, base64: spec.delivery === "b64_json" ? generated.map((image) => image.base64) : undefined, timings };
+}
+
+/** Writes every image to KV and the job's storage; on any failure removes what was written. */
+async function storeAll(spec: JobSpec, deps: PipelineDeps, generated: GeneratedImage[]): Promise<JobImage[]> {
+  const store = new ImageStore(deps.kv);
+  const written: string[] = [];
+  try {
+    return await Promise.all(
+      generated.map(async (image) => {
+        const key = deps.newImageKey();
+        const meta: StoredImageMeta = { contentType: image.contentType, width: image.width, height: image.height, expiresAt: deps.expiresAt };
+        written.push(key);
+        deps.keepBytes(key, image.bytes, meta);
+        await store.put(key, image.bytes, meta, spec.settings.imageExpirationSeconds);
+        return { key, url: `${spec.origin}/image/${key}`, width: image.width, height: image.height, contentType: image.contentType };
+      }),
+    );
+  } catch (error) {
+    await Promise.allSettled(written.map((key) => deps.kv.delete(key)));
+    for (const key of written) deps.forgetBytes(key);
+    throw new ApiError(502, `Could not store the image: ${String(error)}.`, { code: "storage_error" });
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * POST /v1/chat/completions: the last user message becomes a prompt, a
+ * GenerationJob makes the image, and the reply is an OpenAI chat completion
+ * (streamed as SSE with live progress, or one JSON object).
+ */
+import { ApiError } from "../lib/errors.ts";
+import { eventFrames, openingFrame, replyContent, type ChatReplyContext } from "../lib/chat-reply.ts";
+import type { JobSpec } from "../lib/jobs.ts";
+import { effectiveSize, MAX_PROMPT_CHARS, resolveModel } from "../lib/models.ts";
+import { chatCompletion, estimateUsage } from "../lib/openai-shapes.ts";
+import { cleanPrompt, lastUserText } from "../lib/prompt.ts";
+import { chatRequestSchema, readJsonBody, validate } from "../lib/request-body.ts";
+import { parseSizeSuffix } from "../lib/sizes.ts";
+import { sseResponse } from "../lib/sse.ts";
+import type { RoutedRequest } from "./context.ts";
+import { awaitResult, enforceRateLimit, startJob } from "./start-job.ts";
+
+export async function chatCompletions(request: RoutedRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
+  const { settings } = request;
+  const body = validate(chatRequestSchema, await readJsonBody(request));
+  const text = lastUserText(body.messages);
+  if (text === undefined) throw new ApiError(400, "No user message with text was found in 'messages'.", { param: "messages", code: "invalid_request" });
+  const parsed = parseSizeSuffix(cleanPrompt(text));
+  checkPromptLength(parsed.prompt);
+  const model = resolveModel(body.model, settings.defaultModel);
+  const size = effectiveSize(model, parsed.size.width, parsed.size.height);
+  await enforceRateLimit(request, env);
+
+  const spec: JobSpec = {
+    kind: "chat",
+    prompt: parsed.prompt,
+    model: model.id,
+    ...size,
+    count: 1,
+    delivery: "url",
+    origin: new URL(request.url).origin,
+    settings,
+  };
+  const { jobId, events } = await startJob(env, spec);
+  const context: ChatReplyContext = {
+    meta: { id: `chatcmpl-${jobId}`, created: Math.floor(Date.now() / 1000), model: model.id },
+    language: settings.language,
+    progressMode: settings.progressMode,
+    includeUsage: body.stream_options?.include_usage === true,
+    prompt: parsed.prompt,
+    requestedRatio: parsed.requestedRatio,
+    nearestRatio: parsed.size.ratio,
+    requestedSize: { width: parsed.size.width, height: parsed.size.height },
+    optimizationEnabled: settings.optimizer.enabled,
+  };
+  const headers = { "x-job-id": jobId };
+
+  if (body.stream) {
+    return sseResponse(
+      async (writer) => {
+        await writer.write(openingFrame(context));
+        for await (const event of events) {
+          for (const frame of eventFrames(event, context)) await writer.write(frame);
+        }
+      },
+      { headers, waitUntil: (promise) => ctx.waitUntil(promise) },
+    );
+  }
+  const result = await awaitResult(events);
+  const content = replyContent(result, context);
+  return Response.json(chatCompletion(context.meta, content, estimateUsage(parsed.prompt, content)), { headers });
+}
+
+function checkPromptLength(prompt: string): void {
+  if (prompt === "") throw new ApiError(400, "The prompt is empty: describe the image you want.", { param: "messages", code: "empty_prompt" });
+  if (prompt.length > MAX_PROMPT_CHARS) {
+    throw new ApiError(400, `The prompt is ${prompt.length} characters long; the limit is ${MAX_PROMPT_CHARS}.`, { param: "messages", code: "prompt_too_long" });
+  }
+}

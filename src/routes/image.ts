@@ -1,0 +1,44 @@
+/**
+ * GET|HEAD /image/:key: the stored image, public (browsers load markdown
+ * images without credentials). KV first; when KV has not caught up in this
+ * location yet, the job's Durable Object, which keeps the bytes until expiry.
+ */
+import { ApiError } from "../lib/errors.ts";
+import { ImageStore, jobIdOfImageKey, type StoredImage } from "../lib/image-store.ts";
+import type { RoutedRequest } from "./context.ts";
+
+export async function serveImage(request: RoutedRequest, env: Env): Promise<Response> {
+  const key = request.params.key ?? "";
+  const image = (await new ImageStore(env.FLUX_CF_KV).get(key)) ?? (await fromJob(env, key));
+  if (!image) throw new ApiError(404, "Image not found. Images are kept for IMAGE_EXPIRATION seconds after they are made.", { code: "image_not_found" });
+  return imageResponse(request, key, image);
+}
+
+async function fromJob(env: Env, key: string): Promise<StoredImage | undefined> {
+  const jobId = jobIdOfImageKey(key);
+  if (!jobId) return undefined;
+  let id: DurableObjectId;
+  try {
+    id = env.GENERATION_JOB.idFromString(jobId);
+  } catch {
+    return undefined; // hex that is not one of our job ids
+  }
+  return (await env.GENERATION_JOB.get(id).image(key)) ?? undefined;
+}
+
+/** Bytes never change under a key, so the key is a strong ETag; caches keep it no longer than the image lives. */
+function imageResponse(request: Request, key: string, image: StoredImage): Response {
+  const etag = `"${key.slice(-32)}"`;
+  const maxAge = Math.max(0, Math.floor((image.meta.expiresAt - Date.now()) / 1000));
+  const headers = new Headers({
+    etag,
+    "cache-control": `public, max-age=${maxAge}, immutable`,
+    "content-type": image.meta.contentType,
+    "x-content-type-options": "nosniff",
+  });
+  if (request.headers.get("if-none-match")?.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag)) {
+    return new Response(null, { status: 304, headers });
+  }
+  headers.set("content-length", String(image.bytes.byteLength));
+  return new Response(request.method === "HEAD" ? null : image.bytes, { headers });
+}

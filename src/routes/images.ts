@@ -1,0 +1,55 @@
+/**
+ * POST /v1/images/generations: the OpenAI Images API, for tools that do not
+ * generate through chat (Open WebUI, LibreChat, Dify, the AI SDK, NextChat's
+ * dall-e-3). `b64_json` is the default because several clients send no
+ * `response_format` and need base64.
+ */
+import { ApiError } from "../lib/errors.ts";
+import type { JobSpec } from "../lib/jobs.ts";
+import { effectiveSize, MAX_PROMPT_CHARS, resolveModel } from "../lib/models.ts";
+import { cleanPrompt } from "../lib/prompt.ts";
+import { imagesRequestSchema, readJsonBody, validate } from "../lib/request-body.ts";
+import { DEFAULT_SIZE, parseSizeParameter } from "../lib/sizes.ts";
+import type { RoutedRequest } from "./context.ts";
+import { awaitResult, enforceRateLimit, startJob } from "./start-job.ts";
+
+export async function imageGenerations(request: RoutedRequest, env: Env): Promise<Response> {
+  const { settings } = request;
+  const body = validate(imagesRequestSchema, await readJsonBody(request));
+  const prompt = cleanPrompt(body.prompt);
+  if (prompt === "") throw new ApiError(400, "The prompt is empty: describe the image you want.", { param: "prompt", code: "empty_prompt" });
+  if (prompt.length > MAX_PROMPT_CHARS) {
+    throw new ApiError(400, `The prompt is ${prompt.length} characters long; the limit is ${MAX_PROMPT_CHARS}.`, { param: "prompt", code: "prompt_too_long" });
+  }
+  const requested = body.size ? parseSizeParameter(body.size) : DEFAULT_SIZE;
+  if (!requested) throw new ApiError(400, `Invalid value for 'size': expected "WIDTHxHEIGHT" such as "1024x768" (got "${body.size}").`, { param: "size", code: "invalid_size" });
+  const model = resolveModel(body.model, settings.defaultModel);
+  const delivery = body.response_format ?? "b64_json";
+  await enforceRateLimit(request, env);
+
+  const spec: JobSpec = {
+    kind: "images",
+    prompt,
+    model: model.id,
+    ...effectiveSize(model, requested.width, requested.height),
+    count: body.n ?? 1,
+    delivery,
+    origin: new URL(request.url).origin,
+    settings,
+  };
+  const { jobId, events } = await startJob(env, spec);
+  const result = await awaitResult(events);
+  const first = result.images[0];
+  return Response.json(
+    {
+      created: Math.floor(Date.now() / 1000),
+      data: result.images.map((image) =>
+        delivery === "url" ? { url: image.url, revised_prompt: result.promptUsed } : { b64_json: image.b64_json, revised_prompt: result.promptUsed },
+      ),
+      // As in OpenAI's newer image responses: what was really made.
+      size: first ? `${first.width}x${first.height}` : undefined,
+      output_format: first?.contentType.replace("image/", ""),
+    },
+    { headers: { "x-job-id": jobId } },
+  );
+}

@@ -1,0 +1,65 @@
+/**
+ * Flux API Worker: an OpenAI-compatible image-generation API on Cloudflare
+ * Workers. This file is the table of contents: the routes, and the stages
+ * every request passes (settings, preflight, errors, CORS).
+ */
+import { Router, type RequestHandler } from "itty-router";
+import { requireApiKey } from "./lib/auth.ts";
+import { preflightResponse, withCors } from "./lib/cors.ts";
+import { ApiError, errorResponse } from "./lib/errors.ts";
+import { readSettings } from "./lib/settings.ts";
+import { chatCompletions } from "./routes/chat.ts";
+import type { RouteArgs, RoutedRequest } from "./routes/context.ts";
+import { homePage } from "./routes/home.ts";
+import { serveImage } from "./routes/image.ts";
+import { imageGenerations } from "./routes/images.ts";
+import { getJob, getJobEvents } from "./routes/jobs.ts";
+import { listModels } from "./routes/models.ts";
+
+export { GenerationJob } from "./objects/generation-job.ts";
+export { RateLimiter } from "./objects/rate-limiter.ts";
+
+/** Authenticated routes run this first; it remembers the key for the per-key rate limit. */
+const withApiKey: RequestHandler<RoutedRequest, RouteArgs> = async (request) => {
+  request.apiKey = await requireApiKey(request, request.settings.apiKeys);
+};
+
+function methodNotAllowed(request: RoutedRequest): never {
+  throw new ApiError(405, `Method ${request.method} is not allowed on ${new URL(request.url).pathname}.`, { code: "method_not_allowed" });
+}
+
+function notFound(request: RoutedRequest): never {
+  throw new ApiError(404, `No route for ${request.method} ${new URL(request.url).pathname}. See GET / for the endpoints.`, { code: "not_found" });
+}
+
+const router = Router<RoutedRequest, RouteArgs>({
+  before: [
+    (request, env) => {
+      request.settings = readSettings(env);
+    },
+    (request) => (request.method === "OPTIONS" ? preflightResponse(request) : undefined),
+  ],
+  catch: errorResponse,
+  finally: [(response: Response, request) => withCors(response, request, request.settings?.corsOrigins ?? ["*"])],
+});
+
+router
+  .get("/", homePage)
+  .get("/v1/models", withApiKey, listModels)
+  .post("/v1/chat/completions", withApiKey, chatCompletions)
+  .post("/v1/images/generations", withApiKey, imageGenerations)
+  .get("/v1/jobs/:id", withApiKey, getJob)
+  .get("/v1/jobs/:id/events", withApiKey, getJobEvents)
+  .get("/image/:key", serveImage)
+  .head("/image/:key", serveImage)
+  .all("/v1/models", methodNotAllowed)
+  .all("/v1/chat/completions", methodNotAllowed)
+  .all("/v1/images/generations", methodNotAllowed)
+  .all("/v1/jobs/:id", methodNotAllowed)
+  .all("/v1/jobs/:id/events", methodNotAllowed)
+  .all("/image/:key", methodNotAllowed)
+  .all("*", notFound);
+
+export default {
+  fetch: (request, env, ctx) => router.fetch(request, env, ctx),
+} satisfies ExportedHandler<Env>;
