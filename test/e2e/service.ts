@@ -1,0 +1,117 @@
+/**
+ * Starts the service exactly the way the README does (`npm start`, i.e.
+ * `node scripts/start.ts`: wrangler dev + the stand-in upstream, offline), on
+ * free ports and a private state folder, and stops it again.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+export const LOCAL_API_KEY = "sk-flux-local";
+
+export interface RunningService {
+  baseUrl: string;
+  standInUrl: string;
+  apiKey: string;
+  /** Everything the service printed, for diagnosing a failed start. */
+  output: () => string;
+  stop: () => Promise<void>;
+}
+
+export interface ServiceOptions {
+  /** `--var NAME:VALUE` overrides passed through to wrangler. */
+  vars?: Record<string, string>;
+  standInLatencyMs?: number;
+  /** Extra environment for `npm start` (e.g. to test the credentials branch). */
+  env?: Record<string, string>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+export async function startService(options: ServiceOptions = {}): Promise<RunningService> {
+  const [port, standInPort] = [await freePort(), await freePort()];
+  const state = mkdtempSync(join(tmpdir(), "flux-e2e-"));
+  const vars = Object.entries(options.vars ?? {}).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
+  const child = spawn(process.execPath, ["scripts/start.ts", "--persist-to", state, ...vars], {
+    cwd: PROJECT_ROOT,
+    env: {
+      ...process.env,
+      ...options.env,
+      PORT: String(port),
+      STAND_IN_PORT: String(standInPort),
+      STAND_IN_LATENCY_MS: String(options.standInLatencyMs ?? 0),
+      CF_ACCOUNT_ID: options.env?.CF_ACCOUNT_ID ?? "",
+      CF_API_TOKEN: options.env?.CF_API_TOKEN ?? "",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true, // its own process group, so stop() also ends wrangler and workerd
+  });
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const service: RunningService = {
+    baseUrl: `http://127.0.0.1:${port}`,
+    standInUrl: `http://127.0.0.1:${standInPort}`,
+    apiKey: LOCAL_API_KEY,
+    output: () => output,
+    stop: async () => {
+      await stopProcessGroup(child);
+      rmSync(state, { recursive: true, force: true });
+    },
+  };
+  try {
+    await waitUntilReady(service.baseUrl, child);
+  } catch (error) {
+    await service.stop();
+    throw new Error(`${String(error)}\n--- service output ---\n${output}`);
+  }
+  return service;
+}
+
+async function waitUntilReady(baseUrl: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the service exited with code ${child.exitCode}`);
+    try {
+      const response = await fetch(`${baseUrl}/`, { signal: AbortSignal.timeout(2000) });
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error("the service did not become ready within 90 s");
+}
+
+async function stopProcessGroup(child: ChildProcess): Promise<void> {
+  if (child.pid === undefined || child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  try {
+    process.kill(-child.pid, "SIGTERM");
+  } catch {
+    return; // already gone
+  }
+  const timer = setTimeout(() => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }, 5000);
+  await exited;
+  clearTimeout(timer);
+}

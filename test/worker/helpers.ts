@@ -1,0 +1,117 @@
+/** Shared helpers for the workerd tests: calling the Worker, reading SSE, asking the stand-in what it received. */
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import worker from "../../src/worker.ts";
+
+export const API_KEY = "sk-test-key";
+export const ORIGIN = "https://flux.example";
+
+export function authHeaders(extra: Record<string, string> = {}): Record<string, string> {
+  return { authorization: `Bearer ${API_KEY}`, "content-type": "application/json", ...extra };
+}
+
+/** Calls the Worker through its real entry point, as a client would. */
+export function call(path: string, init: RequestInit = {}): Promise<Response> {
+  return exports.default.fetch(new Request(`${ORIGIN}${path}`, init));
+}
+
+/** Calls the Worker with some settings overridden (the job receives them from the Worker). */
+export async function callWith(settings: Record<string, string>, path: string, init: RequestInit = {}): Promise<Response> {
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(new Request(`${ORIGIN}${path}`, init), { ...env, ...settings }, ctx);
+  void waitOnExecutionContext(ctx);
+  return response;
+}
+
+export function chatBody(prompt: string, extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content: prompt }], ...extra });
+}
+
+export function postChat(prompt: string, extra: Record<string, unknown> = {}, settings?: Record<string, string>): Promise<Response> {
+  const init = { method: "POST", headers: authHeaders(), body: chatBody(prompt, extra) };
+  return settings ? callWith(settings, "/v1/chat/completions", init) : call("/v1/chat/completions", init);
+}
+
+/** A unique marker so a test can find its own requests at the shared stand-in. */
+export function marker(): string {
+  return `m${crypto.randomUUID().slice(0, 8)}`;
+}
+
+export interface SseFrame {
+  /** The `data:` payload, parsed when it is JSON, or the raw text ("[DONE]"). */
+  data?: unknown;
+  comment?: string;
+  id?: string;
+  event?: string;
+  /** Milliseconds since reading began. */
+  at: number;
+}
+
+/** Reads an SSE body frame by frame, as chunks arrive. */
+export async function* readSse(response: Response): AsyncGenerator<SseFrame> {
+  const body = response.body;
+  if (!body) return;
+  const started = Date.now();
+  const decoder = new TextDecoder();
+  let buffered = "";
+  for await (const chunk of body) {
+    buffered += decoder.decode(chunk, { stream: true });
+    let end = buffered.indexOf("\n\n");
+    while (end >= 0) {
+      const block = buffered.slice(0, end);
+      buffered = buffered.slice(end + 2);
+      yield parseFrame(block, Date.now() - started);
+      end = buffered.indexOf("\n\n");
+    }
+  }
+}
+
+function parseFrame(block: string, at: number): SseFrame {
+  const frame: SseFrame = { at };
+  for (const line of block.split("\n")) {
+    if (line.startsWith(":")) frame.comment = line.slice(1).trim();
+    else if (line.startsWith("data: ")) {
+      const text = line.slice(6);
+      try {
+        frame.data = JSON.parse(text);
+      } catch {
+        frame.data = text;
+      }
+    } else if (line.startsWith("id: ")) frame.id = line.slice(4);
+    else if (line.startsWith("event: ")) frame.event = line.slice(7);
+  }
+  return frame;
+}
+
+export async function collectSse(response: Response): Promise<SseFrame[]> {
+  const frames: SseFrame[] = [];
+  for await (const frame of readSse(response)) frames.push(frame);
+  return frames;
+}
+
+export interface RecordedUpstreamRequest {
+  path: string;
+  model?: string;
+  contentType: string;
+  json?: Record<string, unknown>;
+  form?: Record<string, unknown>;
+  status: number;
+  imageSha256?: string;
+}
+
+/** What the stand-in received whose prompt contains `text`. */
+export async function upstreamRequests(text: string): Promise<RecordedUpstreamRequest[]> {
+  const base = String(env.CF_API_BASE).replace(/\/client\/v4$/, "");
+  const response = await fetch(`${base}/__stand-in/requests?contains=${encodeURIComponent(text)}`);
+  return (await response.json()) as RecordedUpstreamRequest[];
+}
+
+/** The markdown image URL in a reply. */
+export function imageUrlIn(content: string): string | undefined {
+  return /!\[[^\]]*\]\(([^)\s]+)\)/.exec(content)?.[1];
+}
+
+export async function sha256Hex(bytes: ArrayBuffer | Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", bytes);
+  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
+}

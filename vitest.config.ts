@@ -1,0 +1,55 @@
+/**
+ * Two test projects:
+ * - `workers`: the Worker and its modules inside workerd (the Cloudflare
+ *   vitest plugin), talking to the local stand-in upstream that globalSetup
+ *   starts on a free port;
+ * - `node`: the stand-in itself and the end-to-end tests that start the
+ *   service the way the README does and drive it with real clients.
+ */
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+export const TEST_API_KEY = "sk-test-key";
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                API_KEY: `${TEST_API_KEY},sk-second-key`,
+                CF_API_BASE: `${inject<string>("standInUrl")}/client/v4`,
+                CF_ACCOUNT_ID: "test-account",
+                CF_API_TOKEN: "test-token",
+                EXTERNAL_API_BASE: `${inject<string>("standInUrl")}/v1`,
+                EXTERNAL_API_KEY: "test-external-key",
+                EXTERNAL_MODEL: "stand-in-optimizer",
+                IMAGE_EXPIRATION: "120",
+                RATE_LIMIT_PER_MINUTE: "0",
+              },
+            },
+          })),
+        ],
+        test: {
+          name: "workers",
+          include: ["test/worker/**/*.test.ts"],
+          globalSetup: ["test/support/global-setup.ts"],
+          testTimeout: 20_000,
+        },
+      },
+      {
+        test: {
+          name: "node",
+          environment: "node",
+          include: ["test/stand-in/**/*.test.ts", "test/e2e/**/*.test.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
