@@ -1,0 +1,67 @@
+// Decisions behind `npm start`, kept free of side effects so they can be tested.
+
+/** The settings `npm start` cares about; wrangler itself reads the rest of .dev.vars. */
+export const PROJECT_KEYS = ['CF_ACCOUNT_ID', 'CF_API_TOKEN', 'EXTERNAL_API_BASE', 'EXTERNAL_API_KEY', 'API_KEY'] as const;
+export type ProjectKey = (typeof PROJECT_KEYS)[number];
+
+export const LOCAL_API_KEY = 'sk-flux-local';
+
+export interface Settings {
+  /** Each project key set (non-empty) in .dev.vars or the environment. */
+  configured: Partial<Record<ProjectKey, string>>;
+  /** Keys set only in the environment: wrangler reads .dev.vars but not these, so we pass them on. */
+  environmentOnly: Partial<Record<ProjectKey, string>>;
+}
+
+/** dotenv syntax: KEY=value, optional `export `, '…' or "…" quotes, # comments. */
+export function parseDotenv(text: string): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
+    if (!match) continue;
+    const [, key = '', raw = ''] = match;
+    if (raw.startsWith('"') && raw.lastIndexOf('"') > 0) values[key] = raw.slice(1, raw.lastIndexOf('"')).replace(/\\n/g, '\n');
+    else if (raw.startsWith("'") && raw.lastIndexOf("'") > 0) values[key] = raw.slice(1, raw.lastIndexOf("'"));
+    else values[key] = raw.replace(/\s+#.*$/, '');
+  }
+  return values;
+}
+
+export function readSettings(devVarsText: string | undefined, env: Record<string, string | undefined>): Settings {
+  const devVars = devVarsText === undefined ? {} : parseDotenv(devVarsText);
+  const settings: Settings = { configured: {}, environmentOnly: {} };
+  for (const key of PROJECT_KEYS) {
+    const fromFile = devVars[key] || undefined;
+    const fromEnv = env[key] || undefined;
+    const value = fromEnv ?? fromFile;
+    if (value !== undefined) settings.configured[key] = value;
+    if (fromEnv !== undefined && fromFile === undefined) settings.environmentOnly[key] = fromEnv;
+  }
+  return settings;
+}
+
+export function hasCloudflareCredentials(settings: Settings): boolean {
+  return Boolean(settings.configured.CF_ACCOUNT_ID && settings.configured.CF_API_TOKEN);
+}
+
+export interface DevArgsInput {
+  settings: Settings;
+  port: string;
+  /** Present in offline mode: the Worker is pointed at it instead of Cloudflare. */
+  standIn?: { url: string; cfApiBase: string };
+  extraArgs: string[];
+}
+
+export function wranglerDevArgs({ settings, port, standIn, extraArgs }: DevArgsInput): string[] {
+  const vars: Record<string, string> = { ...settings.environmentOnly };
+  if (standIn) {
+    Object.assign(vars, {
+      CF_API_BASE: standIn.cfApiBase, CF_ACCOUNT_ID: 'stand-in-account', CF_API_TOKEN: 'stand-in-token', OFFLINE_MODE: 'true',
+    });
+    if (!settings.configured.EXTERNAL_API_BASE) Object.assign(vars, { EXTERNAL_API_BASE: `${standIn.url}/v1`, EXTERNAL_API_KEY: 'stand-in-key' });
+    if (!settings.configured.API_KEY) vars.API_KEY = LOCAL_API_KEY;
+  }
+  const varArgs = Object.entries(vars).flatMap(([key, value]) => ['--var', `${key}:${value}`]);
+  // Extra args come last so `npm start -- --var NAME:value` overrides ours.
+  return ['dev', '--port', port, '--ip', '127.0.0.1', ...varArgs, ...extraArgs];
+}

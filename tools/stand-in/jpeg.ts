@@ -1,0 +1,55 @@
+// Real, decodable JPEGs of any requested size, cheap enough for load tests: the pixels are
+// encoded once per size, and each answer only gets a fresh comment segment so that no two
+// responses carry the same bytes (callers may hash or deduplicate images).
+import { randomUUID } from 'node:crypto';
+import jpeg from 'jpeg-js';
+
+const MAX_CACHED_SIZES = 64;
+const encodedBySize = new Map<string, Buffer>();
+let imagesServed = 0;
+
+export function standInJpeg(width: number, height: number): Buffer {
+  imagesServed += 1;
+  const comment = `Local stand-in image (not Flux) #${imagesServed} ${randomUUID()}`;
+  return withComment(encodedJpeg(width, height), comment);
+}
+
+function encodedJpeg(width: number, height: number): Buffer {
+  const key = `${width}x${height}`;
+  let encoded = encodedBySize.get(key);
+  if (!encoded) {
+    encoded = jpeg.encode({ width, height, data: sunsetPixels(width, height) }, 80).data;
+    encodedBySize.set(key, encoded);
+    if (encodedBySize.size > MAX_CACHED_SIZES) encodedBySize.delete(encodedBySize.keys().next().value ?? key);
+  }
+  return encoded;
+}
+
+/** RGBA pixels: a dusk sky fading into a warm horizon, with a pale sun. */
+function sunsetPixels(width: number, height: number): Buffer {
+  const pixels = Buffer.alloc(width * height * 4);
+  const sunX = width * 0.68;
+  const sunY = height * 0.62;
+  const sunRadius = Math.min(width, height) * 0.12;
+  for (let y = 0; y < height; y++) {
+    const t = y / Math.max(1, height - 1);
+    const [skyRed, skyGreen, skyBlue] = [40 + 200 * t, 50 + 90 * t, 120 - 40 * t];
+    for (let x = 0; x < width; x++) {
+      const glow = Math.max(0, 1 - Math.hypot(x - sunX, y - sunY) / (sunRadius * 2.5));
+      const offset = (y * width + x) * 4;
+      pixels[offset] = Math.min(255, skyRed + 120 * glow);
+      pixels[offset + 1] = Math.min(255, skyGreen + 110 * glow);
+      pixels[offset + 2] = Math.min(255, skyBlue + 60 * glow);
+      pixels[offset + 3] = 255;
+    }
+  }
+  return pixels;
+}
+
+/** Inserts a COM (0xFFFE) segment right after SOI; decoders skip it. */
+function withComment(image: Buffer, comment: string): Buffer {
+  const text = Buffer.from(comment, 'latin1');
+  const header = Buffer.from([0xff, 0xfe, 0, 0]);
+  header.writeUInt16BE(text.length + 2, 2); // the length field counts itself, not the marker
+  return Buffer.concat([image.subarray(0, 2), header, text, image.subarray(2)]);
+}

@@ -1,0 +1,57 @@
+// The stand-in's public shapes, plus the per-request context its handlers share.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { DirectiveKind, FaultDirectives } from './faults.ts';
+import type { ReadBody } from './http.ts';
+
+export interface StandInOptions {
+  /** 0 (the default) = any free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Added before every ai/run answer. */
+  latencyMs?: number;
+  /** 0..1: that share of ai/run calls answer HTTP 500. */
+  failureRate?: number;
+  /** No per-request log lines. */
+  quiet?: boolean;
+}
+
+export interface RecordedRequest {
+  at: number;
+  method: string;
+  path: string;
+  model?: string;
+  contentType: string;
+  authorization: string;
+  json?: unknown;
+  form?: Record<string, string | { file: true; size: number }>;
+  /** The image prompt, or the last user message of a chat call (what `?contains=` searches). */
+  prompt?: string;
+  /** 0 while unanswered, and for ever after a `hang` or `network` fault. */
+  status: number;
+  /** sha256 hex of the decoded image bytes returned, when one was. */
+  imageSha256?: string;
+}
+
+export interface StandIn {
+  /** e.g. http://127.0.0.1:8788 */
+  url: string;
+  /** url + '/client/v4' */
+  cfApiBase: string;
+  requests: RecordedRequest[];
+  setOptions(options: Partial<StandInOptions>): void;
+  close(): Promise<void>;
+}
+
+/** What a handler gets for one request. */
+export interface Exchange {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  body: ReadBody;
+  record: RecordedRequest;
+  latencyMs: number;
+  failureRate: number;
+  /** The fault to answer for this call, after `*K` counting; undefined = answer normally. */
+  faultFor(kind: DirectiveKind, prompt: string, directives: FaultDirectives): string | undefined;
+}
