@@ -61,5 +61,5 @@ router
   .all("*", notFound);
 
 export default {
-  fetch: (request, env, ctx) => router.fetch(request, env, ctx),
+  fetch: (request: Request, env: Env, ctx: ExecutionContext) => router.fetch(request, env, ctx),
 } satisfies ExportedHandler<Env>;

@@ -26,6 +26,8 @@ export interface ApiErrorOptions {
   param?: string | null;
   /** Seconds a client should wait before retrying (sent as Retry-After). */
   retryAfter?: number;
+  /** Extra response headers, e.g. the `x-job-id` of the generation that failed. */
+  headers?: Record<string, string>;
 }
 
 export class ApiError extends Error {
@@ -34,6 +36,7 @@ export class ApiError extends Error {
   readonly code: string | null;
   readonly param: string | null;
   readonly retryAfter: number | undefined;
+  readonly headers: Record<string, string>;
 
   constructor(status: number, message: string, options: ApiErrorOptions = {}) {
     super(message);
@@ -43,6 +46,7 @@ export class ApiError extends Error {
     this.code = options.code ?? null;
     this.param = options.param ?? null;
     this.retryAfter = options.retryAfter;
+    this.headers = options.headers ?? {};
   }
 
   toBody(): ErrorBody {
@@ -50,8 +54,8 @@ export class ApiError extends Error {
   }
 
   /** Rebuilds an error that crossed a Durable Object boundary as a plain body. */
-  static fromBody(status: number, body: ErrorBody, retryAfter?: number): ApiError {
-    return new ApiError(status, body.message, { type: body.type, code: body.code, param: body.param, retryAfter });
+  static fromBody(status: number, body: ErrorBody, options: Pick<ApiErrorOptions, "retryAfter" | "headers"> = {}): ApiError {
+    return new ApiError(status, body.message, { type: body.type, code: body.code, param: body.param, ...options });
   }
 }
 
@@ -73,7 +77,7 @@ export function toApiError(error: unknown): ApiError {
 /** The one place errors become responses (CORS is added by the router's finally stage). */
 export function errorResponse(error: unknown): Response {
   const apiError = toApiError(error);
-  const headers = new Headers({ "content-type": "application/json; charset=utf-8" });
+  const headers = new Headers({ ...apiError.headers, "content-type": "application/json; charset=utf-8" });
   if (apiError.retryAfter !== undefined) headers.set("retry-after", String(Math.ceil(apiError.retryAfter)));
   return new Response(JSON.stringify({ error: apiError.toBody() }), { status: apiError.status, headers });
 }

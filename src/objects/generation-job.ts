@@ -66,10 +66,12 @@ export class GenerationJob extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     this.closeListeners();
     await this.ctx.storage.deleteAll();
+    this.record.cleared();
   }
 
   private async run(jobId: string, spec: JobSpec, expiresAt: number): Promise<void> {
     const started = Date.now();
+    const timings: Record<string, number> = {}; // filled stage by stage, so a failure's log shows where the time went
     try {
       const outcome = await runPipeline(spec, {
         kv: this.env.FLUX_CF_KV,
@@ -78,17 +80,17 @@ export class GenerationJob extends DurableObject<Env> {
         progress: (status, message, extra) => this.emit({ status, message, ...extra }),
         keepBytes: (key, bytes, meta) => this.record.saveImage(key, bytes, meta),
         forgetBytes: (key) => this.record.deleteImage(key),
-      });
+      }, timings);
       this.record.finish("succeeded", outcome.result, null);
       this.emit({ status: "succeeded", result: outcome.result }, outcome.base64);
-      log(jobId, spec, "succeeded", started, outcome.timings);
+      log(jobId, spec, "succeeded", started, timings);
     } catch (error) {
       const apiError = toApiError(error);
       const failure = { status: apiError.status, error: apiError.toBody(), retryAfter: apiError.retryAfter };
       this.record.finish("failed", null, failure.error);
       const reason = apiError.message;
       this.emit({ status: "failed", message: translate(spec.settings.language, "failed", { reason }), failure });
-      log(jobId, spec, "failed", started, {}, apiError.code ?? String(apiError.status));
+      log(jobId, spec, "failed", started, timings, apiError.code ?? String(apiError.status));
     } finally {
       this.closeListeners();
     }

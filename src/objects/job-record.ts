@@ -22,22 +22,36 @@ const SCHEMA = `
 
 type JobRow = { job_id: string; model: string; width: number; height: number; status: string; result: string | null; error: string | null; created_at: number };
 
+/**
+ * Tables are created only when a job starts, so that probing an id (an image
+ * fallback, a job lookup) leaves no storage behind, and after `clear()` the
+ * object holds nothing at all.
+ */
 export class JobRecord {
   private readonly sql: SqlStorage;
   private lastEventId = 0;
+  private hasTables: boolean;
 
   constructor(sql: SqlStorage) {
     this.sql = sql;
-    sql.exec(SCHEMA);
-    this.lastEventId = sql.exec<{ last: number | null }>("SELECT MAX(id) AS last FROM events").one().last ?? 0;
+    this.hasTables = sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'job'").toArray().length > 0;
+    if (this.hasTables) this.lastEventId = sql.exec<{ last: number | null }>("SELECT MAX(id) AS last FROM events").one().last ?? 0;
   }
 
   exists(): boolean {
-    return this.sql.exec("SELECT 1 FROM job").toArray().length > 0;
+    return this.hasTables && this.sql.exec("SELECT 1 FROM job").toArray().length > 0;
+  }
+
+  /** Forgets the tables after the storage was deleted. */
+  cleared(): void {
+    this.hasTables = false;
+    this.lastEventId = 0;
   }
 
   /** Stores what the job is; the settings (which hold credentials) are deliberately not stored. */
   create(jobId: string, spec: JobSpec, expiresAt: number): void {
+    this.sql.exec(SCHEMA);
+    this.hasTables = true;
     this.sql.exec(
       "INSERT INTO job (singleton, job_id, model, width, height, status, created_at, expires_at) VALUES (1, ?, ?, ?, ?, 'queued', ?, ?)",
       jobId, spec.model, spec.width, spec.height, Date.now(), expiresAt,
@@ -52,6 +66,7 @@ export class JobRecord {
   }
 
   eventsAfter(afterId: number): JobEvent[] {
+    if (!this.hasTables) return [];
     return this.sql.exec<{ body: string }>("SELECT body FROM events WHERE id > ? ORDER BY id", afterId).toArray().map((row) => JSON.parse(row.body) as JobEvent);
   }
 
@@ -60,6 +75,7 @@ export class JobRecord {
   }
 
   view(jobId: string): JobView | null {
+    if (!this.hasTables) return null;
     const row = this.sql.exec<JobRow>("SELECT * FROM job").toArray()[0];
     if (!row) return null;
     return {
@@ -90,6 +106,7 @@ export class JobRecord {
   }
 
   image(key: string): StoredImage | undefined {
+    if (!this.hasTables) return undefined;
     const row = this.sql.exec<{ meta: string }>("SELECT meta FROM images WHERE key = ?", key).toArray()[0];
     if (!row) return undefined;
     const meta = JSON.parse(row.meta) as StoredImageMeta;

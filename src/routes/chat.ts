@@ -36,7 +36,8 @@ export async function chatCompletions(request: RoutedRequest, env: Env, ctx: Exe
     origin: new URL(request.url).origin,
     settings,
   };
-  const { jobId, events } = await startJob(env, spec);
+  const job = await startJob(env, spec);
+  const { jobId, events } = job;
   const context: ChatReplyContext = {
     meta: { id: `chatcmpl-${jobId}`, created: Math.floor(Date.now() / 1000), model: model.id },
     language: settings.language,
@@ -61,7 +62,7 @@ export async function chatCompletions(request: RoutedRequest, env: Env, ctx: Exe
       { headers, waitUntil: (promise) => ctx.waitUntil(promise) },
     );
   }
-  const result = await awaitResult(events);
+  const result = await awaitResult(job);
   const content = replyContent(result, context);
   return Response.json(chatCompletion(context.meta, content, estimateUsage(parsed.prompt, content)), { headers });
 }

@@ -37,8 +37,8 @@ export async function imageGenerations(request: RoutedRequest, env: Env): Promis
     origin: new URL(request.url).origin,
     settings,
   };
-  const { jobId, events } = await startJob(env, spec);
-  const result = await awaitResult(events);
+  const job = await startJob(env, spec);
+  const result = await awaitResult(job);
   const first = result.images[0];
   return Response.json(
     {
@@ -50,6 +50,6 @@ export async function imageGenerations(request: RoutedRequest, env: Env): Promis
       size: first ? `${first.width}x${first.height}` : undefined,
       output_format: first?.contentType.replace("image/", ""),
     },
-    { headers: { "x-job-id": jobId } },
+    { headers: { "x-job-id": job.jobId } },
   );
 }

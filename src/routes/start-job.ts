@@ -34,11 +34,12 @@ export async function startJob(env: Env, spec: JobSpec): Promise<StartedJob> {
   return { jobId: id.toString(), events: readEvents(stream) };
 }
 
-/** Waits for the job's end: its result, or its error thrown as the ApiError it was. */
-export async function awaitResult(events: AsyncGenerator<JobEvent>): Promise<JobResult> {
+/** Waits for the job's end: its result, or its error thrown as the ApiError it was (with the job's id). */
+export async function awaitResult({ jobId, events }: StartedJob): Promise<JobResult> {
+  const headers = { "x-job-id": jobId };
   for await (const event of events) {
     if (event.result) return event.result;
-    if (event.failure) throw ApiError.fromBody(event.failure.status, event.failure.error, event.failure.retryAfter);
+    if (event.failure) throw ApiError.fromBody(event.failure.status, event.failure.error, { retryAfter: event.failure.retryAfter, headers });
   }
-  throw new ApiError(502, "The generation ended without a result.", { code: "job_lost" });
+  throw new ApiError(502, "The generation ended without a result.", { code: "job_lost", headers });
 }

@@ -101,7 +101,7 @@ export interface RecordedUpstreamRequest {
 
 /** What the stand-in received whose prompt contains `text`. */
 export async function upstreamRequests(text: string): Promise<RecordedUpstreamRequest[]> {
-  const base = String(env.CF_API_BASE).replace(/\/client\/v4$/, "");
+  const base = String((env as unknown as Record<string, unknown>).CF_API_BASE).replace(/\/client\/v4$/, "");
   const response = await fetch(`${base}/__stand-in/requests?contains=${encodeURIComponent(text)}`);
   return (await response.json()) as RecordedUpstreamRequest[];
 }

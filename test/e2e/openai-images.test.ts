@@ -1,0 +1,114 @@
+/**
+ * The OpenAI Images API end to end: `npm start` (offline, against the stand-in)
+ * driven by the official `openai` client's `images.generate`, as Open WebUI,
+ * LibreChat, the AI SDK and NextChat's dall-e-3 call it. Every image is checked
+ * byte for byte against what the stand-in returned.
+ */
+import { createHash, randomUUID } from "node:crypto";
+import OpenAI, { BadRequestError } from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { jpegDimensions } from "../stand-in/jpeg-dimensions.ts";
+import { startService, type RunningService } from "./service.ts";
+
+let service: RunningService;
+let client: OpenAI;
+
+beforeAll(async () => {
+  service = await startService();
+  client = new OpenAI({ baseURL: `${service.baseUrl}/v1`, apiKey: service.apiKey, maxRetries: 0 });
+});
+
+afterAll(async () => {
+  await service?.stop();
+});
+
+/** A word unique to one test, so it finds its own calls at the stand-in. */
+function marker(): string {
+  return `m${randomUUID().slice(0, 8)}`;
+}
+
+function sha256Hex(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/** The sha256 of every image the stand-in returned for prompts containing `text`. */
+async function upstreamImageHashes(text: string): Promise<string[]> {
+  const response = await fetch(`${service.standInUrl}/__stand-in/requests?contains=${encodeURIComponent(text)}`);
+  const records = (await response.json()) as { imageSha256?: string }[];
+  return records.flatMap((record) => (record.imageSha256 ? [record.imageSha256] : []));
+}
+
+function decodeBase64(image: OpenAI.Images.Image | undefined): Uint8Array {
+  expect(image?.b64_json, "b64_json").toEqual(expect.any(String));
+  return new Uint8Array(Buffer.from(image?.b64_json ?? "", "base64"));
+}
+
+describe("images.generate", () => {
+  it("returns base64 JPEG at the exact size asked for, with the prompt it used", async () => {
+    const tag = marker();
+    const response = await client.images.generate({ model: "dall-e-3", prompt: `a lighthouse ${tag}`, size: "1024x768", response_format: "b64_json" });
+    expect(response.data).toHaveLength(1);
+    const bytes = decodeBase64(response.data?.[0]);
+    expect(jpegDimensions(bytes)).toEqual({ width: 1024, height: 768 });
+    expect(response.data?.[0]?.revised_prompt).toContain(tag);
+    expect(await upstreamImageHashes(tag)).toEqual([sha256Hex(bytes)]);
+  });
+
+  it("returns a URL that serves the image when response_format is url", async () => {
+    const tag = marker();
+    const response = await client.images.generate({ model: "dall-e-3", prompt: `a lighthouse ${tag}`, size: "1024x768", response_format: "url" });
+    const url = response.data?.[0]?.url;
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/image\//);
+    expect(response.data?.[0]?.b64_json).toBeUndefined();
+    const image = await fetch(url ?? "");
+    expect(image.status).toBe(200);
+    expect(image.headers.get("content-type")).toBe("image/jpeg");
+    const bytes = new Uint8Array(await image.arrayBuffer());
+    expect(jpegDimensions(bytes)).toEqual({ width: 1024, height: 768 });
+    expect(await upstreamImageHashes(tag)).toEqual([sha256Hex(bytes)]);
+  });
+
+  it("makes n distinct images, each one the upstream returned", async () => {
+    const tag = marker();
+    const response = await client.images.generate({ model: "dall-e-3", prompt: `a lighthouse ${tag}`, n: 3, response_format: "b64_json" });
+    expect(response.data).toHaveLength(3);
+    const hashes = (response.data ?? []).map((image) => sha256Hex(decodeBase64(image)));
+    expect(new Set(hashes).size).toBe(3);
+    expect((await upstreamImageHashes(tag)).sort()).toEqual([...hashes].sort());
+  });
+
+  it("says flux-1-schnell made 1024×1024 when another size was asked for, and delivers exactly that", async () => {
+    const tag = marker();
+    const response = await client.images.generate({
+      model: "@cf/black-forest-labs/flux-1-schnell",
+      prompt: `a lighthouse ${tag}`,
+      size: "1024x576",
+      response_format: "b64_json",
+    });
+    expect(response.size).toBe("1024x1024");
+    expect(jpegDimensions(decodeBase64(response.data?.[0]))).toEqual({ width: 1024, height: 1024 });
+  });
+
+  it("answers base64 when no response_format is sent", async () => {
+    const tag = marker();
+    const response = await client.images.generate({ prompt: `a lighthouse ${tag}` });
+    expect(response.data?.[0]?.url).toBeUndefined();
+    const bytes = decodeBase64(response.data?.[0]);
+    expect(jpegDimensions(bytes)).toEqual({ width: 1024, height: 1024 });
+    expect(await upstreamImageHashes(tag)).toEqual([sha256Hex(bytes)]);
+  });
+});
+
+describe("images.generate with bad parameters", () => {
+  it("rejects a size that is not WIDTHxHEIGHT with a 400 naming size", async () => {
+    const call = client.images.generate({ prompt: "a lighthouse", size: "huge" });
+    await expect(call).rejects.toBeInstanceOf(BadRequestError);
+    await expect(call).rejects.toMatchObject({ status: 400, param: "size", message: expect.stringContaining("size") });
+  });
+
+  it("rejects n above 4 with a 400 naming n", async () => {
+    const call = client.images.generate({ prompt: "a lighthouse", n: 9 });
+    await expect(call).rejects.toBeInstanceOf(BadRequestError);
+    await expect(call).rejects.toMatchObject({ status: 400, param: "n" });
+  });
+});
