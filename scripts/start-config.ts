@@ -58,7 +58,8 @@ export function wranglerDevArgs({ settings, port, standIn, extraArgs }: DevArgsI
     Object.assign(vars, {
       CF_API_BASE: standIn.cfApiBase, CF_ACCOUNT_ID: 'stand-in-account', CF_API_TOKEN: 'stand-in-token', OFFLINE_MODE: 'true',
     });
-    if (!settings.configured.EXTERNAL_API_BASE) Object.assign(vars, { EXTERNAL_API_BASE: `${standIn.url}/v1`, EXTERNAL_API_KEY: 'stand-in-key' });
+    // No EXTERNAL_API_BASE: with PROMPT_OPTIMIZATION on, the optimiser then calls Workers AI's own
+    // chat endpoint under CF_API_BASE (the stand-in answers it), as a Cloudflare-only user's would.
     if (!settings.configured.API_KEY) vars.API_KEY = LOCAL_API_KEY;
   }
   const varArgs = Object.entries(vars).flatMap(([key, value]) => ['--var', `${key}:${value}`]);

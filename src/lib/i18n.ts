@@ -38,16 +38,214 @@ const en = {
 export type MessageKey = keyof typeof en;
 export type StringTable = Record<MessageKey, string>;
 
-/** Every language's table; a test checks that none misses a key. */
+// Simplified Chinese: the labels follow the original Flux-API-Worker's, which its users know.
+const zhCn: StringTable = {
+  originalPrompt: "原始提示词",
+  promptModel: "提示词生成模型",
+  noPromptModel: "原始提示词",
+  promptUsed: "使用的提示词",
+  size: "图像规格",
+  ratioMapped: "不支持 {ratio} 比例，已改用最接近的 {nearest}",
+  fixedSize: "{model} 固定生成 {width}×{height} 的图像",
+  success: "图像生成成功！",
+  imageAlt: "生成的图像",
+  optimizing: "正在使用 {model} 优化提示词…",
+  optimized: "优化后的提示词：{prompt}",
+  optimizeFailed: "提示词优化失败（{reason}），将使用原始提示词。",
+  generating: "正在使用 {model} 生成 {width}×{height} 的图像…",
+  retrying: "图像服务繁忙，正在重试（第 {attempt} 次，共 {max} 次）…",
+  storing: "正在保存图像…",
+  failed: "图像生成失败：{reason}",
+  suggestOptimization:
+    "提示：Flux 对英文提示词的理解最好。将 PROMPT_OPTIMIZATION 设为 \"true\"，即可自动翻译并优化提示词。",
+  errorContentFilter: "提示词被安全过滤器拦截，请换一种说法。",
+  errorTimeout: "图像服务未能及时响应，请重试。",
+  errorCapacity: "图像服务当前算力不足，请一分钟后再试。",
+  errorQuota: "今日的 Workers AI 免费额度已用完，将于 UTC 00:00 重置；也可以升级到 Workers Paid 付费计划。",
+  errorUpstreamAuth: "Cloudflare 拒绝了所配置的凭据，请管理员检查 CF_API_TOKEN 和 CF_ACCOUNT_ID。",
+  errorUpstream: "图像服务返回了无法使用的结果，请重试。",
+  errorGeneric: "发生了意外错误，请重试。",
+};
+
+// Traditional Chinese, with the vocabulary used in Taiwan and Hong Kong (儲存, 憑證, 伺服器…).
+const zhHant: StringTable = {
+  originalPrompt: "原始提示詞",
+  promptModel: "提示詞生成模型",
+  noPromptModel: "原始提示詞",
+  promptUsed: "使用的提示詞",
+  size: "圖像規格",
+  ratioMapped: "不支援 {ratio} 比例，已改用最接近的 {nearest}",
+  fixedSize: "{model} 固定產生 {width}×{height} 的圖像",
+  success: "圖像生成成功！",
+  imageAlt: "生成的圖像",
+  optimizing: "正在使用 {model} 最佳化提示詞…",
+  optimized: "最佳化後的提示詞：{prompt}",
+  optimizeFailed: "提示詞最佳化失敗（{reason}），將使用原始提示詞。",
+  generating: "正在使用 {model} 生成 {width}×{height} 的圖像…",
+  retrying: "圖像服務忙碌中，正在重試（第 {attempt} 次，共 {max} 次）…",
+  storing: "正在儲存圖像…",
+  failed: "圖像生成失敗：{reason}",
+  suggestOptimization:
+    "提示：Flux 對英文提示詞的理解最好。將 PROMPT_OPTIMIZATION 設為 \"true\"，即可自動翻譯並最佳化提示詞。",
+  errorContentFilter: "提示詞遭安全過濾器攔截，請換個說法。",
+  errorTimeout: "圖像服務未能及時回應，請再試一次。",
+  errorCapacity: "圖像服務目前運算資源不足，請一分鐘後再試。",
+  errorQuota: "今日的 Workers AI 免費額度已用完，將於 UTC 00:00 重設；也可以升級至 Workers Paid 付費方案。",
+  errorUpstreamAuth: "Cloudflare 拒絕了所設定的憑證，請管理員檢查 CF_API_TOKEN 和 CF_ACCOUNT_ID。",
+  errorUpstream: "圖像服務傳回了無法使用的結果，請再試一次。",
+  errorGeneric: "發生未預期的錯誤，請再試一次。",
+};
+
+const ja: StringTable = {
+  originalPrompt: "元のプロンプト",
+  promptModel: "プロンプト生成モデル",
+  noPromptModel: "元のプロンプト",
+  promptUsed: "使用したプロンプト",
+  size: "画像サイズ",
+  ratioMapped: "{ratio} は対応していない比率のため、最も近い {nearest} を使用しました",
+  fixedSize: "{model} は常に {width}×{height} で生成します",
+  success: "画像を生成しました！",
+  imageAlt: "生成された画像",
+  optimizing: "{model} でプロンプトを最適化しています…",
+  optimized: "最適化されたプロンプト：{prompt}",
+  optimizeFailed: "プロンプトの最適化に失敗しました（{reason}）。元のプロンプトを使用します。",
+  generating: "{model} で {width}×{height} の画像を生成しています…",
+  retrying: "画像サービスが混み合っています。再試行しています（{attempt}/{max} 回目）…",
+  storing: "画像を保存しています…",
+  failed: "画像の生成に失敗しました：{reason}",
+  suggestOptimization:
+    "ヒント：Flux は英語のプロンプトに最もよく従います。PROMPT_OPTIMIZATION を \"true\" に設定すると、プロンプトが自動で翻訳・改善されます。",
+  errorContentFilter: "プロンプトが安全フィルターによってブロックされました。表現を変えてお試しください。",
+  errorTimeout: "画像サービスから時間内に応答がありませんでした。もう一度お試しください。",
+  errorCapacity: "画像サービスは現在混雑しています。1 分ほど待ってからもう一度お試しください。",
+  errorQuota: "Workers AI の 1 日あたりの無料枠を使い切りました。UTC 0:00 にリセットされます。Workers Paid へのアップグレードも可能です。",
+  errorUpstreamAuth: "Cloudflare の認証情報が拒否されました。管理者は CF_API_TOKEN と CF_ACCOUNT_ID を確認してください。",
+  errorUpstream: "画像サービスから利用できない応答が返されました。もう一度お試しください。",
+  errorGeneric: "予期しないエラーが発生しました。もう一度お試しください。",
+};
+
+const es: StringTable = {
+  originalPrompt: "Prompt original",
+  promptModel: "Modelo del prompt",
+  noPromptModel: "prompt original",
+  promptUsed: "Prompt utilizado",
+  size: "Tamaño",
+  ratioMapped: "{ratio} no es una proporción admitida; se usó la más cercana, {nearest}",
+  fixedSize: "{model} siempre genera {width}×{height}",
+  success: "¡Imagen generada correctamente!",
+  imageAlt: "Imagen generada",
+  optimizing: "Optimizando el prompt con {model}…",
+  optimized: "Prompt optimizado: {prompt}",
+  optimizeFailed: "No se pudo optimizar el prompt ({reason}); se usará el prompt original.",
+  generating: "Generando una imagen de {width}×{height} con {model}…",
+  retrying: "El servicio de imágenes está ocupado; reintentando ({attempt} de {max})…",
+  storing: "Guardando la imagen…",
+  failed: "No se pudo generar la imagen: {reason}",
+  suggestOptimization:
+    "Consejo: Flux entiende mejor los prompts en inglés. Establece PROMPT_OPTIMIZATION en \"true\" para que los prompts se traduzcan y mejoren automáticamente.",
+  errorContentFilter: "el filtro de seguridad ha bloqueado el prompt. Reformúlalo, por favor.",
+  errorTimeout: "el servicio de imágenes no respondió a tiempo. Inténtalo de nuevo.",
+  errorCapacity: "el servicio de imágenes no tiene capacidad disponible en este momento. Vuelve a intentarlo dentro de un minuto.",
+  errorQuota: "se ha agotado la asignación gratuita diaria de Workers AI. Se restablece a las 00:00 UTC; también puedes pasarte a Workers Paid.",
+  errorUpstreamAuth: "Cloudflare ha rechazado las credenciales. El administrador debe revisar CF_API_TOKEN y CF_ACCOUNT_ID.",
+  errorUpstream: "el servicio de imágenes devolvió una respuesta inservible. Inténtalo de nuevo.",
+  errorGeneric: "se ha producido un error inesperado. Inténtalo de nuevo.",
+};
+
+const fr: StringTable = {
+  originalPrompt: "Prompt d'origine",
+  promptModel: "Modèle du prompt",
+  noPromptModel: "prompt d'origine",
+  promptUsed: "Prompt utilisé",
+  size: "Taille",
+  ratioMapped: "le format {ratio} n'est pas pris en charge ; le plus proche, {nearest}, a été utilisé",
+  fixedSize: "{model} produit toujours du {width}×{height}",
+  success: "Image générée avec succès !",
+  imageAlt: "Image générée",
+  optimizing: "Optimisation du prompt avec {model}…",
+  optimized: "Prompt optimisé : {prompt}",
+  optimizeFailed: "L'optimisation du prompt a échoué ({reason}) ; le prompt d'origine est utilisé.",
+  generating: "Génération d'une image {width}×{height} avec {model}…",
+  retrying: "Le service d'images est surchargé ; nouvelle tentative ({attempt} sur {max})…",
+  storing: "Enregistrement de l'image…",
+  failed: "Échec de la génération de l'image : {reason}",
+  suggestOptimization:
+    "Astuce : Flux suit mieux les prompts en anglais. Réglez PROMPT_OPTIMIZATION sur \"true\" pour que les prompts soient traduits et améliorés automatiquement.",
+  errorContentFilter: "le prompt a été bloqué par le filtre de sécurité. Veuillez le reformuler.",
+  errorTimeout: "le service d'images n'a pas répondu à temps. Veuillez réessayer.",
+  errorCapacity: "le service d'images est saturé pour le moment. Veuillez réessayer dans une minute.",
+  errorQuota: "le quota gratuit quotidien de Workers AI est épuisé. Il est réinitialisé à 00:00 UTC ; vous pouvez aussi passer à Workers Paid.",
+  errorUpstreamAuth: "Cloudflare a refusé les identifiants. L'administrateur doit vérifier CF_API_TOKEN et CF_ACCOUNT_ID.",
+  errorUpstream: "le service d'images a renvoyé une réponse inutilisable. Veuillez réessayer.",
+  errorGeneric: "une erreur inattendue s'est produite. Veuillez réessayer.",
+};
+
+const ru: StringTable = {
+  originalPrompt: "Исходный промпт",
+  promptModel: "Модель для промпта",
+  noPromptModel: "исходный промпт",
+  promptUsed: "Использованный промпт",
+  size: "Размер",
+  ratioMapped: "соотношение {ratio} не поддерживается; использовано ближайшее — {nearest}",
+  fixedSize: "{model} всегда создаёт изображения {width}×{height}",
+  success: "Изображение успешно создано!",
+  imageAlt: "Сгенерированное изображение",
+  optimizing: "Оптимизация промпта с помощью {model}…",
+  optimized: "Оптимизированный промпт: {prompt}",
+  optimizeFailed: "Не удалось оптимизировать промпт ({reason}); используется исходный промпт.",
+  generating: "Генерация изображения {width}×{height} с помощью {model}…",
+  retrying: "Сервис изображений перегружен; повторная попытка ({attempt} из {max})…",
+  storing: "Сохранение изображения…",
+  failed: "Не удалось создать изображение: {reason}",
+  suggestOptimization:
+    "Совет: Flux лучше всего понимает промпты на английском. Установите PROMPT_OPTIMIZATION в \"true\", чтобы промпты автоматически переводились и улучшались.",
+  errorContentFilter: "промпт заблокирован фильтром безопасности. Пожалуйста, переформулируйте его.",
+  errorTimeout: "сервис изображений не ответил вовремя. Попробуйте ещё раз.",
+  errorCapacity: "сервис изображений сейчас перегружен. Попробуйте ещё раз через минуту.",
+  errorQuota: "дневной бесплатный лимит Workers AI исчерпан. Он обновляется в 00:00 UTC; также можно перейти на тариф Workers Paid.",
+  errorUpstreamAuth: "Cloudflare отклонил учётные данные. Администратору следует проверить CF_API_TOKEN и CF_ACCOUNT_ID.",
+  errorUpstream: "сервис изображений вернул непригодный ответ. Попробуйте ещё раз.",
+  errorGeneric: "произошла непредвиденная ошибка. Попробуйте ещё раз.",
+};
+
+const de: StringTable = {
+  originalPrompt: "Ursprünglicher Prompt",
+  promptModel: "Prompt-Modell",
+  noPromptModel: "ursprünglicher Prompt",
+  promptUsed: "Verwendeter Prompt",
+  size: "Größe",
+  ratioMapped: "{ratio} ist kein unterstütztes Seitenverhältnis; verwendet wurde das nächstliegende, {nearest}",
+  fixedSize: "{model} erzeugt immer {width}×{height}",
+  success: "Bild erfolgreich erstellt!",
+  imageAlt: "Erzeugtes Bild",
+  optimizing: "Optimiere den Prompt mit {model}…",
+  optimized: "Optimierter Prompt: {prompt}",
+  optimizeFailed: "Prompt-Optimierung fehlgeschlagen ({reason}); der ursprüngliche Prompt wird verwendet.",
+  generating: "Erzeuge ein {width}×{height}-Bild mit {model}…",
+  retrying: "Der Bilddienst ist ausgelastet; neuer Versuch ({attempt} von {max})…",
+  storing: "Speichere das Bild…",
+  failed: "Bilderzeugung fehlgeschlagen: {reason}",
+  suggestOptimization:
+    "Tipp: Flux folgt englischen Prompts am besten. Setzen Sie PROMPT_OPTIMIZATION auf \"true\", damit Prompts automatisch übersetzt und verbessert werden.",
+  errorContentFilter: "Der Prompt wurde vom Sicherheitsfilter blockiert. Bitte formulieren Sie ihn um.",
+  errorTimeout: "Der Bilddienst hat nicht rechtzeitig geantwortet. Bitte versuchen Sie es erneut.",
+  errorCapacity: "Der Bilddienst ist gerade ausgelastet. Bitte versuchen Sie es in einer Minute erneut.",
+  errorQuota: "Das tägliche Gratiskontingent von Workers AI ist aufgebraucht. Es wird um 00:00 UTC zurückgesetzt; alternativ können Sie auf Workers Paid upgraden.",
+  errorUpstreamAuth: "Cloudflare hat die Zugangsdaten abgelehnt. Der Betreiber sollte CF_API_TOKEN und CF_ACCOUNT_ID prüfen.",
+  errorUpstream: "Der Bilddienst hat eine unbrauchbare Antwort geliefert. Bitte versuchen Sie es erneut.",
+  errorGeneric: "Ein unerwarteter Fehler ist aufgetreten. Bitte versuchen Sie es erneut.",
+};
+
+/** Every language's table; a test checks that none misses a key or drops a placeholder. */
 export const STRINGS: Record<Language, StringTable> = {
   en,
-  "zh-cn": en,
-  "zh-hant": en,
-  ja: en,
-  es: en,
-  fr: en,
-  ru: en,
-  de: en,
+  "zh-cn": zhCn,
+  "zh-hant": zhHant,
+  ja,
+  es,
+  fr,
+  ru,
+  de,
 };
 
 /** The text of `key` in `language`, with `{name}` placeholders filled from `params`. */
@@ -56,8 +254,12 @@ export function translate(language: Language, key: MessageKey, params: Record<st
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
 }
 
-/** The localized, human sentence for an API error code (the JSON `message` stays English). */
-export function errorText(language: Language, code: string | null): string {
+/**
+ * The localized, human sentence for an API error code (the JSON `message` stays English).
+ * A code without a sentence of its own gets `fallback` (the error's message), which says
+ * what to do, where the generic line would only say that something went wrong.
+ */
+export function errorText(language: Language, code: string | null, fallback?: string): string {
   const keyByCode: Record<string, MessageKey> = {
     content_filter: "errorContentFilter",
     upstream_timeout: "errorTimeout",
@@ -67,5 +269,7 @@ export function errorText(language: Language, code: string | null): string {
     upstream_bad_response: "errorUpstream",
     upstream_error: "errorUpstream",
   };
-  return translate(language, (code !== null && keyByCode[code]) || "errorGeneric");
+  const key = code === null ? undefined : keyByCode[code];
+  if (key !== undefined) return translate(language, key);
+  return fallback ?? translate(language, "errorGeneric");
 }

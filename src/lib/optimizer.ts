@@ -39,6 +39,10 @@ export async function optimizePrompt(
         temperature: 0.7,
         max_tokens: 400,
         stream: false,
+        // Workers AI's current chat models think before answering unless told not to, and the
+        // thinking would eat the token budget of a one-line rewrite. OpenAI rejects unknown
+        // fields, so this goes to Workers AI only.
+        ...(optimizer.externalApiBase === undefined ? { chat_template_kwargs: { enable_thinking: false } } : {}),
       }),
       signal: AbortSignal.timeout(optimizer.timeoutMs),
     });

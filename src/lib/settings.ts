@@ -8,8 +8,12 @@ import { findModel, type FluxModel } from "./models.ts";
 import { LANGUAGES, type Language } from "./i18n.ts";
 
 export const DEFAULT_CF_API_BASE = "https://api.cloudflare.com/client/v4";
-/** A current Workers AI instruct model, used when optimising without EXTERNAL_API_BASE. */
-export const DEFAULT_WORKERS_AI_CHAT_MODEL = "@cf/meta/llama-3.3-70b-instruct-fp8-fast";
+/**
+ * The optimiser model when EXTERNAL_API_BASE is unset: Cloudflare's recommended current chat model
+ * (changelog 2026-05-08), multilingual (100+ languages, strong Chinese → English), on the Free plan
+ * and served by the OpenAI-compatible endpoint. It reasons by default; the optimiser turns that off.
+ */
+export const DEFAULT_WORKERS_AI_CHAT_MODEL = "@cf/zai-org/glm-4.7-flash";
 export const DEFAULT_SYSTEM_MESSAGE =
   "You are a prompt engineer for the FLUX image model. Rewrite the user's request as one vivid, " +
   "detailed English image prompt: subject, setting, composition, lighting, style. Translate from any " +
@@ -99,8 +103,9 @@ function settingError(name: string, problem: string): ApiError {
 function readString(env: EnvLike, name: string): string | undefined {
   const value = env[name];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== "string") throw settingError(name, "must be a string");
-  const trimmed = value.trim();
+  // wrangler.toml [vars] may hold unquoted numbers and booleans (`IMAGE_EXPIRATION = 1800`): read them as written.
+  if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") throw settingError(name, "must be a string");
+  const trimmed = String(value).trim();
   return trimmed === "" ? undefined : trimmed;
 }
 

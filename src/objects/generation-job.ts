@@ -15,7 +15,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { ApiError, toApiError } from "../lib/errors.ts";
-import { translate } from "../lib/i18n.ts";
+import { errorText, translate } from "../lib/i18n.ts";
 import { newImageKey, type StoredImage } from "../lib/image-store.ts";
 import { encodeEvent, isFinal, type JobEvent, type JobImage, type JobResult, type JobSpec, type JobView } from "../lib/jobs.ts";
 import { findModel } from "../lib/models.ts";
@@ -88,7 +88,8 @@ export class GenerationJob extends DurableObject<Env> {
       const apiError = toApiError(error);
       const failure = { status: apiError.status, error: apiError.toBody(), retryAfter: apiError.retryAfter };
       this.record.finish("failed", null, failure.error);
-      const reason = apiError.message;
+      // The person-readable line follows REPLY_LANGUAGE; the error body stays English.
+      const reason = errorText(spec.settings.language, apiError.code, apiError.message);
       this.emit({ status: "failed", message: translate(spec.settings.language, "failed", { reason }), failure });
       log(jobId, spec, "failed", started, timings, apiError.code ?? String(apiError.status));
     } finally {

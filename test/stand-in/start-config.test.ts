@@ -41,8 +41,14 @@ describe('wranglerDevArgs', () => {
     expect(args.slice(0, 5)).toEqual(['dev', '--port', '9000', '--ip', '127.0.0.1']);
     expect(varsOf(args)).toEqual([
       'CF_API_BASE:http://127.0.0.1:8788/client/v4', 'CF_ACCOUNT_ID:stand-in-account', 'CF_API_TOKEN:stand-in-token', 'OFFLINE_MODE:true',
-      'EXTERNAL_API_BASE:http://127.0.0.1:8788/v1', 'EXTERNAL_API_KEY:stand-in-key', 'API_KEY:sk-flux-local',
+      'API_KEY:sk-flux-local',
     ]);
+  });
+
+  it('offline: sets no second optimiser provider, so optimisation goes through Workers AI on the stand-in like a Cloudflare-only setup', () => {
+    const vars = varsOf(wranglerDevArgs({ settings: readSettings(undefined, {}), port: '9000', standIn, extraArgs: [] }));
+    expect(vars.filter((v) => v.startsWith('EXTERNAL_'))).toEqual([]);
+    expect(vars).toContain(`CF_API_BASE:${standIn.cfApiBase}`);
   });
 
   it('offline: keeps a configured optimiser and API key', () => {

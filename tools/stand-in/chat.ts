@@ -7,7 +7,7 @@ import { ANY_DIRECTIVE, IMAGE_DIRECTIVE, readDirectives } from './faults.ts';
 import { hasBearerToken, sendJson, sendRaw, sleep } from './http.ts';
 import type { Exchange } from './types.ts';
 
-export const CHAT_MODELS = ['@cf/meta/llama-3.1-8b-instruct-fast', '@cf/meta/llama-3.3-70b-instruct-fp8-fast', 'gpt-4o-mini'];
+export const CHAT_MODELS = ['@cf/zai-org/glm-4.7-flash', '@cf/google/gemma-4-26b-a4b-it', '@cf/meta/llama-3.3-70b-instruct-fp8-fast', 'gpt-4o-mini'];
 
 export async function handleChatCompletion(ex: Exchange): Promise<void> {
   const { res } = ex;
