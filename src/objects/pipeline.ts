@@ -9,6 +9,7 @@ import { ImageStore, type StoredImageMeta } from "../lib/image-store.ts";
 import type { JobImage, JobResult, JobSpec, JobStatus } from "../lib/jobs.ts";
 import { findModel } from "../lib/models.ts";
 import { optimizePrompt } from "../lib/optimizer.ts";
+import { escapeMarkdown } from "../lib/reply.ts";
 import { generateImage, type GeneratedImage } from "../lib/workers-ai.ts";
 
 export interface PipelineDeps {
@@ -28,11 +29,11 @@ export interface PipelineOutcome {
   timings: Record<string, number>;
 }
 
-export async function runPipeline(spec: JobSpec, deps: PipelineDeps): Promise<PipelineOutcome> {
+/** `timings` is the caller's, so the time spent in each stage is known even when a stage throws. */
+export async function runPipeline(spec: JobSpec, deps: PipelineDeps, timings: Record<string, number> = {}): Promise<PipelineOutcome> {
   const t = (key: MessageKey, params?: Record<string, string | number>) => translate(spec.settings.language, key, params);
   const model = findModel(spec.model);
   if (!model) throw new ApiError(400, `Unsupported model ${spec.model}.`, { param: "model" });
-  const timings: Record<string, number> = {};
   const timed = async <T>(stage: string, work: () => Promise<T>): Promise<T> => {
     const start = Date.now();
     try {
@@ -44,6 +45,7 @@ export async function runPipeline(spec: JobSpec, deps: PipelineDeps): Promise<Pi
 
   let promptUsed = spec.prompt;
   let promptModel: string | undefined;
+  let optimizationFailure: string | undefined;
   const { optimizer, upstream } = spec.settings;
   if (optimizer.enabled) {
     deps.progress("optimizing", t("optimizing", { model: optimizer.model }));
@@ -51,8 +53,10 @@ export async function runPipeline(spec: JobSpec, deps: PipelineDeps): Promise<Pi
     if (outcome.ok) {
       promptUsed = outcome.prompt;
       promptModel = outcome.model;
-      deps.progress("optimizing", t("optimized", { prompt: outcome.prompt }), { optimizedPrompt: outcome.prompt });
+      // Chat clients render progress lines as markdown, and the rewrite echoes the user's words.
+      deps.progress("optimizing", t("optimized", { prompt: escapeMarkdown(outcome.prompt) }), { optimizedPrompt: outcome.prompt });
     } else {
+      optimizationFailure = outcome.reason;
       deps.progress("optimizing", t("optimizeFailed", { reason: outcome.reason }));
     }
   }
@@ -71,7 +75,7 @@ export async function runPipeline(spec: JobSpec, deps: PipelineDeps): Promise<Pi
   } else {
     images = generated.map(({ width, height, contentType }) => ({ width, height, contentType }));
   }
-  const result: JobResult = { model: model.id, originalPrompt: spec.prompt, promptUsed, promptModel, images, expiresAt: deps.expiresAt };
+  const result: JobResult = { model: model.id, originalPrompt: spec.prompt, promptUsed, promptModel, optimizationFailure, images, expiresAt: deps.expiresAt };
   return { result, base64: spec.delivery === "b64_json" ? generated.map((image) => image.base64) : undefined, timings };
 }
 
@@ -79,20 +83,22 @@ export async function runPipeline(spec: JobSpec, deps: PipelineDeps): Promise<Pi
 async function storeAll(spec: JobSpec, deps: PipelineDeps, generated: GeneratedImage[]): Promise<JobImage[]> {
   const store = new ImageStore(deps.kv);
   const written: string[] = [];
-  try {
-    return await Promise.all(
-      generated.map(async (image) => {
-        const key = deps.newImageKey();
-        const meta: StoredImageMeta = { contentType: image.contentType, width: image.width, height: image.height, expiresAt: deps.expiresAt };
-        written.push(key);
-        deps.keepBytes(key, image.bytes, meta);
-        await store.put(key, image.bytes, meta, spec.settings.imageExpirationSeconds);
-        return { key, url: `${spec.origin}/image/${key}`, width: image.width, height: image.height, contentType: image.contentType };
-      }),
-    );
-  } catch (error) {
+  // allSettled, not all: cleaning up while another put is still in flight would leave that one behind.
+  const outcomes = await Promise.allSettled(
+    generated.map(async (image) => {
+      const key = deps.newImageKey();
+      const meta: StoredImageMeta = { contentType: image.contentType, width: image.width, height: image.height, expiresAt: deps.expiresAt };
+      written.push(key);
+      deps.keepBytes(key, image.bytes, meta);
+      await store.put(key, image.bytes, meta, spec.settings.imageExpirationSeconds);
+      return { key, url: `${spec.origin}/image/${key}`, width: image.width, height: image.height, contentType: image.contentType };
+    }),
+  );
+  const failure = outcomes.find((outcome) => outcome.status === "rejected");
+  if (failure) {
     await Promise.allSettled(written.map((key) => deps.kv.delete(key)));
     for (const key of written) deps.forgetBytes(key);
-    throw new ApiError(502, `Could not store the image: ${String(error)}.`, { code: "storage_error" });
+    throw new ApiError(502, `Could not store the image: ${String(failure.reason)}.`, { code: "storage_error" });
   }
+  return outcomes.flatMap((outcome) => (outcome.status === "fulfilled" ? [outcome.value] : []));
 }

@@ -1,0 +1,256 @@
+/**
+ * Input and access: body and prompt limits, type errors that name the field,
+ * several API keys, the per-key rate limit, the CORS allow-list, and echoed
+ * prompts that cannot add markup to what a chat client renders.
+ */
+import { exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { authHeaders, call, callWith, chatBody, collectSse, imageUrlIn, marker, ORIGIN, postChat } from "./helpers.ts";
+
+interface ErrorReply {
+  error: { message: string; type: string; param: string | null; code: string | null };
+}
+
+function postJson(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return call(path, { method: "POST", headers: authHeaders(headers), body: JSON.stringify(body) });
+}
+
+async function expectOpenAiError(response: Response, status: number): Promise<ErrorReply["error"]> {
+  expect(response.status).toBe(status);
+  const body = await response.json<ErrorReply>();
+  expect(Object.keys(body.error).sort()).toEqual(["code", "message", "param", "type"]);
+  return body.error;
+}
+
+describe("request size limit", () => {
+  const OVER_LIMIT = 1_000_001;
+
+  it("refuses a body over 1 MB that declares its length with 413", async () => {
+    const body = chatBody("x".repeat(OVER_LIMIT));
+    const response = await call("/v1/chat/completions", {
+      method: "POST",
+      headers: authHeaders({ "content-length": String(new TextEncoder().encode(body).byteLength) }),
+      body,
+    });
+    const error = await expectOpenAiError(response, 413);
+    expect(error.message).toMatch(/larger than 1000000 bytes/);
+  });
+
+  it("refuses a streamed body over 1 MB without a content-length with 413", async () => {
+    const chunk = new TextEncoder().encode("x".repeat(64 * 1024));
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent > OVER_LIMIT + chunk.byteLength) return controller.close();
+        controller.enqueue(chunk);
+        sent += chunk.byteLength;
+      },
+    });
+    const request = new Request(`${ORIGIN}/v1/images/generations`, { method: "POST", headers: authHeaders(), body: stream });
+    expect(request.headers.get("content-length")).toBeNull();
+    const response = await exports.default.fetch(request);
+    await expectOpenAiError(response, 413);
+  });
+});
+
+describe("prompt length limit (2048 characters after clean-up)", () => {
+  it("refuses a chat prompt of 2049 characters with 400 stating the limit", async () => {
+    const error = await expectOpenAiError(await postChat("a".repeat(2049)), 400);
+    expect(error.message).toContain("2048");
+    expect(error.code).toBe("prompt_too_long");
+  });
+
+  it("refuses an images prompt of 2049 characters with 400 stating the limit", async () => {
+    const error = await expectOpenAiError(await postJson("/v1/images/generations", { prompt: "b".repeat(2049) }), 400);
+    expect(error.message).toContain("2048");
+    expect(error.param).toBe("prompt");
+  });
+
+  it("counts characters after clean-up: 2048 characters padded with white space are accepted", async () => {
+    const tag = marker();
+    const prompt = `${tag} ${"c".repeat(2048 - tag.length - 1)}`;
+    expect(prompt).toHaveLength(2048);
+    const response = await postChat(`   ${prompt}\n\n\u200b  `);
+    expect(response.status).toBe(200);
+    const body = await response.json<{ choices: { message: { content: string } }[] }>();
+    expect(imageUrlIn(body.choices[0]?.message.content ?? "")).toBeDefined();
+  });
+
+  it("accepts an images prompt of exactly 2048 characters", async () => {
+    const prompt = `${marker()} ${"d".repeat(2038)}`;
+    expect(prompt).toHaveLength(2048);
+    const response = await postJson("/v1/images/generations", { prompt, response_format: "url" });
+    expect(response.status).toBe(200);
+    const body = await response.json<{ data: { url: string }[] }>();
+    expect(body.data[0]?.url).toMatch(/\/image\//);
+  });
+});
+
+describe("wrong types are refused with 400 naming the field", () => {
+  const chatCases: [string, Record<string, unknown>, string][] = [
+    ["model is a number", { model: 5, messages: [{ role: "user", content: "a cat" }] }, "model"],
+    ["stream is a string", { messages: [{ role: "user", content: "a cat" }], stream: "yes" }, "stream"],
+    ["messages is a string", { messages: "hi" }, "messages"],
+    ["a message has no role", { messages: [{ content: "a cat" }] }, "messages[0].role"],
+  ];
+  for (const [what, body, field] of chatCases) {
+    it(`chat completions: ${what} → names '${field}'`, async () => {
+      const error = await expectOpenAiError(await postJson("/v1/chat/completions", body), 400);
+      expect(error.param).toBe(field);
+      expect(error.message).toContain(`'${field}'`);
+    });
+  }
+
+  const imagesCases: [string, Record<string, unknown>, string][] = [
+    ["n is a string", { prompt: "a cat", n: "2" }, "n"],
+    ["size is a number", { prompt: "a cat", size: 5 }, "size"],
+    ["response_format is not url or b64_json", { prompt: "a cat", response_format: "png" }, "response_format"],
+  ];
+  for (const [what, body, field] of imagesCases) {
+    it(`images: ${what} → names '${field}'`, async () => {
+      const error = await expectOpenAiError(await postJson("/v1/images/generations", body), 400);
+      expect(error.param).toBe(field);
+      expect(error.message).toContain(`'${field}'`);
+    });
+  }
+});
+
+describe("several API keys", () => {
+  const keys = { API_KEY: "sk-alpha, sk-beta,sk-gamma" };
+  const withKey = (key: string) => callWith(keys, "/v1/models", { headers: { authorization: `Bearer ${key}` } });
+
+  it("accepts every key listed in API_KEY", async () => {
+    for (const key of ["sk-alpha", "sk-beta", "sk-gamma"]) expect((await withKey(key)).status, key).toBe(200);
+  });
+
+  it("refuses other keys, prefixes and the whole list with 401", async () => {
+    for (const key of ["sk-delta", "sk-alph", "sk-alpha, sk-beta,sk-gamma", "sk-alpha,sk-beta"]) {
+      const error = await expectOpenAiError(await withKey(key), 401);
+      expect(error.message).not.toContain(key);
+    }
+  });
+
+  it("accepts both keys of the test configuration", async () => {
+    for (const key of ["sk-test-key", "sk-second-key"]) {
+      expect((await call("/v1/models", { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
+    }
+  });
+});
+
+describe("per-key rate limit", () => {
+  function generate(settings: Record<string, string>, key: string): Promise<Response> {
+    return callWith(settings, "/v1/images/generations", {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json", origin: "https://app.example" },
+      body: JSON.stringify({ prompt: `a lighthouse ${marker()}`, response_format: "url" }),
+    });
+  }
+
+  it("answers the third generation in a minute with 429, Retry-After and CORS; other keys and RATE_LIMIT_PER_MINUTE=0 are not limited", async () => {
+    // Fresh keys, so their limiter objects start empty.
+    const limited = `sk-${crypto.randomUUID()}`;
+    const other = `sk-${crypto.randomUUID()}`;
+    const settings = { RATE_LIMIT_PER_MINUTE: "2", API_KEY: `${limited},${other}` };
+
+    expect((await generate(settings, limited)).status).toBe(200);
+    expect((await generate(settings, limited)).status).toBe(200);
+    const refused = await generate(settings, limited);
+    const error = await expectOpenAiError(refused, 429);
+    expect(error.type).toBe("rate_limit_error");
+    expect(error.message).not.toContain(limited);
+    const retryAfter = Number(refused.headers.get("retry-after"));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect(refused.headers.get("access-control-allow-origin")).toBe("*");
+
+    expect((await generate(settings, other)).status).toBe(200);
+    expect((await generate({ ...settings, RATE_LIMIT_PER_MINUTE: "0" }, limited)).status).toBe(200);
+  });
+});
+
+describe("CORS_ORIGINS allow-list", () => {
+  const settings = { CORS_ORIGINS: "https://a.example,https://b.example" };
+  const models = (origin: string, key = "sk-test-key") => callWith(settings, "/v1/models", { headers: { origin, authorization: `Bearer ${key}` } });
+
+  it("echoes an allowed origin with Vary: Origin", async () => {
+    for (const origin of ["https://a.example", "https://b.example"]) {
+      const response = await models(origin);
+      expect(response.status).toBe(200);
+      expect(response.headers.get("access-control-allow-origin")).toBe(origin);
+      expect(response.headers.get("vary")).toMatch(/Origin/i);
+    }
+  });
+
+  it("gives other origins no Access-Control-Allow-Origin", async () => {
+    const response = await models("https://evil.example");
+    expect(response.status).toBe(200);
+    expect(response.headers.get("access-control-allow-origin")).toBeNull();
+    expect(response.headers.get("vary")).toMatch(/Origin/i);
+  });
+
+  it("applies to errors too", async () => {
+    const allowed = await models("https://a.example", "sk-wrong");
+    expect(allowed.status).toBe(401);
+    expect(allowed.headers.get("access-control-allow-origin")).toBe("https://a.example");
+    const other = await models("https://evil.example", "sk-wrong");
+    expect(other.status).toBe(401);
+    expect(other.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
+  it("applies to preflight requests", async () => {
+    const preflight = (origin: string) =>
+      callWith(settings, "/v1/chat/completions", {
+        method: "OPTIONS",
+        headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "authorization, content-type" },
+      });
+    const allowed = await preflight("https://b.example");
+    expect(allowed.status).toBe(204);
+    expect(allowed.headers.get("access-control-allow-origin")).toBe("https://b.example");
+    expect(allowed.headers.get("access-control-allow-methods")).toContain("POST");
+    expect((await preflight("https://evil.example")).headers.get("access-control-allow-origin")).toBeNull();
+  });
+
+  it("allows every origin by default", async () => {
+    const response = await call("/v1/models", { headers: { origin: "https://anywhere.example", authorization: "Bearer sk-test-key" } });
+    expect(response.headers.get("access-control-allow-origin")).toBe("*");
+  });
+});
+
+describe("echoed prompts cannot add links, images or HTML", () => {
+  const HOSTILE = "![x](https://evil.example/x.png) [click](https://evil.example) <img src=x onerror=alert(1)> https://evil.example";
+
+  /** What a markdown renderer sees as syntax: every backslash-escaped character replaced by a neutral one. */
+  function unescapedSyntax(content: string): string {
+    return content.replace(/\\[\s\S]/g, "_");
+  }
+
+  function expectOnlyTheGeneratedImage(content: string): void {
+    expect(content).toContain("evil"); // the user's words are still shown
+    const syntax = unescapedSyntax(content);
+    const links = [...syntax.matchAll(/!?\[[^\]]*\]\(([^)]*)\)/g)];
+    expect(links.map((link) => link[0].startsWith("!"))).toEqual([true]);
+    expect(links[0]?.[1]).toMatch(/^https:\/\/flux\.example\/image\/[0-9a-f]{64}\.[0-9a-f]{32}$/);
+    expect(syntax).not.toContain("<");
+    expect(syntax).not.toMatch(/evil\.example|https?:\/\/evil/);
+  }
+
+  it("in a chat reply", async () => {
+    const response = await postChat(`${HOSTILE} ${marker()}`);
+    expect(response.status).toBe(200);
+    const body = await response.json<{ choices: { message: { content: string } }[] }>();
+    expectOnlyTheGeneratedImage(body.choices[0]?.message.content ?? "");
+  });
+
+  it("in a streamed reply with prompt optimisation, including the progress lines", async () => {
+    const response = await postChat(`${HOSTILE} ${marker()}`, { stream: true }, { PROMPT_OPTIMIZATION: "true" });
+    expect(response.status).toBe(200);
+    const deltas = (await collectSse(response)).flatMap((frame) => {
+      const data = frame.data as { choices?: { delta?: { content?: string; reasoning_content?: string } }[] } | undefined;
+      const delta = data?.choices?.[0]?.delta;
+      return delta ? [`${delta.reasoning_content ?? ""}${delta.content ?? ""}`] : [];
+    });
+    const shown = deltas.join("");
+    expect(shown).toMatch(/Optimised prompt/);
+    expectOnlyTheGeneratedImage(shown);
+  });
+});
