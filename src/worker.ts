@@ -24,8 +24,12 @@ const withApiKey: RequestHandler<RoutedRequest, RouteArgs> = async (request) => 
   request.apiKey = await requireApiKey(request, request.settings.apiKeys);
 };
 
-function methodNotAllowed(request: RoutedRequest): never {
-  throw new ApiError(405, `Method ${request.method} is not allowed on ${new URL(request.url).pathname}.`, { code: "method_not_allowed" });
+/** A 405 for any other method on a known path, with the Allow header HTTP requires. */
+function allowOnly(methods: string): RequestHandler<RoutedRequest, RouteArgs> {
+  return (request) => {
+    const path = new URL(request.url).pathname;
+    throw new ApiError(405, `Method ${request.method} is not allowed on ${path}; use ${methods}.`, { code: "method_not_allowed", headers: { allow: methods } });
+  };
 }
 
 function notFound(request: RoutedRequest): never {
@@ -45,6 +49,7 @@ const router = Router<RoutedRequest, RouteArgs>({
 
 router
   .get("/", homePage)
+  .head("/", homePage)
   .get("/v1/models", withApiKey, listModels)
   .post("/v1/chat/completions", withApiKey, chatCompletions)
   .post("/v1/images/generations", withApiKey, imageGenerations)
@@ -52,12 +57,13 @@ router
   .get("/v1/jobs/:id/events", withApiKey, getJobEvents)
   .get("/image/:key", serveImage)
   .head("/image/:key", serveImage)
-  .all("/v1/models", methodNotAllowed)
-  .all("/v1/chat/completions", methodNotAllowed)
-  .all("/v1/images/generations", methodNotAllowed)
-  .all("/v1/jobs/:id", methodNotAllowed)
-  .all("/v1/jobs/:id/events", methodNotAllowed)
-  .all("/image/:key", methodNotAllowed)
+  .all("/", allowOnly("GET, HEAD"))
+  .all("/v1/models", allowOnly("GET"))
+  .all("/v1/chat/completions", allowOnly("POST"))
+  .all("/v1/images/generations", allowOnly("POST"))
+  .all("/v1/jobs/:id", allowOnly("GET"))
+  .all("/v1/jobs/:id/events", allowOnly("GET"))
+  .all("/image/:key", allowOnly("GET, HEAD"))
   .all("*", notFound);
 
 export default {

@@ -34,6 +34,8 @@ export function replyContent(result: JobResult, context: ChatReplyContext): stri
   if (context.requestedRatio) sizeNotes.push(t("ratioMapped", { ratio: context.requestedRatio, nearest: context.nearestRatio }));
   if (width !== context.requestedSize.width || height !== context.requestedSize.height) sizeNotes.push(t("fixedSize", { model: result.model, width, height }));
   const tips = !context.optimizationEnabled && isMostlyNonLatin(context.prompt) ? [t("suggestOptimization")] : [];
+  // Said in the reply itself too: a non-streaming client never sees the progress line that said it.
+  if (result.optimizationFailure !== undefined) tips.push(t("optimizeFailed", { reason: result.optimizationFailure }));
   return buildReply(context.language, {
     originalPrompt: result.originalPrompt,
     promptModel: result.promptModel,
@@ -62,7 +64,7 @@ export function eventFrames(event: JobEvent, context: ChatReplyContext): string[
   }
   if (event.failure) {
     const { error } = event.failure;
-    const line = `❌ ${translate(context.language, "failed", { reason: errorText(context.language, error.code) })}`;
+    const line = `❌ ${translate(context.language, "failed", { reason: errorText(context.language, error.code, error.message) })}`;
     const frames = [sseData(chatChunk(meta, { content: line }))];
     if (error.code === "content_filter") frames.push(sseData(chatChunk(meta, {}, "content_filter")));
     return [...frames, sseData({ error }), SSE_DONE];

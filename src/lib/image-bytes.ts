@@ -48,8 +48,9 @@ function webpInfo(bytes: Uint8Array): ImageInfo | undefined {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const chunk = ascii(bytes, 12, 4);
   if (chunk === "VP8X") {
-    const width = 1 + (view.getUint32(24, true) & 0xffffff);
-    const height = 1 + (view.getUint32(27, true) & 0xffffff);
+    // 24-bit fields: reading 32 bits at 27 would run past a 30-byte header.
+    const width = 1 + (view.getUint16(24, true) | (view.getUint8(26) << 16));
+    const height = 1 + (view.getUint16(27, true) | (view.getUint8(29) << 16));
     return { contentType: "image/webp", width, height };
   }
   if (chunk === "VP8 ") return { contentType: "image/webp", width: view.getUint16(26, true) & 0x3fff, height: view.getUint16(28, true) & 0x3fff };

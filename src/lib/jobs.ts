@@ -40,6 +40,8 @@ export interface JobResult {
   promptUsed: string;
   /** The optimiser model when the prompt was rewritten. */
   promptModel?: string;
+  /** Why optimisation failed, when it was on and the original prompt was used instead. */
+  optimizationFailure?: string;
   images: JobImage[];
   expiresAt: number;
 }

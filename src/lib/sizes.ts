@@ -40,7 +40,8 @@ export function parseSizeSuffix(text: string): ParsedPrompt {
   const prompt = text.slice(0, match.index).trim();
   if (w === 0 || h === 0) return { prompt, size: DEFAULT_SIZE, requestedRatio: `${w}:${h}` };
   const size = nearestSize(w / h);
-  const exact = SIZE_TABLE.find((choice) => choice.ratio === `${w}:${h}`);
+  // Compared as proportions, so "32:18" is 16:9 and "2:2" is 1:1, not "an unsupported ratio".
+  const exact = SIZE_TABLE.find((choice) => choice.width * h === choice.height * w);
   return exact ? { prompt, size: exact } : { prompt, size, requestedRatio: `${w}:${h}` };
 }
 

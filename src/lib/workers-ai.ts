@@ -47,6 +47,7 @@ export async function generateImage(request: ImageRequest, upstream: UpstreamSet
   const doFetch = hooks.fetch ?? fetch;
   const url = `${upstream.cfApiBase}/accounts/${encodeURIComponent(upstream.cfAccountId)}/ai/run/${request.model.id}`;
   const deadline = AbortSignal.timeout(upstream.imageTimeoutMs);
+  const deadlineAt = Date.now() + upstream.imageTimeoutMs;
   for (let attempt = 0; ; attempt++) {
     const { body, contentType } = buildImageBody(request, upstream.fluxNumSteps);
     const headers: Record<string, string> = { authorization: `Bearer ${upstream.cfApiToken}` };
@@ -61,9 +62,12 @@ export async function generateImage(request: ImageRequest, upstream: UpstreamSet
     }
     if (outcome.kind === "image") return outcome.image;
     if (outcome.kind === "fatal" || attempt >= MAX_RETRIES) throw outcome.error;
+    const waitMs = backoffDelayMs(attempt + 1, outcome.retryAfter);
+    // A wait that outlasts the deadline cannot end in an image: answer with the real cause (e.g. 503 capacity) now, not a 504 later.
+    if (Date.now() + waitMs >= deadlineAt) throw outcome.error;
     hooks.onRetry?.(attempt + 1, MAX_RETRIES);
     try {
-      await sleep(backoffDelayMs(attempt + 1, outcome.retryAfter), deadline);
+      await sleep(waitMs, deadline);
     } catch {
       throw timeoutError(upstream.imageTimeoutMs);
     }
@@ -117,8 +121,9 @@ function classifyFailure(response: Response, envelope: Envelope | undefined, mod
     return fatal(429, `The Workers AI daily free allocation is used up${detail}. It resets at 00:00 UTC; upgrade to Workers Paid to continue now.`, "daily_limit_reached", "insufficient_quota");
   }
   if (code === 3040) {
-    const error = new ApiError(503, `Workers AI is out of capacity for ${model.id}${detail}. Try again in a minute.`, { code: "upstream_capacity", retryAfter: 30 });
-    return { kind: "retryable", error, retryAfter: parseRetryAfter(response.headers.get("retry-after")) };
+    const retryAfter = parseRetryAfter(response.headers.get("retry-after"));
+    const error = new ApiError(503, `Workers AI is out of capacity for ${model.id}${detail}. Try again in a minute.`, { code: "upstream_capacity", retryAfter: retryAfter ?? 30 });
+    return { kind: "retryable", error, retryAfter };
   }
   if (status === 401 || code === 10000) {
     return fatal(502, `Workers AI refused the credentials${detail}. Check CF_API_TOKEN (a token with Workers AI permission) and CF_ACCOUNT_ID.`, "upstream_auth");

@@ -5,7 +5,7 @@
  */
 import { ApiError } from "../lib/errors.ts";
 import { eventFrames, openingFrame, replyContent, type ChatReplyContext } from "../lib/chat-reply.ts";
-import type { JobSpec } from "../lib/jobs.ts";
+import { isFinal, type JobEvent, type JobSpec } from "../lib/jobs.ts";
 import { effectiveSize, MAX_PROMPT_CHARS, resolveModel } from "../lib/models.ts";
 import { chatCompletion, estimateUsage } from "../lib/openai-shapes.ts";
 import { cleanPrompt, lastUserText } from "../lib/prompt.ts";
@@ -55,8 +55,15 @@ export async function chatCompletions(request: RoutedRequest, env: Env, ctx: Exe
     return sseResponse(
       async (writer) => {
         await writer.write(openingFrame(context));
-        for await (const event of events) {
-          for (const frame of eventFrames(event, context)) await writer.write(frame);
+        let ended = false;
+        try {
+          for await (const event of events) {
+            ended ||= isFinal(event);
+            for (const frame of eventFrames(event, context)) await writer.write(frame);
+          }
+        } finally {
+          // The job's stream broke off (e.g. the object was reset): end the reply with a clear error, not silence.
+          if (!ended) for (const frame of eventFrames(lostJobEvent(), context)) await writer.write(frame);
         }
       },
       { headers, waitUntil: (promise) => ctx.waitUntil(promise) },
@@ -72,4 +79,9 @@ function checkPromptLength(prompt: string): void {
   if (prompt.length > MAX_PROMPT_CHARS) {
     throw new ApiError(400, `The prompt is ${prompt.length} characters long; the limit is ${MAX_PROMPT_CHARS}.`, { param: "messages", code: "prompt_too_long" });
   }
+}
+
+function lostJobEvent(): JobEvent {
+  const error = new ApiError(502, "The generation was interrupted before it finished. Please try again.", { code: "job_lost" });
+  return { id: 0, at: Date.now(), status: "failed", failure: { status: error.status, error: error.toBody() } };
 }

@@ -93,16 +93,23 @@ export interface RecordedUpstreamRequest {
   path: string;
   model?: string;
   contentType: string;
+  authorization: string;
+  /** The image prompt, or the last user message of an optimiser call. */
+  prompt?: string;
   json?: Record<string, unknown>;
   form?: Record<string, unknown>;
   status: number;
   imageSha256?: string;
 }
 
+/** The stand-in's root URL (CF_API_BASE without /client/v4; EXTERNAL_API_BASE without /v1). */
+export function standInUrl(): string {
+  return String((env as unknown as Record<string, unknown>).CF_API_BASE).replace(/\/client\/v4$/, "");
+}
+
 /** What the stand-in received whose prompt contains `text`. */
 export async function upstreamRequests(text: string): Promise<RecordedUpstreamRequest[]> {
-  const base = String((env as unknown as Record<string, unknown>).CF_API_BASE).replace(/\/client\/v4$/, "");
-  const response = await fetch(`${base}/__stand-in/requests?contains=${encodeURIComponent(text)}`);
+  const response = await fetch(`${standInUrl()}/__stand-in/requests?contains=${encodeURIComponent(text)}`);
   return (await response.json()) as RecordedUpstreamRequest[];
 }
 

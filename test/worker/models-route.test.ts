@@ -1,0 +1,26 @@
+/** GET /v1/models: the supported Flux models as an OpenAI model list. */
+import { describe, expect, it } from "vitest";
+import { authHeaders, call } from "./helpers.ts";
+
+describe("GET /v1/models", () => {
+  it("lists the four Flux models in the OpenAI list shape", async () => {
+    const response = await call("/v1/models", { headers: authHeaders() });
+    expect(response.status).toBe(200);
+    const body = await response.json<{ object: string; data: { id: string; object: string; created: number; owned_by: string }[] }>();
+    expect(body.object).toBe("list");
+    expect(body.data.map((model) => model.id)).toEqual([
+      "@cf/black-forest-labs/flux-2-klein-4b",
+      "@cf/black-forest-labs/flux-2-klein-9b",
+      "@cf/black-forest-labs/flux-2-dev",
+      "@cf/black-forest-labs/flux-1-schnell",
+    ]);
+    for (const model of body.data) {
+      expect(model).toEqual({ id: model.id, object: "model", created: expect.any(Number), owned_by: expect.any(String) });
+    }
+  });
+
+  it("needs the API key", async () => {
+    const response = await call("/v1/models");
+    expect(response.status).toBe(401);
+  });
+});

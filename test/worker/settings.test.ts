@@ -1,0 +1,120 @@
+import { describe, expect, it } from "vitest";
+import { ApiError } from "../../src/lib/errors.ts";
+import { DEFAULT_CF_API_BASE, DEFAULT_SYSTEM_MESSAGE, DEFAULT_WORKERS_AI_CHAT_MODEL, readSettings } from "../../src/lib/settings.ts";
+
+function settingErrorOf(source: Record<string, unknown>): ApiError {
+  try {
+    readSettings(source);
+  } catch (error) {
+    if (error instanceof ApiError) return error;
+    throw error;
+  }
+  throw new Error(`readSettings accepted ${JSON.stringify(source)}`);
+}
+
+describe("default settings", () => {
+  it("match the documented defaults when nothing is set", () => {
+    const settings = readSettings({});
+    expect(settings).toMatchObject({
+      apiKeys: [],
+      upstream: { cfApiBase: DEFAULT_CF_API_BASE, cfAccountId: "", cfApiToken: "", fluxNumSteps: 4, imageTimeoutMs: 60_000 },
+      optimizer: {
+        enabled: false,
+        externalApiBase: undefined,
+        model: DEFAULT_WORKERS_AI_CHAT_MODEL,
+        systemMessage: DEFAULT_SYSTEM_MESSAGE,
+        timeoutMs: 15_000,
+      },
+      imageExpirationSeconds: 1800,
+      language: "en",
+      progressMode: "reasoning",
+      rateLimitPerMinute: 60,
+      corsOrigins: ["*"],
+      offline: false,
+    });
+    expect(settings.defaultModel.id).toBe("@cf/black-forest-labs/flux-2-klein-4b");
+  });
+
+  it("treat an empty value as unset", () => {
+    expect(readSettings({ IMAGE_EXPIRATION: "  ", FLUX_MODEL: "" }).imageExpirationSeconds).toBe(1800);
+  });
+});
+
+describe("settings a deployer sets", () => {
+  it("read API_KEY as a comma-separated list, ignoring blanks", () => {
+    expect(readSettings({ API_KEY: "sk-one, sk-two ,,sk-three" }).apiKeys).toEqual(["sk-one", "sk-two", "sk-three"]);
+  });
+
+  it("read every value", () => {
+    const settings = readSettings({
+      CF_API_BASE: "http://127.0.0.1:9999/client/v4/",
+      CF_ACCOUNT_ID: "acct",
+      CF_API_TOKEN: "tok",
+      FLUX_NUM_STEPS: "8",
+      IMAGE_TIMEOUT: "30",
+      PROMPT_OPTIMIZATION: "TRUE",
+      EXTERNAL_API_BASE: "https://api.openai.com/v1/",
+      EXTERNAL_API_KEY: "sk-ext",
+      SYSTEM_MESSAGE: "Be brief.",
+      OPTIMIZER_TIMEOUT: "0.5",
+      IMAGE_EXPIRATION: "60",
+      REPLY_LANGUAGE: "zh-CN",
+      FLUX_MODEL: "flux-1-schnell",
+      PROGRESS_MODE: "content",
+      RATE_LIMIT_PER_MINUTE: "0",
+      CORS_ORIGINS: "https://a.example/, https://b.example",
+      OFFLINE_MODE: "true",
+    });
+    expect(settings).toMatchObject({
+      upstream: { cfApiBase: "http://127.0.0.1:9999/client/v4", cfAccountId: "acct", cfApiToken: "tok", fluxNumSteps: 8, imageTimeoutMs: 30_000 },
+      optimizer: { enabled: true, externalApiBase: "https://api.openai.com/v1", externalApiKey: "sk-ext", model: "gpt-4o-mini", systemMessage: "Be brief.", timeoutMs: 500 },
+      imageExpirationSeconds: 60,
+      language: "zh-cn",
+      progressMode: "content",
+      rateLimitPerMinute: 0,
+      corsOrigins: ["https://a.example", "https://b.example"],
+      offline: true,
+    });
+    expect(settings.defaultModel.id).toBe("@cf/black-forest-labs/flux-1-schnell");
+  });
+
+  it("accept numbers and booleans written without quotes in wrangler.toml", () => {
+    const settings = readSettings({ IMAGE_EXPIRATION: 600, FLUX_NUM_STEPS: 6, PROMPT_OPTIMIZATION: true });
+    expect(settings.imageExpirationSeconds).toBe(600);
+    expect(settings.upstream.fluxNumSteps).toBe(6);
+    expect(settings.optimizer.enabled).toBe(true);
+  });
+});
+
+describe("a malformed setting", () => {
+  it.each([
+    ["FLUX_NUM_STEPS", "abc"],
+    ["FLUX_NUM_STEPS", "2.5"],
+    ["FLUX_NUM_STEPS", "0"],
+    ["IMAGE_TIMEOUT", "-1"],
+    ["OPTIMIZER_TIMEOUT", "soon"],
+    ["IMAGE_EXPIRATION", "59"],
+    ["IMAGE_EXPIRATION", "30m"],
+    ["PROMPT_OPTIMIZATION", "yes please"],
+    ["OFFLINE_MODE", "maybe"],
+    ["REPLY_LANGUAGE", "klingon"],
+    ["PROGRESS_MODE", "loud"],
+    ["FLUX_MODEL", "dall-e-3"],
+    ["RATE_LIMIT_PER_MINUTE", "-5"],
+    ["CF_API_BASE", "not a url"],
+    ["CF_API_BASE", "ftp://files.example"],
+    ["EXTERNAL_API_BASE", "api.openai.com"],
+    ["API_KEY", { key: "object" }],
+  ])("%s = %j is refused with an error that names it", (name, value) => {
+    const error = settingErrorOf({ [name]: value });
+    expect(error.param).toBe(name);
+    expect(error.code).toBe("invalid_setting");
+    expect(error.message).toContain(`Setting ${name} `);
+    expect(error.status).toBe(500);
+  });
+
+  it("says what it got and what is allowed", () => {
+    expect(settingErrorOf({ IMAGE_EXPIRATION: "59" }).message).toMatch(/from 60 .*got "59"/);
+    expect(settingErrorOf({ REPLY_LANGUAGE: "xx" }).message).toContain("en, zh-cn");
+  });
+});

@@ -1,0 +1,91 @@
+import { describe, expect, it } from "vitest";
+import { DEFAULT_SIZE, nearestSize, parseSizeParameter, parseSizeSuffix, SIZE_TABLE } from "../../src/lib/sizes.ts";
+
+describe("the size table", () => {
+  it("offers the original project's six ratios with their sizes, 1:1 by default", () => {
+    expect(SIZE_TABLE.map(({ ratio, width, height }) => `${ratio}=${width}x${height}`)).toEqual([
+      "1:1=1024x1024",
+      "1:2=512x1024",
+      "3:2=768x512",
+      "3:4=768x1024",
+      "16:9=1024x576",
+      "9:16=576x1024",
+    ]);
+    expect(DEFAULT_SIZE).toMatchObject({ ratio: "1:1", width: 1024, height: 1024 });
+  });
+
+  it("makes a prompt without a ratio square", () => {
+    expect(parseSizeSuffix("a cute cat")).toEqual({ prompt: "a cute cat", size: DEFAULT_SIZE });
+  });
+
+  it.each(SIZE_TABLE.map((choice) => [choice.ratio, choice] as const))("gives %s its size from the table, with nothing to report", (ratio, choice) => {
+    const parsed = parseSizeSuffix(`a lighthouse ${ratio}`);
+    expect(parsed.size).toEqual(choice);
+    expect(parsed.requestedRatio).toBeUndefined();
+  });
+});
+
+describe("ratio suffixes a user types", () => {
+  it("reads a plain suffix and removes it from the prompt", () => {
+    expect(parseSizeSuffix("a cat 16:9")).toEqual({ prompt: "a cat", size: { ratio: "16:9", width: 1024, height: 576 } });
+  });
+
+  it("reads --ar and --aspect as Midjourney users write them", () => {
+    expect(parseSizeSuffix("a cat --ar 16:9")).toMatchObject({ prompt: "a cat", size: { width: 1024, height: 576 } });
+    expect(parseSizeSuffix("a cat --ar 9:16")).toMatchObject({ prompt: "a cat", size: { width: 576, height: 1024 } });
+    expect(parseSizeSuffix("a cat --aspect 3:2")).toMatchObject({ prompt: "a cat", size: { width: 768, height: 512 } });
+  });
+
+  it("reads the full-width colon Chinese keyboards type", () => {
+    expect(parseSizeSuffix("一只可爱的猫咪 16：9")).toEqual({ prompt: "一只可爱的猫咪", size: { ratio: "16:9", width: 1024, height: 576 } });
+  });
+
+  it("tolerates spaces around the colon and after the ratio", () => {
+    expect(parseSizeSuffix("a cat 16 : 9  ")).toMatchObject({ prompt: "a cat", size: { ratio: "16:9" } });
+  });
+
+  it("leaves a ratio in the middle of the prompt alone", () => {
+    const parsed = parseSizeSuffix("a 16:9 poster of a cat");
+    expect(parsed.prompt).toBe("a 16:9 poster of a cat");
+    expect(parsed.size).toEqual(DEFAULT_SIZE);
+  });
+
+  it("does not take digits glued to a word for a ratio", () => {
+    expect(parseSizeSuffix("robot R2:3").size).toEqual(DEFAULT_SIZE);
+  });
+});
+
+describe("a ratio that is not in the table", () => {
+  it("maps to the nearest ratio and remembers what the user asked for", () => {
+    expect(parseSizeSuffix("a cat 2:1")).toEqual({ prompt: "a cat", size: { ratio: "16:9", width: 1024, height: 576 }, requestedRatio: "2:1" });
+    expect(parseSizeSuffix("a cat 1:3")).toMatchObject({ prompt: "a cat", size: { ratio: "1:2" }, requestedRatio: "1:3" });
+    expect(parseSizeSuffix("a cat --ar 21:9")).toMatchObject({ prompt: "a cat", size: { ratio: "16:9" }, requestedRatio: "21:9" });
+    expect(parseSizeSuffix("a cat 6:5")).toMatchObject({ size: { ratio: "1:1" }, requestedRatio: "6:5" });
+  });
+
+  it("treats a table ratio written with other numbers (32:18, 2:2) as that ratio, with nothing to report", () => {
+    expect(parseSizeSuffix("a cat 32:18")).toEqual({ prompt: "a cat", size: { ratio: "16:9", width: 1024, height: 576 } });
+    expect(parseSizeSuffix("a cat 2:2")).toEqual({ prompt: "a cat", size: DEFAULT_SIZE });
+  });
+
+  it("answers a zero ratio with the default size and says what was asked", () => {
+    expect(parseSizeSuffix("a cat 0:9")).toEqual({ prompt: "a cat", size: DEFAULT_SIZE, requestedRatio: "0:9" });
+  });
+
+  it("compares ratios on a log scale, so tall and wide ratios are treated alike", () => {
+    expect(nearestSize(1).ratio).toBe("1:1");
+    expect(nearestSize(4).ratio).toBe("16:9");
+    expect(nearestSize(1 / 4).ratio).toBe("1:2");
+    expect(nearestSize(0.7).ratio).toBe("3:4");
+  });
+});
+
+describe("the Images API size parameter", () => {
+  it("reads WIDTHxHEIGHT, and treats auto or nothing as no choice", () => {
+    expect(parseSizeParameter("1024x576")).toEqual({ width: 1024, height: 576 });
+    expect(parseSizeParameter("768×512")).toEqual({ width: 768, height: 512 });
+    expect(parseSizeParameter("auto")).toBeUndefined();
+    expect(parseSizeParameter(undefined)).toBeUndefined();
+    expect(parseSizeParameter("big")).toBeUndefined();
+  });
+});
