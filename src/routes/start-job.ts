@@ -41,5 +41,5 @@ export async function awaitResult({ jobId, events }: StartedJob): Promise<JobRes
     if (event.result) return event.result;
     if (event.failure) throw ApiError.fromBody(event.failure.status, event.failure.error, { retryAfter: event.failure.retryAfter, headers });
   }
-  throw new ApiError(502, "The generation ended without a result.", { code: "job_lost", headers });
+  throw new ApiError(502, "The generation was interrupted before it finished. Please try again.", { code: "job_lost", headers });
 }
