@@ -1,4 +1,5 @@
-/** GET /: a small page saying the service runs, listing the endpoints. */
+/** GET /: the playground, where a person tries the API in a browser; it also lists the endpoints. */
+import { playgroundCsp, playgroundPage } from "../lib/playground-page.ts";
 import type { RoutedRequest } from "./context.ts";
 
 export const ENDPOINTS: readonly [string, string][] = [
@@ -11,11 +12,16 @@ export const ENDPOINTS: readonly [string, string][] = [
 ];
 
 export function homePage(request: RoutedRequest): Response {
-  const offline = request.settings.offline
-    ? `<p class="offline"><strong>Offline mode:</strong> images come from the local stand-in upstream, not from Flux. Set CF_ACCOUNT_ID and CF_API_TOKEN for real images.</p>`
-    : "";
-  const rows = ENDPOINTS.map(([route, what]) => `<li><code>${route}</code> — ${what}</li>`).join("");
-  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Flux API Worker</title></head><body><h1>Flux API Worker is running</h1>${offline}<ul>${rows}</ul></body></html>`;
-  return new Response(html, { headers: { "content-type": "text/html; charset=utf-8" } });
+  // A fresh nonce per response: the CSP then allows this page's own inline style and script and nothing else.
+  const nonce = crypto.randomUUID().replaceAll("-", "");
+  const html = playgroundPage({ endpoints: ENDPOINTS, offline: request.settings.offline, origin: new URL(request.url).origin, nonce });
+  return new Response(html, {
+    headers: {
+      "content-type": "text/html; charset=utf-8",
+      "content-security-policy": playgroundCsp(nonce),
+      "cache-control": "no-store", // the nonce must not be reused from a cache
+      "referrer-policy": "no-referrer",
+      "x-content-type-options": "nosniff",
+    },
+  });
 }

@@ -1,0 +1,230 @@
+/**
+ * The playground at / in a real browser: Debian's Chromium driven through
+ * playwright-core the way a person uses the page (type the key and a prompt,
+ * pick a size, click Generate, watch the progress, get the image), against
+ * `npm start` offline. With SAVE_SCREENSHOT=1 it also refreshes docs/playground.png for the README
+ * (opt-in, so an ordinary run leaves the work tree clean).
+ */
+import { existsSync, mkdirSync } from "node:fs";
+import { randomUUID } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startService, type RunningService } from "./service.ts";
+
+const CHROMIUM_PATH = "/usr/bin/chromium";
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--no-first-run",
+  "--disable-sync",
+  "--disable-quic",
+];
+const SCREENSHOT_PATH = fileURLToPath(new URL("../../docs/playground.png", import.meta.url));
+const DESKTOP = { width: 1200, height: 900 };
+const PHONE = { width: 375, height: 740 };
+
+let service: RunningService;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+  // A missing browser must fail the run, not skip it: CI would otherwise pass without testing the page.
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(`Chromium is not installed at ${CHROMIUM_PATH}. Install Debian's package: apt-get update && apt-get install -y chromium`);
+  }
+  [service, browser] = await Promise.all([startService(), chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS })]);
+});
+
+afterAll(async () => {
+  await Promise.all(contexts.map((context) => context.close()));
+  await browser?.close();
+  await service?.stop();
+});
+
+interface OpenedPlayground {
+  page: Page;
+  /** Every URL the page asked for (documents, scripts, images, API calls). */
+  requested: string[];
+  /** Uncaught script errors and Content-Security-Policy violations. */
+  problems: string[];
+}
+
+/** A fresh browser profile (empty storage) on the playground. */
+async function openPlayground(viewport = DESKTOP): Promise<OpenedPlayground> {
+  const context = await browser.newContext({ viewport });
+  contexts.push(context);
+  const page = await context.newPage();
+  const requested: string[] = [];
+  const problems: string[] = [];
+  page.on("request", (request) => requested.push(request.url()));
+  page.on("pageerror", (error) => problems.push(`script error: ${error.message}`));
+  page.on("console", (message) => {
+    if (/content security policy/i.test(message.text())) problems.push(`CSP: ${message.text()}`);
+  });
+  await page.goto(`${service.baseUrl}/`);
+  return { page, requested, problems };
+}
+
+async function enterKey(page: Page, key: string): Promise<void> {
+  await page.getByLabel("API key").fill(key);
+  await page.getByLabel("API key").press("Tab"); // leaving the field checks the key at once
+}
+
+async function generate(page: Page, prompt: string, ratio = "1:1"): Promise<void> {
+  await page.getByLabel("Prompt").fill(prompt);
+  await page.getByLabel(ratio, { exact: true }).check();
+  await page.getByRole("button", { name: "Generate" }).click();
+}
+
+function progressLines(page: Page): Promise<string[]> {
+  return page.getByRole("list", { name: "Progress" }).getByRole("listitem").allTextContents();
+}
+
+/** Waits for the result image to load and returns its real pixel size. */
+async function resultImageSize(page: Page): Promise<{ width: number; height: number }> {
+  const image = page.getByRole("figure").getByRole("img");
+  await image.waitFor();
+  return image.evaluate(async (element: HTMLImageElement) => {
+    await element.decode();
+    return { width: element.naturalWidth, height: element.naturalHeight };
+  });
+}
+
+/** A word unique to one test, so it finds its own calls at the stand-in. */
+function marker(): string {
+  return `m${randomUUID().slice(0, 8)}`;
+}
+
+async function upstreamCallsContaining(text: string): Promise<unknown[]> {
+  const response = await fetch(`${service.standInUrl}/__stand-in/requests?contains=${encodeURIComponent(text)}`);
+  return (await response.json()) as unknown[];
+}
+
+async function apiErrorMessage(path: string, key: string): Promise<string> {
+  const response = await fetch(`${service.baseUrl}${path}`, { headers: { authorization: `Bearer ${key}` } });
+  const body = (await response.json()) as { error: { message: string } };
+  return body.error.message;
+}
+
+describe("the playground at /", () => {
+  it("generates a 16:9 image from a typed key and prompt, with live progress, the image and a download link", async () => {
+    const { page, problems } = await openPlayground();
+    await enterKey(page, service.apiKey);
+    await page.getByText("Key accepted").waitFor();
+    const models = await page.getByLabel("Model").locator("option").allTextContents();
+    expect(models).toEqual(["Server default", "flux-2-klein-4b", "flux-2-klein-9b", "flux-2-dev", "flux-1-schnell"]);
+
+    const prompt = "a lighthouse on a rocky coast at dusk";
+    await generate(page, prompt, "16:9");
+
+    expect(await resultImageSize(page)).toEqual({ width: 1024, height: 576 });
+    expect(await page.getByText("Done", { exact: true }).isVisible()).toBe(true);
+    expect((await progressLines(page)).some((line) => line.includes("Generating 1024×576"))).toBe(true);
+
+    const download = page.getByRole("link", { name: "Download image" });
+    const imageUrl = await page.getByRole("figure").getByRole("img").getAttribute("src");
+    expect(await download.getAttribute("href")).toBe(imageUrl);
+    expect(await download.getAttribute("download")).toMatch(/^flux-a-lighthouse-on-a-rocky-coast/);
+    const image = await fetch(imageUrl ?? "");
+    expect(image.headers.get("content-type")).toMatch(/^image\//);
+
+    const session = page.getByRole("list", { name: "Images generated in this session" });
+    expect(await session.getByRole("listitem").allTextContents()).toEqual([expect.stringContaining(prompt)]);
+    expect(problems).toEqual([]);
+
+    mkdirSync(fileURLToPath(new URL("../../docs/", import.meta.url)), { recursive: true });
+    // The picture shows the page at rest: no hover or focus ring on the button just clicked.
+    await page.mouse.move(0, 0);
+    await page.evaluate(() => (document.activeElement instanceof HTMLElement ? document.activeElement.blur() : undefined));
+    if (process.env.SAVE_SCREENSHOT === "1") await page.screenshot({ path: SCREENSHOT_PATH, fullPage: true });
+  });
+
+  it("generates with the model picked from the list", async () => {
+    const { page } = await openPlayground();
+    await enterKey(page, service.apiKey);
+    await page.getByText("Key accepted").waitFor();
+
+    // flux-1-schnell always makes 1024×1024, whatever ratio is asked for.
+    await page.getByLabel("Model").selectOption({ label: "flux-1-schnell" });
+    await generate(page, `a green kite ${marker()}`, "16:9");
+    expect(await resultImageSize(page)).toEqual({ width: 1024, height: 1024 });
+  });
+
+  it("says clearly that a wrong key was refused, with the API's own message", async () => {
+    const { page } = await openPlayground();
+    const refusal = await apiErrorMessage("/v1/models", "sk-not-a-real-key");
+
+    await enterKey(page, "sk-not-a-real-key");
+    await page.getByText(`This key was refused: ${refusal}`).waitFor();
+    expect(await page.getByLabel("API key").getAttribute("aria-invalid")).toBe("true");
+
+    await generate(page, "a red bicycle");
+    const alert = page.getByRole("alert");
+    await alert.getByText(`The API key was refused: ${refusal}`).waitFor();
+    expect(await page.getByRole("figure").isVisible()).toBe(false);
+  });
+
+  it("shows why a generation failed when the prompt is refused upstream", async () => {
+    const { page } = await openPlayground();
+    await enterKey(page, service.apiKey);
+
+    await generate(page, `something forbidden ${marker()} #fault=nsfw`);
+    await page.getByRole("alert").getByText(/Generation failed: .*safety filter/).waitFor();
+    expect(await page.getByText("Failed", { exact: true }).isVisible()).toBe(true);
+    expect(await page.getByRole("figure").isVisible()).toBe(false);
+    expect(await page.getByRole("list", { name: "Images generated in this session" }).getByRole("listitem").count()).toBe(0);
+  });
+
+  it("follows a generation to its image after the page is reloaded mid-way, without starting another", async () => {
+    const { page } = await openPlayground();
+    await enterKey(page, service.apiKey);
+    const word = marker();
+
+    // The stand-in takes 6 s over this image, so the reload lands while the job is still running.
+    await generate(page, `a slow sunrise ${word} #delay=6000`, "9:16");
+    const generatingLine = page.getByRole("list", { name: "Progress" }).getByText(/Generating/);
+    await generatingLine.waitFor();
+    await page.reload();
+    // Following the job now; a second reload resumes after the last event seen (Last-Event-ID).
+    await generatingLine.waitFor();
+    await page.reload();
+
+    expect(await resultImageSize(page)).toEqual({ width: 576, height: 1024 });
+    expect(await page.getByLabel("Prompt").inputValue()).toContain(word);
+    expect((await progressLines(page)).filter((line) => line.includes("Generating 576×1024"))).toHaveLength(1);
+    expect(await upstreamCallsContaining(word)).toHaveLength(1);
+  });
+
+  it("fits a 375 px phone screen without sideways scrolling", async () => {
+    const { page } = await openPlayground(PHONE);
+    await enterKey(page, service.apiKey);
+    await generate(page, `a very long prompt ${"withoutanyspacesatall".repeat(8)} ${marker()}`, "16:9");
+    await resultImageSize(page);
+
+    const widths = await page.evaluate(() => ({ page: document.documentElement.scrollWidth, screen: window.innerWidth }));
+    expect(widths.page).toBeLessThanOrEqual(widths.screen);
+    const button = await page.getByRole("button", { name: "Generate" }).boundingBox();
+    expect(button && button.x >= 0 && button.x + button.width <= PHONE.width).toBe(true);
+  });
+
+  it("loads nothing from other sites and still lists the API's endpoints and offline mode", async () => {
+    const { page, requested, problems } = await openPlayground();
+    await enterKey(page, service.apiKey);
+    await generate(page, `a quiet harbour ${marker()}`);
+    await resultImageSize(page);
+
+    const foreign = requested.filter((url) => /^https?:/.test(url) && new URL(url).origin !== service.baseUrl);
+    expect(foreign).toEqual([]);
+    expect(problems).toEqual([]); // and it worked under its own strict policy:
+    const policy = (await fetch(`${service.baseUrl}/`)).headers.get("content-security-policy") ?? "";
+    expect(policy).toContain("default-src 'none'");
+    expect(policy).toContain("connect-src 'self'");
+    for (const route of ["POST /v1/chat/completions", "POST /v1/images/generations", "GET /v1/models", "GET /v1/jobs/:id/events"]) {
+      expect(await page.getByText(route, { exact: true }).isVisible()).toBe(true);
+    }
+    expect(await page.getByText(/Offline mode/).isVisible()).toBe(true);
+  });
+});
