@@ -13,6 +13,8 @@ export const TEST_API_KEY = "sk-test-key";
 
 export default defineConfig({
   test: {
+    // Each job logs one JSON line by design; in test output they are noise.
+    onConsoleLog: (log) => !log.includes('"event":"job"'),
     projects: [
       {
         plugins: [
