@@ -7,7 +7,7 @@ import { Router, type RequestHandler } from "itty-router";
 import { requireApiKey } from "./lib/auth.ts";
 import { preflightResponse, withCors } from "./lib/cors.ts";
 import { ApiError, errorResponse } from "./lib/errors.ts";
-import { readSettings } from "./lib/settings.ts";
+import { settingsOf } from "./lib/settings.ts";
 import { chatCompletions } from "./routes/chat.ts";
 import type { RouteArgs, RoutedRequest } from "./routes/context.ts";
 import { homePage } from "./routes/home.ts";
@@ -39,7 +39,7 @@ function notFound(request: RoutedRequest): never {
 const router = Router<RoutedRequest, RouteArgs>({
   before: [
     (request, env) => {
-      request.settings = readSettings(env);
+      request.settings = settingsOf(env);
     },
     (request) => (request.method === "OPTIONS" ? preflightResponse(request) : undefined),
   ],

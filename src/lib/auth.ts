@@ -12,6 +12,18 @@ async function digest(text: string): Promise<ArrayBuffer> {
   return crypto.subtle.digest("SHA-256", encoder.encode(text));
 }
 
+/** The configured keys' digests, computed once per isolate rather than on every request. */
+const configuredDigests = new Map<string, Promise<ArrayBuffer>>();
+
+function digestOfConfigured(key: string): Promise<ArrayBuffer> {
+  let known = configuredDigests.get(key);
+  if (!known) {
+    known = digest(key);
+    configuredDigests.set(key, known);
+  }
+  return known;
+}
+
 /** The token of an `Authorization: Bearer <token>` header (also accepts `x-api-key`, which some clients send). */
 export function presentedKey(request: Request): string | undefined {
   const header = request.headers.get("authorization");
@@ -31,7 +43,7 @@ export async function requireApiKey(request: Request, apiKeys: readonly string[]
   const presented = await digest(key);
   let matched = false;
   for (const candidate of apiKeys) {
-    const equal = crypto.subtle.timingSafeEqual(presented, await digest(candidate));
+    const equal = crypto.subtle.timingSafeEqual(presented, await digestOfConfigured(candidate));
     matched = matched || equal;
   }
   if (!matched) throw new ApiError(401, "Incorrect API key provided.", { code: "invalid_api_key" });

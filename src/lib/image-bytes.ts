@@ -64,23 +64,27 @@ function webpInfo(bytes: Uint8Array): ImageInfo | undefined {
 type Base64Codec = { fromBase64?: (text: string) => Uint8Array };
 
 /**
- * Decodes standard base64 (whitespace tolerated); undefined when the text is
+ * Decodes standard base64 (ASCII whitespace tolerated); undefined when the text is
  * not valid base64. Uses the native `Uint8Array.fromBase64` where the runtime
  * has it: it is several times faster than an atob loop on multi-MB images.
+ * Both decoders reject non-base64 text themselves: a regular-expression check
+ * before them cost 15 ms on a 2 MB image in workerd, 30 times the native decoding
+ * (`npm run bench`).
  */
 export function decodeBase64(text: string): Uint8Array | undefined {
-  const compact = text.replace(/\s+/g, "");
-  if (compact.length === 0 || compact.length % 4 === 1 || !/^[A-Za-z0-9+/]*={0,2}$/.test(compact)) return undefined;
   const native = (Uint8Array as unknown as Base64Codec).fromBase64;
   try {
-    if (native) return native.call(Uint8Array, compact);
-    const binary = atob(compact);
-    const bytes = new Uint8Array(binary.length);
-    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-    return bytes;
+    const bytes = native ? native.call(Uint8Array, text) : bytesOf(atob(text));
+    return bytes.length > 0 ? bytes : undefined;
   } catch {
     return undefined;
   }
+}
+
+function bytesOf(binary: string): Uint8Array {
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
 }
 
 type Base64Encoder = { toBase64?: () => string };

@@ -59,6 +59,18 @@ export interface Settings extends JobSettings {
 
 type EnvLike = Readonly<Record<string, unknown>>;
 
+const settingsCache = new WeakMap<object, Settings>();
+
+/** `readSettings`, parsed once per env object: the runtime reuses it across requests. */
+export function settingsOf(env: object): Settings {
+  let settings = settingsCache.get(env);
+  if (!settings) {
+    settings = readSettings(env);
+    settingsCache.set(env, settings);
+  }
+  return settings;
+}
+
 /** Parses all settings (from the Worker's env or any plain object); throws an ApiError naming the first malformed one. */
 export function readSettings(source: object): Settings {
   const env = source as EnvLike;

@@ -34,18 +34,15 @@ export class GenerationJob extends DurableObject<Env> {
 
   /** Starts the job and returns its event stream (NDJSON), from the first event on. */
   async start(spec: JobSpec): Promise<ReadableStream<Uint8Array>> {
-    if (this.record.exists()) throw new ApiError(409, "This job has already started.", { code: "job_exists" });
-    const jobId = this.ctx.id.toString();
-    const model = findModel(spec.model);
-    if (!model) throw new ApiError(400, `Unsupported model ${spec.model}.`, { param: "model", code: "model_not_found" });
-    const expiresAt = Date.now() + spec.settings.imageExpirationSeconds * 1000;
-    this.record.create(jobId, spec, expiresAt);
-    // Cleanup is scheduled before any work, so even a job that crashes is removed.
-    await this.ctx.storage.setAlarm(expiresAt);
+    const expiresAt = await this.prepare(spec);
     const stream = this.openStream(0, true);
-    this.emit({ status: "queued" });
-    this.ctx.waitUntil(this.run(jobId, spec, expiresAt));
+    void this.launch(spec, expiresAt);
     return stream;
+  }
+
+  /** Runs the job to its end and returns its final event: for callers that wait rather than stream. */
+  async complete(spec: JobSpec): Promise<JobEvent> {
+    return this.launch(spec, await this.prepare(spec));
   }
 
   /** Replays the events after `afterId`, then streams live ones until the job ends. */
@@ -69,7 +66,27 @@ export class GenerationJob extends DurableObject<Env> {
     this.record.cleared();
   }
 
-  private async run(jobId: string, spec: JobSpec, expiresAt: number): Promise<void> {
+  /** Records the job and schedules its cleanup; returns when its images expire. */
+  private async prepare(spec: JobSpec): Promise<number> {
+    if (this.record.exists()) throw new ApiError(409, "This job has already started.", { code: "job_exists" });
+    if (!findModel(spec.model)) throw new ApiError(400, `Unsupported model ${spec.model}.`, { param: "model", code: "model_not_found" });
+    const expiresAt = Date.now() + spec.settings.imageExpirationSeconds * 1000;
+    this.record.create(this.ctx.id.toString(), spec, expiresAt);
+    // Cleanup is scheduled before any work, so even a job that crashes is removed.
+    await this.ctx.storage.setAlarm(expiresAt);
+    return expiresAt;
+  }
+
+  /** Runs the job under waitUntil, so it finishes even when nobody waits for it any more. */
+  private launch(spec: JobSpec, expiresAt: number): Promise<JobEvent> {
+    this.emit({ status: "queued" });
+    const finished = this.run(this.ctx.id.toString(), spec, expiresAt);
+    this.ctx.waitUntil(finished);
+    return finished;
+  }
+
+  /** Returns the final event as the job's own caller gets it (with `b64_json` images). */
+  private async run(jobId: string, spec: JobSpec, expiresAt: number): Promise<JobEvent> {
     const started = Date.now();
     const timings: Record<string, number> = {}; // filled stage by stage, so a failure's log shows where the time went
     try {
@@ -82,26 +99,30 @@ export class GenerationJob extends DurableObject<Env> {
         forgetBytes: (key) => this.record.deleteImage(key),
       }, timings);
       this.record.finish("succeeded", outcome.result, null);
-      this.emit({ status: "succeeded", result: outcome.result }, outcome.base64);
+      const final = this.emit({ status: "succeeded", result: outcome.result }, outcome.base64);
       log(jobId, spec, "succeeded", started, timings);
+      return final;
     } catch (error) {
       const apiError = toApiError(error);
       const failure = { status: apiError.status, error: apiError.toBody(), retryAfter: apiError.retryAfter };
       this.record.finish("failed", null, failure.error);
       // The person-readable line follows REPLY_LANGUAGE; the error body stays English.
       const reason = errorText(spec.settings.language, apiError.code, apiError.message);
-      this.emit({ status: "failed", message: translate(spec.settings.language, "failed", { reason }), failure });
+      const final = this.emit({ status: "failed", message: translate(spec.settings.language, "failed", { reason }), failure });
       log(jobId, spec, "failed", started, timings, apiError.code ?? String(apiError.status));
+      return final;
     } finally {
       this.closeListeners();
     }
   }
 
-  /** Records an event and pushes it to every listener. */
-  private emit(partial: Omit<JobEvent, "id" | "at">, base64?: string[]): void {
+  /** Records an event and pushes it to every listener; returns it as the job's own caller sees it. */
+  private emit(partial: Omit<JobEvent, "id" | "at">, base64?: string[]): JobEvent {
     const event = this.record.appendEvent(partial);
+    const ownerEvent = base64 && event.result ? { ...event, result: withBase64(event.result, base64) } : event;
+    if (this.listeners.size === 0) return ownerEvent;
     const stored = encodeEvent(event);
-    const forOwner = base64 && event.result ? encodeEvent({ ...event, result: withBase64(event.result, base64) }) : stored;
+    const forOwner = ownerEvent === event ? stored : encodeEvent(ownerEvent);
     for (const listener of this.listeners) {
       try {
         listener.controller.enqueue(listener.owner ? forOwner : stored);
@@ -109,6 +130,7 @@ export class GenerationJob extends DurableObject<Env> {
         this.listeners.delete(listener); // the reader went away
       }
     }
+    return ownerEvent;
   }
 
   private openStream(afterId: number, owner: boolean): ReadableStream<Uint8Array> {

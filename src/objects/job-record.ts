@@ -30,43 +30,48 @@ type JobRow = { job_id: string; model: string; width: number; height: number; st
 export class JobRecord {
   private readonly sql: SqlStorage;
   private lastEventId = 0;
-  private hasTables: boolean;
+  /** Whether the tables exist; looked up once, on first need (a starting job never needs to look). */
+  private tablesExist: boolean | undefined;
 
   constructor(sql: SqlStorage) {
     this.sql = sql;
-    this.hasTables = sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'job'").toArray().length > 0;
-    if (this.hasTables) this.lastEventId = sql.exec<{ last: number | null }>("SELECT MAX(id) AS last FROM events").one().last ?? 0;
+  }
+
+  private hasTables(): boolean {
+    this.tablesExist ??= this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'job'").toArray().length > 0;
+    return this.tablesExist;
   }
 
   exists(): boolean {
-    return this.hasTables && this.sql.exec("SELECT 1 FROM job").toArray().length > 0;
+    return this.hasTables() && this.sql.exec("SELECT 1 FROM job").toArray().length > 0;
   }
 
   /** Forgets the tables after the storage was deleted. */
   cleared(): void {
-    this.hasTables = false;
+    this.tablesExist = false;
     this.lastEventId = 0;
   }
 
   /** Stores what the job is; the settings (which hold credentials) are deliberately not stored. */
   create(jobId: string, spec: JobSpec, expiresAt: number): void {
     this.sql.exec(SCHEMA);
-    this.hasTables = true;
+    this.tablesExist = true;
+    this.lastEventId = 0;
     this.sql.exec(
       "INSERT INTO job (singleton, job_id, model, width, height, status, created_at, expires_at) VALUES (1, ?, ?, ?, ?, 'queued', ?, ?)",
       jobId, spec.model, spec.width, spec.height, Date.now(), expiresAt,
     );
   }
 
+  /** One statement per event: a running job's status is its last event's (see `view`), so no row update. */
   appendEvent(partial: Omit<JobEvent, "id" | "at">): JobEvent {
     const event: JobEvent = { id: ++this.lastEventId, at: Date.now(), ...partial };
     this.sql.exec("INSERT INTO events (id, at, body) VALUES (?, ?, ?)", event.id, event.at, JSON.stringify(event));
-    this.sql.exec("UPDATE job SET status = ?", event.status);
     return event;
   }
 
   eventsAfter(afterId: number): JobEvent[] {
-    if (!this.hasTables) return [];
+    if (!this.hasTables()) return [];
     return this.sql.exec<{ body: string }>("SELECT body FROM events WHERE id > ? ORDER BY id", afterId).toArray().map((row) => JSON.parse(row.body) as JobEvent);
   }
 
@@ -75,18 +80,19 @@ export class JobRecord {
   }
 
   view(jobId: string): JobView | null {
-    if (!this.hasTables) return null;
+    if (!this.hasTables()) return null;
     const row = this.sql.exec<JobRow>("SELECT * FROM job").toArray()[0];
     if (!row) return null;
+    const events = this.eventsAfter(0);
     return {
       id: jobId,
       object: "generation.job",
-      status: row.status as JobStatus,
+      status: events.at(-1)?.status ?? (row.status as JobStatus),
       created_at: Math.floor(row.created_at / 1000),
       model: row.model,
       width: row.width,
       height: row.height,
-      events: this.eventsAfter(0),
+      events,
       result: row.result ? (JSON.parse(row.result) as JobResult) : null,
       error: row.error ? (JSON.parse(row.error) as ErrorBody) : null,
     };
@@ -106,7 +112,7 @@ export class JobRecord {
   }
 
   image(key: string): StoredImage | undefined {
-    if (!this.hasTables) return undefined;
+    if (!this.hasTables()) return undefined;
     const row = this.sql.exec<{ meta: string }>("SELECT meta FROM images WHERE key = ?", key).toArray()[0];
     if (!row) return undefined;
     const meta = JSON.parse(row.meta) as StoredImageMeta;

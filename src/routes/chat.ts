@@ -13,7 +13,7 @@ import { chatRequestSchema, readJsonBody, validate } from "../lib/request-body.t
 import { parseSizeSuffix } from "../lib/sizes.ts";
 import { sseResponse } from "../lib/sse.ts";
 import type { RoutedRequest } from "./context.ts";
-import { awaitResult, enforceRateLimit, startJob } from "./start-job.ts";
+import { completeJob, enforceRateLimit, startJob, type StartedJob } from "./start-job.ts";
 
 export async function chatCompletions(request: RoutedRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
   const { settings } = request;
@@ -36,9 +36,7 @@ export async function chatCompletions(request: RoutedRequest, env: Env, ctx: Exe
     origin: new URL(request.url).origin,
     settings,
   };
-  const job = await startJob(env, spec);
-  const { jobId, events } = job;
-  const context: ChatReplyContext = {
+  const contextFor = (jobId: string): ChatReplyContext => ({
     meta: { id: `chatcmpl-${jobId}`, created: Math.floor(Date.now() / 1000), model: model.id },
     language: settings.language,
     progressMode: settings.progressMode,
@@ -48,30 +46,33 @@ export async function chatCompletions(request: RoutedRequest, env: Env, ctx: Exe
     nearestRatio: parsed.size.ratio,
     requestedSize: { width: parsed.size.width, height: parsed.size.height },
     optimizationEnabled: settings.optimizer.enabled,
-  };
-  const headers = { "x-job-id": jobId };
-
-  if (body.stream) {
-    return sseResponse(
-      async (writer) => {
-        await writer.write(openingFrame(context));
-        let ended = false;
-        try {
-          for await (const event of events) {
-            ended ||= isFinal(event);
-            for (const frame of eventFrames(event, context)) await writer.write(frame);
-          }
-        } finally {
-          // The job's stream broke off (e.g. the object was reset): end the reply with a clear error, not silence.
-          if (!ended) for (const frame of eventFrames(lostJobEvent(), context)) await writer.write(frame);
-        }
-      },
-      { headers, waitUntil: (promise) => ctx.waitUntil(promise) },
-    );
-  }
-  const result = await awaitResult(job);
+  });
+  if (body.stream) return streamedReply(await startJob(env, spec), contextFor, ctx);
+  const { jobId, result } = await completeJob(env, spec);
+  const context = contextFor(jobId);
   const content = replyContent(result, context);
-  return Response.json(chatCompletion(context.meta, content, estimateUsage(parsed.prompt, content)), { headers });
+  return Response.json(chatCompletion(context.meta, content, estimateUsage(parsed.prompt, content)), { headers: { "x-job-id": jobId } });
+}
+
+/** The SSE reply: the role chunk at once, then one or more chunks per job event. */
+function streamedReply({ jobId, events }: StartedJob, contextFor: (jobId: string) => ChatReplyContext, ctx: ExecutionContext): Response {
+  const context = contextFor(jobId);
+  return sseResponse(
+    async (writer) => {
+      await writer.write(openingFrame(context));
+      let ended = false;
+      try {
+        for await (const event of events) {
+          ended ||= isFinal(event);
+          for (const frame of eventFrames(event, context)) await writer.write(frame);
+        }
+      } finally {
+        // The job's stream broke off (e.g. the object was reset): end the reply with a clear error, not silence.
+        if (!ended) for (const frame of eventFrames(lostJobEvent(), context)) await writer.write(frame);
+      }
+    },
+    { headers: { "x-job-id": jobId }, waitUntil: (promise) => ctx.waitUntil(promise) },
+  );
 }
 
 function checkPromptLength(prompt: string): void {

@@ -11,7 +11,7 @@ import { cleanPrompt } from "../lib/prompt.ts";
 import { imagesRequestSchema, readJsonBody, validate } from "../lib/request-body.ts";
 import { DEFAULT_SIZE, parseSizeParameter } from "../lib/sizes.ts";
 import type { RoutedRequest } from "./context.ts";
-import { awaitResult, enforceRateLimit, startJob } from "./start-job.ts";
+import { completeJob, enforceRateLimit } from "./start-job.ts";
 
 export async function imageGenerations(request: RoutedRequest, env: Env): Promise<Response> {
   const { settings } = request;
@@ -37,8 +37,8 @@ export async function imageGenerations(request: RoutedRequest, env: Env): Promis
     origin: new URL(request.url).origin,
     settings,
   };
-  const job = await startJob(env, spec);
-  const result = await awaitResult(job);
+  const job = await completeJob(env, spec);
+  const { result } = job;
   const first = result.images[0];
   return Response.json(
     {

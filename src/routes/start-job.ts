@@ -34,12 +34,29 @@ export async function startJob(env: Env, spec: JobSpec): Promise<StartedJob> {
   return { jobId: id.toString(), events: readEvents(stream) };
 }
 
-/** Waits for the job's end: its result, or its error thrown as the ApiError it was (with the job's id). */
-export async function awaitResult({ jobId, events }: StartedJob): Promise<JobResult> {
+export interface CompletedJob {
+  jobId: string;
+  result: JobResult;
+}
+
+/**
+ * Runs the job in its own Durable Object and waits for its end (no event
+ * stream: a waiting caller needs only the outcome). Its error is thrown as
+ * the ApiError it was, with the job's id.
+ */
+export async function completeJob(env: Env, spec: JobSpec): Promise<CompletedJob> {
+  const id = env.GENERATION_JOB.newUniqueId();
+  const jobId = id.toString();
   const headers = { "x-job-id": jobId };
-  for await (const event of events) {
-    if (event.result) return event.result;
-    if (event.failure) throw ApiError.fromBody(event.failure.status, event.failure.error, { retryAfter: event.failure.retryAfter, headers });
+  let final: JobEvent;
+  try {
+    final = await env.GENERATION_JOB.get(id).complete(spec);
+  } catch (error) {
+    if (error instanceof ApiError) throw error;
+    throw new ApiError(502, "The generation was interrupted before it finished. Please try again.", { code: "job_lost", headers });
   }
+  if (final.result) return { jobId, result: final.result };
+  const failure = final.failure;
+  if (failure) throw ApiError.fromBody(failure.status, failure.error, { retryAfter: failure.retryAfter, headers });
   throw new ApiError(502, "The generation was interrupted before it finished. Please try again.", { code: "job_lost", headers });
 }

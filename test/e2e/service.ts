@@ -28,6 +28,8 @@ export interface ServiceOptions {
   standInLatencyMs?: number;
   /** Extra environment for `npm start` (e.g. to test the credentials branch). */
   env?: Record<string, string>;
+  /** Where the private state folder (wrangler's `--persist-to`) is made; default the OS temp folder. */
+  stateParent?: string;
 }
 
 export async function freePort(): Promise<number> {
@@ -44,7 +46,7 @@ export async function freePort(): Promise<number> {
 
 export async function startService(options: ServiceOptions = {}): Promise<RunningService> {
   const [port, standInPort] = [await freePort(), await freePort()];
-  const state = mkdtempSync(join(tmpdir(), "flux-e2e-"));
+  const state = mkdtempSync(join(options.stateParent ?? tmpdir(), "flux-e2e-"));
   const vars = Object.entries(options.vars ?? {}).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
   const child = spawn(process.execPath, ["scripts/start.ts", "--persist-to", state, ...vars], {
     cwd: PROJECT_ROOT,

@@ -1,0 +1,156 @@
+/**
+ * The bench's timed phases against a running service. Each returns plain
+ * figures (milliseconds, jobs per second) and the job ids it made, so the
+ * report can add the Durable Object's own stage timings.
+ */
+import type { RunningService } from "../test/e2e/service.ts";
+import { directUpstreamCall, homePage, plainChat, setUpstreamLatency, streamedChat, type Timed } from "./requests.ts";
+import { round, summarize, type Summary } from "./stats.ts";
+import { currentWorkerdMb, sampleWorkerdMemory } from "./memory.ts";
+
+export interface FirstByteFigures {
+  upstreamLatencyMs: number;
+  firstByte: Summary;
+  total: Summary;
+  failures: number;
+  jobIds: (string | undefined)[];
+}
+
+/** Sequential streamed chat completions: the first bytes must not wait for the upstream. */
+export async function measureFirstByte(service: RunningService, requests: number, latencyMs: number): Promise<FirstByteFigures> {
+  await setUpstreamLatency(service, latencyMs);
+  await streamedChat(service, "bench warm-up for the first byte"); // the first request pays for module loading
+  const results: Timed[] = [];
+  for (let index = 0; index < requests; index++) results.push(await streamedChat(service, `bench first byte ${index}: a lighthouse at dusk`));
+  const succeeded = results.filter((result) => result.ok);
+  return {
+    upstreamLatencyMs: latencyMs,
+    firstByte: summarize(succeeded.flatMap((result) => (result.firstByteMs === undefined ? [] : [result.firstByteMs]))),
+    total: summarize(succeeded.map((result) => result.totalMs)),
+    failures: results.length - succeeded.length,
+    jobIds: succeeded.map((result) => result.jobId),
+  };
+}
+
+export interface OverheadFigures {
+  /** Per pair: through the Worker minus directly, both with a zero-latency upstream. */
+  overhead: Summary;
+  throughWorker: Summary;
+  direct: Summary;
+  /** GET / through wrangler dev: the floor any request pays. */
+  proxyFloor: Summary;
+  failures: number;
+  jobIds: (string | undefined)[];
+}
+
+/**
+ * Interleaved pairs (the order alternates so neither side always runs on a
+ * warmer machine): the upstream call made directly, and a non-streamed chat
+ * completion that makes the same call through the Worker.
+ */
+export async function measureOverhead(service: RunningService, pairs: number, warmup: number): Promise<OverheadFigures> {
+  await setUpstreamLatency(service, 0);
+  for (let index = 0; index < warmup; index++) {
+    await directUpstreamCall(service, `bench warm-up ${index}`);
+    await plainChat(service, `bench warm-up ${index}`);
+    await homePage(service);
+  }
+  const differences: number[] = [];
+  const through: number[] = [];
+  const direct: number[] = [];
+  const floor: number[] = [];
+  const jobIds: (string | undefined)[] = [];
+  let failures = 0;
+  for (let index = 0; index < pairs; index++) {
+    const prompt = `bench overhead ${index}: a lighthouse at dusk`;
+    const directFirst = index % 2 === 0;
+    const first = directFirst ? await directUpstreamCall(service, prompt) : await plainChat(service, prompt);
+    const second = directFirst ? await plainChat(service, prompt) : await directUpstreamCall(service, prompt);
+    const [viaDirect, viaWorker] = directFirst ? [first, second] : [second, first];
+    const home = await homePage(service);
+    if (home.ok) floor.push(home.totalMs);
+    if (!viaDirect.ok || !viaWorker.ok) {
+      failures += 1;
+      continue;
+    }
+    differences.push(viaWorker.totalMs - viaDirect.totalMs);
+    through.push(viaWorker.totalMs);
+    direct.push(viaDirect.totalMs);
+    jobIds.push(viaWorker.jobId);
+  }
+  return { overhead: summarize(differences), throughWorker: summarize(through), direct: summarize(direct), proxyFloor: summarize(floor), failures, jobIds };
+}
+
+export interface ThroughputFigures {
+  clients: number;
+  upstreamLatencyMs: number;
+  jobsPerSecond: number;
+  idealJobsPerSecond: number;
+  /** jobsPerSecond ÷ ideal. */
+  shareOfIdeal: number;
+  latency: Summary;
+  /** Jobs finished inside the measured window. */
+  completed: number;
+  failures: number;
+  /** Every job of the run, warm-up and drain included. */
+  jobsRun: number;
+  /** (peak − start) ÷ jobsRun: wrangler dev keeps each finished job's Durable Object in memory. */
+  workerdMbGrowthPerJob?: number;
+  /** workerd's resident memory when the run began, and its peak during the run (MiB). */
+  workerdMbAtStart?: number;
+  peakWorkerdMb?: number;
+  jobIds: (string | undefined)[];
+}
+
+/**
+ * `clients` loops, each making non-streamed chat completions back to back.
+ * Jobs finishing inside the measured window (after a warm-up) count; ideal is
+ * every client finishing one job per upstream latency.
+ */
+export async function measureThroughput(
+  service: RunningService,
+  clients: number,
+  latencyMs: number,
+  windowSeconds: number,
+  warmupSeconds: number,
+): Promise<ThroughputFigures> {
+  await setUpstreamLatency(service, latencyMs);
+  const started = performance.now();
+  const windowStart = started + warmupSeconds * 1000;
+  const windowEnd = windowStart + windowSeconds * 1000;
+  const inWindow: Timed[] = [];
+  let failures = 0;
+  let jobsRun = 0;
+  const workerdMbAtStart = currentWorkerdMb();
+  const sampler = sampleWorkerdMemory(100);
+  const client = async (clientIndex: number) => {
+    for (let index = 0; performance.now() < windowEnd; index++) {
+      const result = await plainChat(service, `bench throughput ${clients}/${clientIndex}/${index}: a lighthouse at dusk`);
+      jobsRun += 1;
+      const finished = performance.now();
+      if (finished < windowStart || finished > windowEnd) continue;
+      if (result.ok) inWindow.push(result);
+      else failures += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: clients }, (_, index) => client(index)));
+  const memory = sampler.stop();
+  const jobsPerSecond = inWindow.length / windowSeconds;
+  const idealJobsPerSecond = clients / (latencyMs / 1000);
+  return {
+    clients,
+    upstreamLatencyMs: latencyMs,
+    jobsPerSecond: round(jobsPerSecond),
+    idealJobsPerSecond: round(idealJobsPerSecond),
+    shareOfIdeal: round(jobsPerSecond / idealJobsPerSecond, 3),
+    latency: summarize(inWindow.map((result) => result.totalMs)),
+    completed: inWindow.length,
+    failures,
+    jobsRun,
+    workerdMbGrowthPerJob:
+      memory.peakMb === undefined || workerdMbAtStart === undefined ? undefined : round((memory.peakMb - workerdMbAtStart) / Math.max(1, jobsRun), 3),
+    workerdMbAtStart: workerdMbAtStart === undefined ? undefined : round(workerdMbAtStart),
+    peakWorkerdMb: memory.peakMb === undefined ? undefined : round(memory.peakMb),
+    jobIds: inWindow.map((result) => result.jobId),
+  };
+}
