@@ -62,7 +62,7 @@ export function playgroundPage(options: PlaygroundOptions): string {
   <div class="wrap top-inner">
     <div class="brand">
       <span class="logo" aria-hidden="true"></span>
-      <div><h1>Flux API Worker</h1><p class="tagline">Image generation playground</p></div>
+      <div><h1>Flux API Worker</h1><p class="tagline">The service is running · image generation playground</p></div>
     </div>
     <a class="top-link" href="#endpoints">API endpoints</a>
   </div>
