@@ -100,6 +100,7 @@ export interface RecordedUpstreamRequest {
   form?: Record<string, unknown>;
   status: number;
   imageSha256?: string;
+  rawBody?: string;
 }
 
 /** The stand-in's root URL (CF_API_BASE without /client/v4; EXTERNAL_API_BASE without /v1). */

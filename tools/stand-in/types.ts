@@ -30,6 +30,8 @@ export interface RecordedRequest {
   /** 0 while unanswered, and for ever after a `hang` or `network` fault. */
   status: number;
   /** sha256 hex of the decoded image bytes returned, when one was. */
+  /** The first 4 KiB of an ai/run body as text, so a refused body (never parsed) can still be found. */
+  rawBody?: string;
   imageSha256?: string;
 }
 

@@ -102,6 +102,7 @@ function noSuchModel(modelName: string): EnvelopeError {
 /** The validated input, or the schema error text Workers AI would put after "Bad input: Error: ". */
 async function readInput(ex: Exchange, model: ImageModel): Promise<Record<string, unknown> | string> {
   const isMultipart = ex.record.contentType.toLowerCase().startsWith('multipart/form-data');
+  ex.record.rawBody = ex.body.bytes.subarray(0, 4096).toString('utf8');
   if (model.body === 'multipart') {
     if (!isMultipart) return "required properties at '/' are 'multipart'";
     const form = await parseForm(ex);
