@@ -4,29 +4,13 @@
  * users call it. Every image link is fetched and compared with the bytes the
  * stand-in returned, so a test passes only if the user really gets the image.
  */
-import { createHash, randomUUID } from "node:crypto";
 import OpenAI, { APIError, AuthenticationError } from "openai";
 import type { ChatCompletionChunk } from "openai/resources/chat/completions";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { jpegDimensions } from "../stand-in/jpeg-dimensions.ts";
-import { startService, type RunningService } from "./service.ts";
+import { marker, sha256Hex, useService } from "./with-service.ts";
 
-let service: RunningService;
-let client: OpenAI;
-
-beforeAll(async () => {
-  service = await startService();
-  client = new OpenAI({ baseURL: `${service.baseUrl}/v1`, apiKey: service.apiKey, maxRetries: 0 });
-});
-
-afterAll(async () => {
-  await service?.stop();
-});
-
-/** A word unique to one test, so it finds its own calls at the stand-in. */
-function marker(): string {
-  return `m${randomUUID().slice(0, 8)}`;
-}
+const live = useService();
 
 function userMessage(prompt: string): OpenAI.Chat.ChatCompletionMessageParam[] {
   return [{ role: "user", content: prompt }];
@@ -46,7 +30,7 @@ function statedSize(content: string): { width: number; height: number } {
 
 /** The sha256 of every image the stand-in returned for prompts containing `text`. */
 async function upstreamImageHashes(text: string): Promise<string[]> {
-  const response = await fetch(`${service.standInUrl}/__stand-in/requests?contains=${encodeURIComponent(text)}`);
+  const response = await fetch(`${live.service.standInUrl}/__stand-in/requests?contains=${encodeURIComponent(text)}`);
   const records = (await response.json()) as { imageSha256?: string }[];
   return records.flatMap((record) => (record.imageSha256 ? [record.imageSha256] : []));
 }
@@ -60,7 +44,7 @@ async function expectServedImage(content: string, promptMarker: string): Promise
   expect(response.headers.get("content-type")).toBe("image/jpeg");
   const bytes = new Uint8Array(await response.arrayBuffer());
   expect(jpegDimensions(bytes)).toEqual(statedSize(content));
-  expect(await upstreamImageHashes(promptMarker)).toEqual([createHash("sha256").update(bytes).digest("hex")]);
+  expect(await upstreamImageHashes(promptMarker)).toEqual([sha256Hex(bytes)]);
 }
 
 /** reasoning_content is not in the SDK's delta type; chat apps read it all the same. */
@@ -71,7 +55,7 @@ function reasoningOf(delta: ChatCompletionChunk.Choice.Delta | undefined): strin
 describe("chat.completions.create without streaming", () => {
   it("replies with a markdown image link that serves the upstream's JPEG at the size it states", async () => {
     const tag = marker();
-    const completion = await client.chat.completions.create({ model: "gpt-4o", messages: userMessage(`a lighthouse ${tag} 16:9`) });
+    const completion = await live.client.chat.completions.create({ model: "gpt-4o", messages: userMessage(`a lighthouse ${tag} 16:9`) });
     expect(completion.object).toBe("chat.completion");
     expect(completion.choices[0]?.finish_reason).toBe("stop");
     const content = completion.choices[0]?.message.content ?? "";
@@ -84,7 +68,7 @@ describe("chat.completions.create without streaming", () => {
 describe("chat.completions.create with streaming", () => {
   it("streams the role, live reasoning progress, the image link, stop and usage, all under one id", async () => {
     const tag = marker();
-    const stream = await client.chat.completions.create({
+    const stream = await live.client.chat.completions.create({
       model: "gpt-4o",
       messages: userMessage(`a lighthouse ${tag} 16:9`),
       stream: true,
@@ -107,7 +91,7 @@ describe("chat.completions.create with streaming", () => {
 
   it("works with the SDK's stream() helper, whose finalChatCompletion() holds the reply", async () => {
     const tag = marker();
-    const stream = client.chat.completions.stream({ model: "gpt-4o", messages: userMessage(`a lighthouse ${tag}`) });
+    const stream = live.client.chat.completions.stream({ model: "gpt-4o", messages: userMessage(`a lighthouse ${tag}`) });
     const completion = await stream.finalChatCompletion();
     expect(completion.choices[0]?.message.role).toBe("assistant");
     expect(completion.choices[0]?.finish_reason).toBe("stop");
@@ -118,9 +102,9 @@ describe("chat.completions.create with streaming", () => {
 
   it("sends curl users well-formed SSE: only JSON data lines, ending with data: [DONE]", async () => {
     const tag = marker();
-    const response = await fetch(`${service.baseUrl}/v1/chat/completions`, {
+    const response = await fetch(`${live.service.baseUrl}/v1/chat/completions`, {
       method: "POST",
-      headers: { authorization: `Bearer ${service.apiKey}`, "content-type": "application/json" },
+      headers: { authorization: `Bearer ${live.service.apiKey}`, "content-type": "application/json" },
       body: JSON.stringify({ model: "gpt-4o", stream: true, messages: userMessage(`a lighthouse ${tag}`) }),
     });
     expect(response.status).toBe(200);
@@ -140,20 +124,20 @@ describe("chat.completions.create with streaming", () => {
 
 describe("errors through the openai client", () => {
   it("a wrong API key makes the SDK throw AuthenticationError (401)", async () => {
-    const stranger = new OpenAI({ baseURL: `${service.baseUrl}/v1`, apiKey: "sk-wrong-key", maxRetries: 0 });
+    const stranger = new OpenAI({ baseURL: `${live.service.baseUrl}/v1`, apiKey: "sk-wrong-key", maxRetries: 0 });
     const call = stranger.chat.completions.create({ model: "gpt-4o", messages: userMessage("a lighthouse") });
     await expect(call).rejects.toBeInstanceOf(AuthenticationError);
     await expect(call).rejects.toMatchObject({ status: 401 });
   });
 
   it("a prompt the safety filter flags makes the SDK throw 400 content_filter", async () => {
-    const call = client.chat.completions.create({ model: "gpt-4o", messages: userMessage(`a lighthouse ${marker()} #fault=nsfw`) });
+    const call = live.client.chat.completions.create({ model: "gpt-4o", messages: userMessage(`a lighthouse ${marker()} #fault=nsfw`) });
     await expect(call).rejects.toBeInstanceOf(APIError);
     await expect(call).rejects.toMatchObject({ status: 400, code: "content_filter" });
   });
 
   it("while streaming, a flagged prompt ends the iteration with an APIError and no image link", async () => {
-    const stream = await client.chat.completions.create({
+    const stream = await live.client.chat.completions.create({
       model: "gpt-4o",
       messages: userMessage(`a lighthouse ${marker()} #fault=nsfw`),
       stream: true,

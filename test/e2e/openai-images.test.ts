@@ -4,36 +4,16 @@
  * LibreChat, the AI SDK and NextChat's dall-e-3 call it. Every image is checked
  * byte for byte against what the stand-in returned.
  */
-import { createHash, randomUUID } from "node:crypto";
 import OpenAI, { BadRequestError } from "openai";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { jpegDimensions } from "../stand-in/jpeg-dimensions.ts";
-import { startService, type RunningService } from "./service.ts";
+import { marker, sha256Hex, useService } from "./with-service.ts";
 
-let service: RunningService;
-let client: OpenAI;
-
-beforeAll(async () => {
-  service = await startService();
-  client = new OpenAI({ baseURL: `${service.baseUrl}/v1`, apiKey: service.apiKey, maxRetries: 0 });
-});
-
-afterAll(async () => {
-  await service?.stop();
-});
-
-/** A word unique to one test, so it finds its own calls at the stand-in. */
-function marker(): string {
-  return `m${randomUUID().slice(0, 8)}`;
-}
-
-function sha256Hex(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
-}
+const live = useService();
 
 /** The sha256 of every image the stand-in returned for prompts containing `text`. */
 async function upstreamImageHashes(text: string): Promise<string[]> {
-  const response = await fetch(`${service.standInUrl}/__stand-in/requests?contains=${encodeURIComponent(text)}`);
+  const response = await fetch(`${live.service.standInUrl}/__stand-in/requests?contains=${encodeURIComponent(text)}`);
   const records = (await response.json()) as { imageSha256?: string }[];
   return records.flatMap((record) => (record.imageSha256 ? [record.imageSha256] : []));
 }
@@ -46,7 +26,7 @@ function decodeBase64(image: OpenAI.Images.Image | undefined): Uint8Array {
 describe("images.generate", () => {
   it("returns base64 JPEG at the exact size asked for, with the prompt it used", async () => {
     const tag = marker();
-    const response = await client.images.generate({ model: "dall-e-3", prompt: `a lighthouse ${tag}`, size: "1024x768", response_format: "b64_json" });
+    const response = await live.client.images.generate({ model: "dall-e-3", prompt: `a lighthouse ${tag}`, size: "1024x768", response_format: "b64_json" });
     expect(response.data).toHaveLength(1);
     const bytes = decodeBase64(response.data?.[0]);
     expect(jpegDimensions(bytes)).toEqual({ width: 1024, height: 768 });
@@ -56,7 +36,7 @@ describe("images.generate", () => {
 
   it("returns a URL that serves the image when response_format is url", async () => {
     const tag = marker();
-    const response = await client.images.generate({ model: "dall-e-3", prompt: `a lighthouse ${tag}`, size: "1024x768", response_format: "url" });
+    const response = await live.client.images.generate({ model: "dall-e-3", prompt: `a lighthouse ${tag}`, size: "1024x768", response_format: "url" });
     const url = response.data?.[0]?.url;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/image\//);
     expect(response.data?.[0]?.b64_json).toBeUndefined();
@@ -70,7 +50,7 @@ describe("images.generate", () => {
 
   it("makes n distinct images, each one the upstream returned", async () => {
     const tag = marker();
-    const response = await client.images.generate({ model: "dall-e-3", prompt: `a lighthouse ${tag}`, n: 3, response_format: "b64_json" });
+    const response = await live.client.images.generate({ model: "dall-e-3", prompt: `a lighthouse ${tag}`, n: 3, response_format: "b64_json" });
     expect(response.data).toHaveLength(3);
     const hashes = (response.data ?? []).map((image) => sha256Hex(decodeBase64(image)));
     expect(new Set(hashes).size).toBe(3);
@@ -79,7 +59,7 @@ describe("images.generate", () => {
 
   it("says flux-1-schnell made 1024×1024 when another size was asked for, and delivers exactly that", async () => {
     const tag = marker();
-    const response = await client.images.generate({
+    const response = await live.client.images.generate({
       model: "@cf/black-forest-labs/flux-1-schnell",
       prompt: `a lighthouse ${tag}`,
       size: "1024x576",
@@ -91,7 +71,7 @@ describe("images.generate", () => {
 
   it("answers base64 when no response_format is sent", async () => {
     const tag = marker();
-    const response = await client.images.generate({ prompt: `a lighthouse ${tag}` });
+    const response = await live.client.images.generate({ prompt: `a lighthouse ${tag}` });
     expect(response.data?.[0]?.url).toBeUndefined();
     const bytes = decodeBase64(response.data?.[0]);
     expect(jpegDimensions(bytes)).toEqual({ width: 1024, height: 1024 });
@@ -101,13 +81,13 @@ describe("images.generate", () => {
 
 describe("images.generate with bad parameters", () => {
   it("rejects a size that is not WIDTHxHEIGHT with a 400 naming size", async () => {
-    const call = client.images.generate({ prompt: "a lighthouse", size: "huge" });
+    const call = live.client.images.generate({ prompt: "a lighthouse", size: "huge" });
     await expect(call).rejects.toBeInstanceOf(BadRequestError);
     await expect(call).rejects.toMatchObject({ status: 400, param: "size", message: expect.stringContaining("size") });
   });
 
   it("rejects n above 4 with a 400 naming n", async () => {
-    const call = client.images.generate({ prompt: "a lighthouse", n: 9 });
+    const call = live.client.images.generate({ prompt: "a lighthouse", n: 9 });
     await expect(call).rejects.toBeInstanceOf(BadRequestError);
     await expect(call).rejects.toMatchObject({ status: 400, param: "n" });
   });
