@@ -21,7 +21,7 @@ export { RateLimiter } from "./objects/rate-limiter.ts";
 
 /** Authenticated routes run this first; it remembers the key for the per-key rate limit. */
 const withApiKey: RequestHandler<RoutedRequest, RouteArgs> = async (request) => {
-  request.apiKey = await requireApiKey(request, request.settings.apiKeys);
+  request.keyDigest = await requireApiKey(request, request.settings.apiKeys);
 };
 
 /** A 405 for any other method on a known path, with the Allow header HTTP requires. */

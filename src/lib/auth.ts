@@ -4,6 +4,7 @@
  * compared through their SHA-256 digests with a constant-time comparison, and
  * every key is checked, so timing reveals neither a key nor which one matched.
  */
+import { toHex } from "./bytes.ts";
 import { ApiError } from "./errors.ts";
 
 const encoder = new TextEncoder();
@@ -31,7 +32,11 @@ export function presentedKey(request: Request): string | undefined {
   return match?.[1]?.trim() || request.headers.get("x-api-key")?.trim() || undefined;
 }
 
-/** Throws a 401 unless the request carries one of `apiKeys`. */
+/**
+ * Throws a 401 unless the request carries one of `apiKeys`. Returns the
+ * presented key's SHA-256 in hex: it identifies the caller (for the per-key
+ * rate limit) without the key itself being kept or hashed again.
+ */
 export async function requireApiKey(request: Request, apiKeys: readonly string[]): Promise<string> {
   if (apiKeys.length === 0) {
     throw new ApiError(401, "This service has no API_KEY configured, so it refuses every request. The operator must set API_KEY.", { code: "api_key_not_configured" });
@@ -47,5 +52,5 @@ export async function requireApiKey(request: Request, apiKeys: readonly string[]
     matched = matched || equal;
   }
   if (!matched) throw new ApiError(401, "Incorrect API key provided.", { code: "invalid_api_key" });
-  return key;
+  return toHex(presented);
 }

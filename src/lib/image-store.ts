@@ -6,6 +6,7 @@
  * job's Durable Object, which keeps the bytes until they expire (KV can take
  * 60 s or more to show a new key in another location).
  */
+import { toHex } from "./bytes.ts";
 
 export interface StoredImageMeta {
   contentType: string;
@@ -25,7 +26,7 @@ const KEY_PATTERN = /^([0-9a-f]{64})\.([0-9a-f]{32})$/;
 /** A new unguessable image key belonging to job `jobId`. */
 export function newImageKey(jobId: string): string {
   const random = crypto.getRandomValues(new Uint8Array(16));
-  return `${jobId}.${Array.from(random, (byte) => byte.toString(16).padStart(2, "0")).join("")}`;
+  return `${jobId}.${toHex(random)}`;
 }
 
 /** The job id inside a well-formed key; undefined for anything else. */

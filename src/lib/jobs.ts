@@ -2,6 +2,7 @@
  * What a generation job is, as seen on both sides of the Durable Object
  * boundary, and the newline-delimited JSON its events travel in.
  */
+import { splitStream } from "./bytes.ts";
 import type { ErrorBody } from "./errors.ts";
 import type { JobSettings } from "./settings.ts";
 
@@ -92,16 +93,7 @@ export function encodeEvent(event: JobEvent): Uint8Array {
 
 /** Reads a stream of newline-delimited JSON events (a job's event stream). */
 export async function* readEvents(stream: ReadableStream<Uint8Array>): AsyncGenerator<JobEvent> {
-  const decoder = new TextDecoder();
-  let buffered = "";
-  for await (const chunk of stream) {
-    buffered += decoder.decode(chunk, { stream: true });
-    let newline = buffered.indexOf("\n");
-    while (newline >= 0) {
-      const line = buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-      if (line.trim() !== "") yield JSON.parse(line) as JobEvent;
-      newline = buffered.indexOf("\n");
-    }
+  for await (const line of splitStream(stream, "\n")) {
+    if (line.trim() !== "") yield JSON.parse(line) as JobEvent;
   }
 }

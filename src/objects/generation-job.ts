@@ -18,7 +18,6 @@ import { ApiError, toApiError } from "../lib/errors.ts";
 import { errorText, translate } from "../lib/i18n.ts";
 import { newImageKey, type StoredImage } from "../lib/image-store.ts";
 import { encodeEvent, isFinal, type JobEvent, type JobImage, type JobResult, type JobSpec, type JobView } from "../lib/jobs.ts";
-import { findModel } from "../lib/models.ts";
 import { JobRecord } from "./job-record.ts";
 import { runPipeline } from "./pipeline.ts";
 
@@ -69,7 +68,6 @@ export class GenerationJob extends DurableObject<Env> {
   /** Records the job and schedules its cleanup; returns when its images expire. */
   private async prepare(spec: JobSpec): Promise<number> {
     if (this.record.exists()) throw new ApiError(409, "This job has already started.", { code: "job_exists" });
-    if (!findModel(spec.model)) throw new ApiError(400, `Unsupported model ${spec.model}.`, { param: "model", code: "model_not_found" });
     const expiresAt = Date.now() + spec.settings.imageExpirationSeconds * 1000;
     this.record.create(this.ctx.id.toString(), spec, expiresAt);
     // Cleanup is scheduled before any work, so even a job that crashes is removed.
@@ -98,14 +96,12 @@ export class GenerationJob extends DurableObject<Env> {
         keepBytes: (key, bytes, meta) => this.record.saveImage(key, bytes, meta),
         forgetBytes: (key) => this.record.deleteImage(key),
       }, timings);
-      this.record.finish("succeeded", outcome.result, null);
       const final = this.emit({ status: "succeeded", result: outcome.result }, outcome.base64);
       log(jobId, spec, "succeeded", started, timings);
       return final;
     } catch (error) {
       const apiError = toApiError(error);
       const failure = { status: apiError.status, error: apiError.toBody(), retryAfter: apiError.retryAfter };
-      this.record.finish("failed", null, failure.error);
       // The person-readable line follows REPLY_LANGUAGE; the error body stays English.
       const reason = errorText(spec.settings.language, apiError.code, apiError.message);
       const final = this.emit({ status: "failed", message: translate(spec.settings.language, "failed", { reason }), failure });

@@ -3,9 +3,8 @@
  * events, and its images' bytes. Bytes are split into parts because a row or
  * BLOB may hold at most 2 MB.
  */
-import type { ErrorBody } from "../lib/errors.ts";
 import type { StoredImage, StoredImageMeta } from "../lib/image-store.ts";
-import type { JobEvent, JobResult, JobSpec, JobStatus, JobView } from "../lib/jobs.ts";
+import { isFinal, type JobEvent, type JobSpec, type JobView } from "../lib/jobs.ts";
 
 /** Under the 2 MB row limit with room for the key and part number. */
 const IMAGE_PART_BYTES = 1_000_000;
@@ -14,13 +13,13 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS job (
     singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
     job_id TEXT NOT NULL, model TEXT NOT NULL, width INTEGER NOT NULL, height INTEGER NOT NULL,
-    status TEXT NOT NULL, result TEXT, error TEXT, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
+    created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
   CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, body TEXT NOT NULL);
   CREATE TABLE IF NOT EXISTS images (key TEXT PRIMARY KEY, meta TEXT NOT NULL);
   CREATE TABLE IF NOT EXISTS image_parts (key TEXT NOT NULL, part INTEGER NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (key, part));
 `;
 
-type JobRow = { job_id: string; model: string; width: number; height: number; status: string; result: string | null; error: string | null; created_at: number };
+type JobRow = { job_id: string; model: string; width: number; height: number; created_at: number };
 
 /**
  * Tables are created only when a job starts, so that probing an id (an image
@@ -58,12 +57,12 @@ export class JobRecord {
     this.tablesExist = true;
     this.lastEventId = 0;
     this.sql.exec(
-      "INSERT INTO job (singleton, job_id, model, width, height, status, created_at, expires_at) VALUES (1, ?, ?, ?, ?, 'queued', ?, ?)",
+      "INSERT INTO job (singleton, job_id, model, width, height, created_at, expires_at) VALUES (1, ?, ?, ?, ?, ?, ?)",
       jobId, spec.model, spec.width, spec.height, Date.now(), expiresAt,
     );
   }
 
-  /** One statement per event: a running job's status is its last event's (see `view`), so no row update. */
+  /** One statement per event: the job's status, result and error are its events' (see `view`), so no row update. */
   appendEvent(partial: Omit<JobEvent, "id" | "at">): JobEvent {
     const event: JobEvent = { id: ++this.lastEventId, at: Date.now(), ...partial };
     this.sql.exec("INSERT INTO events (id, at, body) VALUES (?, ?, ?)", event.id, event.at, JSON.stringify(event));
@@ -75,26 +74,23 @@ export class JobRecord {
     return this.sql.exec<{ body: string }>("SELECT body FROM events WHERE id > ? ORDER BY id", afterId).toArray().map((row) => JSON.parse(row.body) as JobEvent);
   }
 
-  finish(status: JobStatus, result: JobResult | null, error: ErrorBody | null): void {
-    this.sql.exec("UPDATE job SET status = ?, result = ?, error = ?", status, result && JSON.stringify(result), error && JSON.stringify(error));
-  }
-
   view(jobId: string): JobView | null {
     if (!this.hasTables()) return null;
     const row = this.sql.exec<JobRow>("SELECT * FROM job").toArray()[0];
     if (!row) return null;
     const events = this.eventsAfter(0);
+    const final = events.find(isFinal);
     return {
       id: jobId,
       object: "generation.job",
-      status: events.at(-1)?.status ?? (row.status as JobStatus),
+      status: events.at(-1)?.status ?? "queued",
       created_at: Math.floor(row.created_at / 1000),
       model: row.model,
       width: row.width,
       height: row.height,
       events,
-      result: row.result ? (JSON.parse(row.result) as JobResult) : null,
-      error: row.error ? (JSON.parse(row.error) as ErrorBody) : null,
+      result: final?.result ?? null,
+      error: final?.failure?.error ?? null,
     };
   }
 

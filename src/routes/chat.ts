@@ -13,7 +13,7 @@ import { chatRequestSchema, readJsonBody, validate } from "../lib/request-body.t
 import { parseSizeSuffix } from "../lib/sizes.ts";
 import { sseResponse } from "../lib/sse.ts";
 import type { RoutedRequest } from "./context.ts";
-import { completeJob, enforceRateLimit, startJob, type StartedJob } from "./start-job.ts";
+import { completeJob, enforceRateLimit, jobLostError, startJob, type StartedJob } from "./start-job.ts";
 
 export async function chatCompletions(request: RoutedRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
   const { settings } = request;
@@ -83,6 +83,6 @@ function checkPromptLength(prompt: string): void {
 }
 
 function lostJobEvent(): JobEvent {
-  const error = new ApiError(502, "The generation was interrupted before it finished. Please try again.", { code: "job_lost" });
+  const error = jobLostError();
   return { id: 0, at: Date.now(), status: "failed", failure: { status: error.status, error: error.toBody() } };
 }

@@ -2,5 +2,6 @@
 import type { IRequest } from "itty-router";
 import type { Settings } from "../lib/settings.ts";
 
-export type RoutedRequest = IRequest & { settings: Settings; apiKey?: string };
+/** `keyDigest`: the SHA-256 (hex) of the caller's API key, set by the auth stage; never the key. */
+export type RoutedRequest = IRequest & { settings: Settings; keyDigest?: string };
 export type RouteArgs = [env: Env, ctx: ExecutionContext];

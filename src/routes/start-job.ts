@@ -9,10 +9,8 @@ import type { RoutedRequest } from "./context.ts";
 /** Refuses with 429 and Retry-After when the caller's key is over RATE_LIMIT_PER_MINUTE. */
 export async function enforceRateLimit(request: RoutedRequest, env: Env): Promise<void> {
   const limit = request.settings.rateLimitPerMinute;
-  if (limit === 0 || request.apiKey === undefined) return;
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(request.apiKey));
-  const name = Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
-  const limiter = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(name));
+  if (limit === 0 || request.keyDigest === undefined) return;
+  const limiter = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(request.keyDigest));
   const { allowed, retryAfterSeconds } = await limiter.take(limit);
   if (!allowed) {
     throw new ApiError(429, `Rate limit reached: at most ${limit} generations a minute per API key. Try again in ${retryAfterSeconds} s.`, {
@@ -48,15 +46,17 @@ export async function completeJob(env: Env, spec: JobSpec): Promise<CompletedJob
   const id = env.GENERATION_JOB.newUniqueId();
   const jobId = id.toString();
   const headers = { "x-job-id": jobId };
-  let final: JobEvent;
-  try {
-    final = await env.GENERATION_JOB.get(id).complete(spec);
-  } catch (error) {
-    if (error instanceof ApiError) throw error;
-    throw new ApiError(502, "The generation was interrupted before it finished. Please try again.", { code: "job_lost", headers });
-  }
-  if (final.result) return { jobId, result: final.result };
-  const failure = final.failure;
+  // An error thrown across the RPC boundary arrives as a plain Error: the object was reset mid-job.
+  const final = await env.GENERATION_JOB.get(id)
+    .complete(spec)
+    .catch(() => undefined);
+  if (final?.result) return { jobId, result: final.result };
+  const failure = final?.failure;
   if (failure) throw ApiError.fromBody(failure.status, failure.error, { retryAfter: failure.retryAfter, headers });
-  throw new ApiError(502, "The generation was interrupted before it finished. Please try again.", { code: "job_lost", headers });
+  throw jobLostError(headers);
+}
+
+/** A job whose Durable Object stopped before its final event (e.g. reset during a deploy). */
+export function jobLostError(headers?: Record<string, string>): ApiError {
+  return new ApiError(502, "The generation was interrupted before it finished. Please try again.", { code: "job_lost", headers });
 }

@@ -1,6 +1,7 @@
 /** Shared helpers for the workerd tests: calling the Worker, reading SSE, asking the stand-in what it received. */
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
+import { splitStream, toHex } from "../../src/lib/bytes.ts";
 import worker from "../../src/worker.ts";
 
 export const API_KEY = "sk-test-key";
@@ -52,18 +53,7 @@ export async function* readSse(response: Response): AsyncGenerator<SseFrame> {
   const body = response.body;
   if (!body) return;
   const started = Date.now();
-  const decoder = new TextDecoder();
-  let buffered = "";
-  for await (const chunk of body) {
-    buffered += decoder.decode(chunk, { stream: true });
-    let end = buffered.indexOf("\n\n");
-    while (end >= 0) {
-      const block = buffered.slice(0, end);
-      buffered = buffered.slice(end + 2);
-      yield parseFrame(block, Date.now() - started);
-      end = buffered.indexOf("\n\n");
-    }
-  }
+  for await (const block of splitStream(body, "\n\n")) yield parseFrame(block, Date.now() - started);
 }
 
 function parseFrame(block: string, at: number): SseFrame {
@@ -120,6 +110,5 @@ export function imageUrlIn(content: string): string | undefined {
 }
 
 export async function sha256Hex(bytes: ArrayBuffer | Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes);
-  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
+  return toHex(await crypto.subtle.digest("SHA-256", bytes));
 }

@@ -1,0 +1,25 @@
+/** Small byte helpers shared by the modules that name things by bytes (keys, digests). */
+
+/** Lowercase hex of `bytes`, two digits a byte. */
+export function toHex(bytes: ArrayBuffer | Uint8Array): string {
+  return Array.from(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes), (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Splits a byte stream into the text pieces between `delimiter`s as chunks
+ * arrive (a piece may span chunks); text after the last delimiter is dropped,
+ * as a stream that breaks off mid-piece carries no whole piece there.
+ */
+export async function* splitStream(stream: ReadableStream<Uint8Array>, delimiter: string): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let buffered = "";
+  for await (const chunk of stream) {
+    buffered += decoder.decode(chunk, { stream: true });
+    let end = buffered.indexOf(delimiter);
+    while (end >= 0) {
+      yield buffered.slice(0, end);
+      buffered = buffered.slice(end + delimiter.length);
+      end = buffered.indexOf(delimiter);
+    }
+  }
+}
