@@ -3,6 +3,8 @@
  * message (plain string or content parts), cleaned of the noise chat clients
  * and users add.
  */
+import { ApiError } from "./errors.ts";
+import { MAX_PROMPT_CHARS } from "./models.ts";
 
 export interface ChatMessageLike {
   role: string;
@@ -43,6 +45,14 @@ export function cleanPrompt(text: string): string {
     .replace(/[\u0000-\u001f\u007f\u200b-\u200f\u2028\u2029\ufeff]/gu, " ")
     .replace(/\s+/gu, " ")
     .trim();
+}
+
+/** Refuses an empty prompt, or one longer than the models accept; `param` names the request field it came from. */
+export function checkPromptLength(prompt: string, param: string): void {
+  if (prompt === "") throw new ApiError(400, "The prompt is empty: describe the image you want.", { param, code: "empty_prompt" });
+  if (prompt.length > MAX_PROMPT_CHARS) {
+    throw new ApiError(400, `The prompt is ${prompt.length} characters long; the limit is ${MAX_PROMPT_CHARS}.`, { param, code: "prompt_too_long" });
+  }
 }
 
 /** True when most letters of the text are not Latin script (e.g. Chinese, Cyrillic). */

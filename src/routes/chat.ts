@@ -6,9 +6,9 @@
 import { ApiError } from "../lib/errors.ts";
 import { eventFrames, openingFrame, replyContent, type ChatReplyContext } from "../lib/chat-reply.ts";
 import { isFinal, type JobEvent, type JobSpec } from "../lib/jobs.ts";
-import { effectiveSize, MAX_PROMPT_CHARS, resolveModel } from "../lib/models.ts";
+import { effectiveSize, resolveModel } from "../lib/models.ts";
 import { chatCompletion, estimateUsage } from "../lib/openai-shapes.ts";
-import { cleanPrompt, lastUserText } from "../lib/prompt.ts";
+import { checkPromptLength, cleanPrompt, lastUserText } from "../lib/prompt.ts";
 import { chatRequestSchema, readJsonBody, validate } from "../lib/request-body.ts";
 import { parseSizeSuffix } from "../lib/sizes.ts";
 import { sseResponse } from "../lib/sse.ts";
@@ -21,7 +21,7 @@ export async function chatCompletions(request: RoutedRequest, env: Env, ctx: Exe
   const text = lastUserText(body.messages);
   if (text === undefined) throw new ApiError(400, "No user message with text was found in 'messages'.", { param: "messages", code: "invalid_request" });
   const parsed = parseSizeSuffix(cleanPrompt(text));
-  checkPromptLength(parsed.prompt);
+  checkPromptLength(parsed.prompt, "messages");
   const model = resolveModel(body.model, settings.defaultModel);
   const size = effectiveSize(model, parsed.size.width, parsed.size.height);
   await enforceRateLimit(request, env);
@@ -73,13 +73,6 @@ function streamedReply({ jobId, events }: StartedJob, contextFor: (jobId: string
     },
     { headers: { "x-job-id": jobId }, waitUntil: (promise) => ctx.waitUntil(promise) },
   );
-}
-
-function checkPromptLength(prompt: string): void {
-  if (prompt === "") throw new ApiError(400, "The prompt is empty: describe the image you want.", { param: "messages", code: "empty_prompt" });
-  if (prompt.length > MAX_PROMPT_CHARS) {
-    throw new ApiError(400, `The prompt is ${prompt.length} characters long; the limit is ${MAX_PROMPT_CHARS}.`, { param: "messages", code: "prompt_too_long" });
-  }
 }
 
 function lostJobEvent(): JobEvent {

@@ -6,8 +6,8 @@
  */
 import { ApiError } from "../lib/errors.ts";
 import type { JobSpec } from "../lib/jobs.ts";
-import { effectiveSize, MAX_PROMPT_CHARS, resolveModel } from "../lib/models.ts";
-import { cleanPrompt } from "../lib/prompt.ts";
+import { effectiveSize, resolveModel } from "../lib/models.ts";
+import { checkPromptLength, cleanPrompt } from "../lib/prompt.ts";
 import { imagesRequestSchema, readJsonBody, validate } from "../lib/request-body.ts";
 import { DEFAULT_SIZE, parseSizeParameter } from "../lib/sizes.ts";
 import type { RoutedRequest } from "./context.ts";
@@ -17,10 +17,7 @@ export async function imageGenerations(request: RoutedRequest, env: Env): Promis
   const { settings } = request;
   const body = validate(imagesRequestSchema, await readJsonBody(request));
   const prompt = cleanPrompt(body.prompt);
-  if (prompt === "") throw new ApiError(400, "The prompt is empty: describe the image you want.", { param: "prompt", code: "empty_prompt" });
-  if (prompt.length > MAX_PROMPT_CHARS) {
-    throw new ApiError(400, `The prompt is ${prompt.length} characters long; the limit is ${MAX_PROMPT_CHARS}.`, { param: "prompt", code: "prompt_too_long" });
-  }
+  checkPromptLength(prompt, "prompt");
   const requested = body.size ? parseSizeParameter(body.size) : DEFAULT_SIZE;
   if (!requested) throw new ApiError(400, `Invalid value for 'size': expected "WIDTHxHEIGHT" such as "1024x768" (got "${body.size}").`, { param: "size", code: "invalid_size" });
   const model = resolveModel(body.model, settings.defaultModel);
