@@ -1,8 +1,12 @@
 /** Small byte helpers shared by the modules that name things by bytes (keys, digests). */
 
-/** Lowercase hex of `bytes`, two digits a byte. */
+const HEX_DIGITS = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
+
+/** Lowercase hex of `bytes`, two digits a byte (a table lookup: every request names things this way). */
 export function toHex(bytes: ArrayBuffer | Uint8Array): string {
-  return Array.from(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes), (byte) => byte.toString(16).padStart(2, "0")).join("");
+  let hex = "";
+  for (const byte of bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)) hex += HEX_DIGITS[byte];
+  return hex;
 }
 
 /**
