@@ -15,8 +15,7 @@ const SCHEMA = `
     job_id TEXT NOT NULL, model TEXT NOT NULL, width INTEGER NOT NULL, height INTEGER NOT NULL,
     created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
   CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, body TEXT NOT NULL);
-  CREATE TABLE IF NOT EXISTS images (key TEXT PRIMARY KEY, meta TEXT NOT NULL);
-  CREATE TABLE IF NOT EXISTS image_parts (key TEXT NOT NULL, part INTEGER NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (key, part));
+  CREATE TABLE IF NOT EXISTS image_parts (key TEXT NOT NULL, part INTEGER NOT NULL, meta TEXT NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (key, part));
 `;
 
 type JobRow = { job_id: string; model: string; width: number; height: number; created_at: number };
@@ -94,26 +93,26 @@ export class JobRecord {
     };
   }
 
+  /** Each part carries the image's meta, so that an image is one kind of row (one statement per part, none besides). */
   saveImage(key: string, bytes: Uint8Array, meta: StoredImageMeta): void {
-    this.sql.exec("INSERT OR REPLACE INTO images (key, meta) VALUES (?, ?)", key, JSON.stringify(meta));
+    const metaText = JSON.stringify(meta);
     for (let part = 0; part * IMAGE_PART_BYTES < bytes.length; part++) {
       const slice = bytes.subarray(part * IMAGE_PART_BYTES, (part + 1) * IMAGE_PART_BYTES);
-      this.sql.exec("INSERT OR REPLACE INTO image_parts (key, part, bytes) VALUES (?, ?, ?)", key, part, slice);
+      this.sql.exec("INSERT OR REPLACE INTO image_parts (key, part, meta, bytes) VALUES (?, ?, ?, ?)", key, part, metaText, slice);
     }
   }
 
   deleteImage(key: string): void {
-    this.sql.exec("DELETE FROM images WHERE key = ?", key);
     this.sql.exec("DELETE FROM image_parts WHERE key = ?", key);
   }
 
   image(key: string): StoredImage | undefined {
     if (!this.hasTables()) return undefined;
-    const row = this.sql.exec<{ meta: string }>("SELECT meta FROM images WHERE key = ?", key).toArray()[0];
-    if (!row) return undefined;
-    const meta = JSON.parse(row.meta) as StoredImageMeta;
+    const parts = this.sql.exec<{ meta: string; bytes: ArrayBuffer }>("SELECT meta, bytes FROM image_parts WHERE key = ? ORDER BY part", key).toArray();
+    const first = parts[0];
+    if (!first) return undefined;
+    const meta = JSON.parse(first.meta) as StoredImageMeta;
     if (meta.expiresAt <= Date.now()) return undefined;
-    const parts = this.sql.exec<{ bytes: ArrayBuffer }>("SELECT bytes FROM image_parts WHERE key = ? ORDER BY part", key).toArray();
     const total = parts.reduce((sum, part) => sum + part.bytes.byteLength, 0);
     const bytes = new Uint8Array(total);
     let offset = 0;
