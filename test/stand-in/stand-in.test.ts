@@ -186,16 +186,19 @@ describe('fault directives in the prompt', () => {
     await expect(runJson(SCHNELL, { prompt: 'a lost fox #fault=network' })).rejects.toThrow(TypeError);
   });
 
-  it('latencyMs and failureRate apply to every ai/run call', async () => {
+  it('latencyMs and failureRate apply to every ai/run call, its errors included', async () => {
     const own = await startStandIn({ quiet: true, failureRate: 1 });
-    const run = () => fetch(`${own.cfApiBase}/accounts/a/ai/run/${SCHNELL}`, { method: 'POST', headers: AUTH, body: JSON.stringify({ prompt: 'x' }) });
+    const run = (headers: Record<string, string> = AUTH) => fetch(`${own.cfApiBase}/accounts/a/ai/run/${SCHNELL}`, { method: 'POST', headers, body: JSON.stringify({ prompt: 'x' }) });
     expect((await run()).status).toBe(500);
     own.setOptions({ failureRate: 0, latencyMs: 120 });
-    const started = performance.now();
+    let started = performance.now();
     expect((await run()).status).toBe(200);
     expect(performance.now() - started).toBeGreaterThanOrEqual(110);
-    const changed = await fetch(`${own.url}/__stand-in/options`, { method: 'POST', body: JSON.stringify({ latencyMs: 0, failureRate: 0.25 }) });
-    expect(await changed.json()).toEqual({ latencyMs: 0, failureRate: 0.25 });
+    started = performance.now();
+    expect((await run({})).status).toBe(401);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(110);
+    const changed = await fetch(`${own.url}/__stand-in/options`, { method: 'POST', body: JSON.stringify({ latencyMs: 0, failureRate: 0.25, quiet: false }) });
+    expect(await changed.json()).toEqual({ latencyMs: 0, failureRate: 0.25, quiet: false });
     await own.close();
   });
 });

@@ -70,11 +70,12 @@ export async function startStandIn(options: StandInOptions = {}): Promise<StandI
       try {
         changes = JSON.parse(body.bytes.toString('utf8')) as Partial<StandInOptions>;
       } catch {
-        return sendJson(res, 400, { error: 'body must be JSON like {"latencyMs":200,"failureRate":0.1}' });
+        return sendJson(res, 400, { error: 'body must be JSON like {"latencyMs":200,"failureRate":0.1,"quiet":true}' });
       }
       const numberOrUndefined = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
-      setOptions({ latencyMs: numberOrUndefined(changes.latencyMs), failureRate: numberOrUndefined(changes.failureRate) });
-      return sendJson(res, 200, { latencyMs: settings.latencyMs, failureRate: settings.failureRate });
+      const quiet = typeof changes.quiet === 'boolean' ? changes.quiet : undefined;
+      setOptions({ latencyMs: numberOrUndefined(changes.latencyMs), failureRate: numberOrUndefined(changes.failureRate), quiet });
+      return sendJson(res, 200, { latencyMs: settings.latencyMs, failureRate: settings.failureRate, quiet: settings.quiet });
     }
     sendJson(res, 404, { error: `Unknown stand-in control path ${route}` });
   }

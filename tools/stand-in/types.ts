@@ -8,7 +8,7 @@ export interface StandInOptions {
   port?: number;
   /** Default 127.0.0.1. */
   host?: string;
-  /** Added before every ai/run answer. */
+  /** How long after its arrival every ai/run call is answered. */
   latencyMs?: number;
   /** 0..1: that share of ai/run calls answer HTTP 500. */
   failureRate?: number;

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { readDirectives } from './faults.ts';
 import type { FaultDirectives } from './faults.ts';
-import { canAnswer, hasBearerToken, sendJson, sendRaw, sleep } from './http.ts';
+import { hasBearerToken, sendJson, sendRaw, sleep } from './http.ts';
 import { standInJpeg } from './jpeg.ts';
 import type { Exchange } from './types.ts';
 
@@ -66,29 +66,40 @@ function lookup<T>(table: Record<string, T>, name: string): T | undefined {
   return Object.hasOwn(table, name) ? table[name] : undefined;
 }
 
+/**
+ * Answers `latencyMs` after the request arrived, as an upstream with that latency does: the
+ * stand-in's own work (reading the form, encoding the picture) happens within that time, not
+ * on top of it, so a benchmark's "300 ms upstream" takes 300 ms.
+ */
 export async function handleAiRun(ex: Exchange, modelName: string): Promise<void> {
+  const answer = await prepareAnswer(ex, modelName);
+  await sleep(ex.record.at + ex.latencyMs - Date.now());
+  answer();
+}
+
+/** Everything short of sending: the returned function sends the answer (an error, a fault or the image). */
+async function prepareAnswer(ex: Exchange, modelName: string): Promise<() => void> {
   ex.record.model = modelName;
-  await sleep(ex.latencyMs);
-  if (!hasBearerToken(ex.req)) return sendError(ex.res, ENVELOPE_FAULTS.auth);
+  if (!hasBearerToken(ex.req)) return () => sendError(ex.res, ENVELOPE_FAULTS.auth);
   const model = lookup(MODELS, modelName);
-  if (!model) return sendError(ex.res, noSuchModel(modelName));
-  if (ex.body.tooLarge) return sendError(ex.res, ENVELOPE_FAULTS['too-large']);
+  if (!model) return () => sendError(ex.res, noSuchModel(modelName));
+  if (ex.body.tooLarge) return () => sendError(ex.res, ENVELOPE_FAULTS['too-large']);
 
   const input = await readInput(ex, model);
-  if (typeof input === 'string') return sendError(ex.res, { status: 400, code: 5006, message: `AiError: Bad input: Error: ${input}` });
+  if (typeof input === 'string') return () => sendError(ex.res, { status: 400, code: 5006, message: `AiError: Bad input: Error: ${input}` });
 
   const prompt = String(input.prompt);
   const directives = readDirectives(prompt, 'image');
   await sleep(directives.delayMs ?? 0);
   const fault = ex.faultFor('image', prompt, directives) ?? (Math.random() < ex.failureRate ? 'server' : undefined);
-  if (fault) return answerFault(ex, fault, modelName, directives);
-  if (!canAnswer(ex.res)) return;
+  if (fault) return () => answerFault(ex, fault, modelName, directives);
 
   const width = model.fixedSize?.width ?? (input.width as number | undefined) ?? DEFAULT_WIDTH;
   const height = model.fixedSize?.height ?? (input.height as number | undefined) ?? DEFAULT_HEIGHT;
   const image = standInJpeg(width, height);
   ex.record.imageSha256 = createHash('sha256').update(image).digest('hex');
-  sendJson(ex.res, 200, { result: { image: image.toString('base64') }, success: true, errors: [], messages: [] });
+  const body = JSON.stringify({ result: { image: image.toString('base64') }, success: true, errors: [], messages: [] });
+  return () => sendRaw(ex.res, 200, body, 'application/json');
 }
 
 function sendError(res: ServerResponse, error: EnvelopeError, headers: Record<string, string> = {}): void {
