@@ -38,6 +38,12 @@ export interface BenchOptions {
    * every request and log line, a cost of the dev server, not of the Worker.
    */
   localObservability: boolean;
+  /** Measure the memory floor (bench/floor/: a request with and without a fresh Durable Object). */
+  memoryFloor: boolean;
+  /** Requests of each kind for the floor, after a warm-up, `floorConcurrency` at a time. */
+  floorRequests: number;
+  floorWarmup: number;
+  floorConcurrency: number;
 }
 
 const DEFAULTS: BenchOptions = {
@@ -54,6 +60,10 @@ const DEFAULTS: BenchOptions = {
   outFile: "bench/results/latest.json",
   stateDir: existsSync("/dev/shm") ? "/dev/shm" : undefined,
   localObservability: false,
+  memoryFloor: true,
+  floorRequests: 1000,
+  floorWarmup: 50,
+  floorConcurrency: 16,
 };
 
 const QUICK: Partial<BenchOptions> = {
@@ -63,12 +73,15 @@ const QUICK: Partial<BenchOptions> = {
   throughputSeconds: 4,
   throughputWarmupSeconds: 1,
   base64Rounds: 5,
+  floorRequests: 300,
+  floorWarmup: 20,
 };
 
 const USAGE = `npm run bench -- [--quick] [--first-byte-requests N] [--image-latency-ms MS]
   [--overhead-pairs N] [--overhead-warmup N] [--clients 32,128] [--throughput-latency-ms MS]
   [--throughput-seconds S] [--throughput-warmup-seconds S] [--base64-bytes N] [--base64-rounds N]
-  [--state-dir DIR] [--local-observability] [--out FILE]`;
+  [--state-dir DIR] [--local-observability] [--out FILE]
+  [--no-floor] [--floor-requests N] [--floor-warmup N] [--floor-concurrency N]`;
 
 export function parseBenchOptions(argv: string[]): BenchOptions | "help" {
   const { values } = parseArgs({
@@ -90,6 +103,10 @@ export function parseBenchOptions(argv: string[]): BenchOptions | "help" {
       out: { type: "string" },
       "state-dir": { type: "string" },
       "local-observability": { type: "boolean" },
+      "no-floor": { type: "boolean" },
+      "floor-requests": { type: "string" },
+      "floor-warmup": { type: "string" },
+      "floor-concurrency": { type: "string" },
     },
   });
   if (values.help) return "help";
@@ -119,6 +136,10 @@ export function parseBenchOptions(argv: string[]): BenchOptions | "help" {
     outFile: values.out ?? base.outFile,
     stateDir: values["state-dir"] ?? base.stateDir,
     localObservability: values["local-observability"] ?? false,
+    memoryFloor: !(values["no-floor"] ?? false),
+    floorRequests: number("floor-requests", base.floorRequests, 1),
+    floorWarmup: number("floor-warmup", base.floorWarmup),
+    floorConcurrency: number("floor-concurrency", base.floorConcurrency, 1),
   };
 }
 

@@ -6,7 +6,9 @@
 import type { RunningService } from "../test/e2e/service.ts";
 import { directUpstreamCall, homePage, plainChat, setUpstreamLatency, streamedChat, type Timed } from "./requests.ts";
 import { round, summarize, type Summary } from "./stats.ts";
-import { currentWorkerdMb, sampleWorkerdMemory } from "./memory.ts";
+import { currentWorkerdMb } from "./memory.ts";
+import type { ProcessRole } from "./processes.ts";
+import { sampleProcessUsage, type ProcessUsage } from "./process-usage.ts";
 
 export interface FirstByteFigures {
   upstreamLatencyMs: number;
@@ -99,7 +101,29 @@ export interface ThroughputFigures {
   /** workerd's resident memory when the run began, and its peak during the run (MiB). */
   workerdMbAtStart?: number;
   peakWorkerdMb?: number;
+  /** Where the run's CPU time and memory went, by process role (warm-up and drain included). */
+  processRoles: RoleFigures[];
   jobIds: (string | undefined)[];
+}
+
+export interface RoleFigures {
+  role: ProcessRole | "total";
+  processes: number;
+  /** CPU time (user + system) during the run ÷ jobsRun. */
+  cpuMsPerJob: number;
+  /** Peak RSS of this role's processes (for "total": of all of them at once), MiB. */
+  peakRssMb: number;
+}
+
+/** Per-role figures per job, plus a total row; roles with no process are left out. */
+function roleFigures(usage: ProcessUsage, jobsRun: number): RoleFigures[] {
+  const perJob = (cpuMs: number) => round(cpuMs / Math.max(1, jobsRun), 2);
+  const roles = usage.roles.filter((role) => role.processes > 0);
+  const totalCpuMs = roles.reduce((sum, role) => sum + role.cpuMs, 0);
+  return [
+    ...roles.map((role) => ({ role: role.role, processes: role.processes, cpuMsPerJob: perJob(role.cpuMs), peakRssMb: round(role.peakRssMb) })),
+    { role: "total", processes: roles.reduce((sum, role) => sum + role.processes, 0), cpuMsPerJob: perJob(totalCpuMs), peakRssMb: round(usage.peakTotalRssMb) },
+  ];
 }
 
 /**
@@ -122,7 +146,7 @@ export async function measureThroughput(
   let failures = 0;
   let jobsRun = 0;
   const workerdMbAtStart = currentWorkerdMb();
-  const sampler = sampleWorkerdMemory(100);
+  const sampler = sampleProcessUsage(100);
   const client = async (clientIndex: number) => {
     for (let index = 0; performance.now() < windowEnd; index++) {
       const result = await plainChat(service, `bench throughput ${clients}/${clientIndex}/${index}: a lighthouse at dusk`);
@@ -134,7 +158,7 @@ export async function measureThroughput(
     }
   };
   await Promise.all(Array.from({ length: clients }, (_, index) => client(index)));
-  const memory = sampler.stop();
+  const usage = sampler.stop();
   const jobsPerSecond = inWindow.length / windowSeconds;
   const idealJobsPerSecond = clients / (latencyMs / 1000);
   return {
@@ -148,9 +172,10 @@ export async function measureThroughput(
     failures,
     jobsRun,
     workerdMbGrowthPerJob:
-      memory.peakMb === undefined || workerdMbAtStart === undefined ? undefined : round((memory.peakMb - workerdMbAtStart) / Math.max(1, jobsRun), 3),
+      usage.peakWorkerdMb === undefined || workerdMbAtStart === undefined ? undefined : round((usage.peakWorkerdMb - workerdMbAtStart) / Math.max(1, jobsRun), 3),
     workerdMbAtStart: workerdMbAtStart === undefined ? undefined : round(workerdMbAtStart),
-    peakWorkerdMb: memory.peakMb === undefined ? undefined : round(memory.peakMb),
+    peakWorkerdMb: usage.peakWorkerdMb === undefined ? undefined : round(usage.peakWorkerdMb),
+    processRoles: roleFigures(usage, jobsRun),
     jobIds: inWindow.map((result) => result.jobId),
   };
 }

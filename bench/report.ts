@@ -3,10 +3,13 @@
  * printed as a table and kept as JSON (bench/results/latest.json).
  */
 import type { Base64Figure } from "./base64.ts";
+import type { MemoryFloorFigures } from "./memory-floor.ts";
 import type { JobTimings } from "./service-log.ts";
 import { stageSamples } from "./service-log.ts";
 import type { FirstByteFigures, OverheadFigures, ThroughputFigures } from "./phases.ts";
+import { formatFloorTables, formatProcessTable } from "./report-memory.ts";
 import { summarize, type Summary } from "./stats.ts";
+import { table } from "./table.ts";
 
 export interface TargetCheck {
   name: string;
@@ -21,7 +24,12 @@ export interface BenchFigures {
   overhead: OverheadFigures;
   throughput: ThroughputFigures[];
   base64: Base64Figure[];
+  /** Undefined when skipped (`--no-floor`) or when the fixture failed. */
+  memoryFloor?: MemoryFloorFigures;
 }
+
+/** Issue 5's memory target: both workerd processes together, at 128 clients. */
+export const PEAK_WORKERD_TARGET_MB = 400;
 
 /** Issue 5's targets for this 2-core machine. */
 export function checkTargets(figures: BenchFigures): TargetCheck[] {
@@ -37,7 +45,7 @@ export function checkTargets(figures: BenchFigures): TargetCheck[] {
       name: "throughput at 32 clients", target: "≥ 93 % of ideal",
       actual: share32 === undefined ? undefined : Math.round(share32 * 1000) / 10, unit: "%", pass: share32 !== undefined && share32 >= 0.93,
     },
-    atMost("peak workerd RSS at 128 clients", at(128)?.peakWorkerdMb, 400, "MB"),
+    atMost("peak workerd RSS at 128 clients", at(128)?.peakWorkerdMb, PEAK_WORKERD_TARGET_MB, "MB"),
   ];
 }
 
@@ -51,12 +59,6 @@ export function jobStages(timings: Map<string, JobTimings>, figures: BenchFigure
   };
   for (const run of figures.throughput) stages[`throughput${run.clients}`] = summarizeStages(run.jobIds);
   return stages;
-}
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)));
-  const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join("  ").trimEnd();
-  return [line(header), line(widths.map((width) => "-".repeat(width))), ...rows.map(line)].join("\n");
 }
 
 const ms = (value: number | undefined) => (value === undefined || !Number.isFinite(value) ? "n/a" : `${value} ms`);
@@ -94,5 +96,8 @@ export function formatTables(figures: BenchFigures, targets: TargetCheck[], stag
     "",
     "Inside the GenerationJob (its log lines; the rest of a request's time is the Worker, the RPC, the relay and wrangler's proxy):",
     table(["phase", "stage", "p50", "p99"], stageRows),
+    "",
+    formatProcessTable(figures.throughput),
+    ...(figures.memoryFloor ? ["", formatFloorTables(figures.memoryFloor, figures.throughput, PEAK_WORKERD_TARGET_MB)] : []),
   ].join("\n");
 }

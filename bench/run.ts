@@ -7,6 +7,9 @@
  * Each throughput run gets a freshly started service: under `wrangler dev`
  * every finished job's Durable Object stays in memory, so a service that had
  * already run the other phases would carry their memory into the figure.
+ * Each run also splits its CPU time and memory by process (process-usage.ts),
+ * and a fixture Worker measures what a request with and without a fresh
+ * Durable Object costs the Worker's workerd by itself (memory-floor.ts).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -14,9 +17,10 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startService, type RunningService } from "../test/e2e/service.ts";
 import { measureBase64InNode } from "./base64.ts";
+import { floorImplications, measureMemoryFloor, type MemoryFloorFigures } from "./memory-floor.ts";
 import { parseBenchOptions, USAGE, type BenchOptions } from "./options.ts";
 import { measureFirstByte, measureOverhead, measureThroughput, type ThroughputFigures } from "./phases.ts";
-import { checkTargets, formatTables, jobStages, type BenchFigures } from "./report.ts";
+import { checkTargets, formatTables, jobStages, PEAK_WORKERD_TARGET_MB, type BenchFigures } from "./report.ts";
 import { jobTimingsById, reloadCount } from "./service-log.ts";
 import { round } from "./stats.ts";
 import { measureBase64InWorkerd } from "./workerd-base64.ts";
@@ -61,6 +65,26 @@ async function withService<T>(options: BenchOptions, measure: (service: RunningS
   }
 }
 
+/**
+ * The memory floor, or why there is none: a fixture that fails to start must
+ * not cost the rest of the figures.
+ */
+async function memoryFloor(options: BenchOptions): Promise<MemoryFloorFigures | string> {
+  if (!options.memoryFloor) return "skipped (--no-floor)";
+  progress(`memory floor: fixture Worker, ${options.floorWarmup} warm-up + ${options.floorRequests} requests per kind, ${options.floorConcurrency} at a time…`);
+  try {
+    return await measureMemoryFloor({
+      requests: options.floorRequests,
+      warmup: options.floorWarmup,
+      concurrency: options.floorConcurrency,
+      stateParent: options.stateDir,
+    });
+  } catch (error) {
+    progress(`memory floor failed: ${String(error)}`);
+    return `failed: ${String(error).split("\n")[0] ?? ""}`;
+  }
+}
+
 async function main(): Promise<void> {
   const options = parseBenchOptions(process.argv.slice(2));
   if (options === "help") {
@@ -71,6 +95,7 @@ async function main(): Promise<void> {
   progress(`load average before: ${loadBefore.load1} (1 min) on ${cpus().length} cores`);
   progress(`base64: decodeBase64 on a ${options.base64Bytes}-byte image, in Node and in workerd…`);
   const base64 = [measureBase64InNode(options.base64Bytes, options.base64Rounds), await measureBase64InWorkerd(options.base64Bytes, options.base64Rounds)];
+  const floor = await memoryFloor(options);
 
   progress("starting the service (npm start, offline, RATE_LIMIT_PER_MINUTE=0) for the latency phases…");
   const latency = await withService(options, async (service) => {
@@ -92,7 +117,12 @@ async function main(): Promise<void> {
 
   const sessions = [latency, ...throughputSessions];
   const reloads = sessions.reduce((sum, session) => sum + session.reloads, 0);
-  const figures: BenchFigures = { ...latency.figures, throughput: throughputSessions.map((session) => session.figures), base64 };
+  const figures: BenchFigures = {
+    ...latency.figures,
+    throughput: throughputSessions.map((session) => session.figures),
+    base64,
+    memoryFloor: typeof floor === "string" ? undefined : floor,
+  };
   const targets = checkTargets(figures);
   const stages = jobStages(jobTimingsById(sessions.map((session) => session.output).join("\n")), figures);
   const stripIds = <T extends { jobIds: unknown }>({ jobIds: _jobIds, ...rest }: T) => rest;
@@ -108,9 +138,11 @@ async function main(): Promise<void> {
     overhead: stripIds(figures.overhead),
     throughput: figures.throughput.map(stripIds),
     base64,
+    memoryFloor: typeof floor === "string" ? { notMeasured: floor } : { ...floor, implications: floorImplications(floor, figures.throughput, PEAK_WORKERD_TARGET_MB) },
     jobStages: stages,
   };
   console.log(formatTables(figures, targets, stages));
+  if (typeof floor === "string") console.log(`\nMemory floor: ${floor}`);
   if (reloads > 0) {
     console.log(`\nWARNING: wrangler reloaded the Worker ${reloads} time(s) while measuring (a file under src/ changed); requests in flight failed and the figures are not the code's. Run again on a quiet checkout.`);
   }

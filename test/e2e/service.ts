@@ -99,17 +99,20 @@ async function waitUntilReady(baseUrl: string, child: ChildProcess): Promise<voi
   throw new Error("the service did not become ready within 90 s");
 }
 
-async function stopProcessGroup(child: ChildProcess): Promise<void> {
-  if (child.pid === undefined || child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
+/** Ends the whole group, even when the launcher is already gone and its workerd processes linger. */
+export async function stopProcessGroup(child: ChildProcess): Promise<void> {
+  const pid = child.pid;
+  if (pid === undefined) return;
+  const leaderRunning = child.exitCode === null && child.signalCode === null;
+  const exited = leaderRunning ? new Promise((resolve) => child.once("exit", resolve)) : Promise.resolve();
   try {
-    process.kill(-child.pid, "SIGTERM");
+    process.kill(-pid, "SIGTERM");
   } catch {
-    return; // already gone
+    return; // the whole group is gone
   }
   const timer = setTimeout(() => {
     try {
-      if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+      process.kill(-pid, "SIGKILL");
     } catch {
       // already gone
     }

@@ -1,0 +1,84 @@
+/**
+ * Runs the memory-floor fixture (bench/floor/) under the project's
+ * `wrangler dev`, set up like the bench's service: offline, no local trace
+ * store, state in the bench's state dir, its own process group.
+ * (test/e2e/service.ts starts `npm start` rather than a bare wrangler, so only
+ * its port and stop helpers fit here.)
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { delimiter, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { freePort, stopProcessGroup } from "../test/e2e/service.ts";
+
+const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
+const FIXTURE_DIR = join(PROJECT_ROOT, "bench/floor");
+
+export interface RunningFixture {
+  baseUrl: string;
+  /** wrangler's launcher: the fixture's workerd processes run below it. */
+  pid: number;
+  output: () => string;
+  stop: () => Promise<void>;
+}
+
+/** Starts the fixture on a free port and waits until it answers. */
+export async function startFloorFixture(stateParent: string | undefined): Promise<RunningFixture> {
+  const port = await freePort();
+  const state = mkdtempSync(join(stateParent ?? tmpdir(), "flux-bench-floor-"));
+  const args = ["dev", "--config", join(FIXTURE_DIR, "wrangler.toml"), "--port", String(port), "--ip", "127.0.0.1", "--persist-to", state];
+  const child = spawn(join(PROJECT_ROOT, "node_modules/.bin/wrangler"), args, {
+    cwd: FIXTURE_DIR,
+    env: {
+      ...process.env,
+      // wrangler's launcher runs whichever `node` is first on PATH: make it this one (22+).
+      PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ""}`,
+      X_LOCAL_OBSERVABILITY: "false",
+      WRANGLER_SEND_METRICS: "false",
+      CLOUDFLARE_CF_FETCH_ENABLED: "false",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true, // its own process group, so stop() also ends wrangler's workerd processes
+  });
+  const pid = child.pid;
+  if (pid === undefined) {
+    rmSync(state, { recursive: true, force: true });
+    throw new Error("could not start wrangler dev for the memory-floor fixture");
+  }
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const fixture: RunningFixture = {
+    baseUrl: `http://127.0.0.1:${port}`,
+    pid,
+    output: () => output,
+    stop: async () => {
+      await stopProcessGroup(child);
+      rmSync(state, { recursive: true, force: true });
+    },
+  };
+  try {
+    await waitUntilAnswering(fixture.baseUrl, child);
+  } catch (error) {
+    await fixture.stop();
+    throw new Error(`${String(error)}\n--- fixture output ---\n${output}`);
+  }
+  return fixture;
+}
+
+async function waitUntilAnswering(baseUrl: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev (memory-floor fixture) exited with code ${child.exitCode}`);
+    try {
+      const response = await fetch(`${baseUrl}/`, { signal: AbortSignal.timeout(2000) });
+      await response.arrayBuffer();
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error("the memory-floor fixture did not answer within 90 s");
+}

@@ -1,0 +1,143 @@
+/**
+ * The memory floor: how much the Worker's workerd grows per request under
+ * `wrangler dev` when the request does nothing, with and without a fresh
+ * Durable Object (the fixture in bench/floor/). One GenerationJob per job means
+ * every job pays at least the "fresh Durable Object" figure while its object
+ * stays in memory, whatever the project's code does; floorImplications puts
+ * that next to what the throughput runs measured.
+ */
+import { startFloorFixture } from "./floor-fixture.ts";
+import type { ThroughputFigures } from "./phases.ts";
+import { descendantPids, residentKb, roleOf, type ProcessRole } from "./processes.ts";
+import { sampleProcessUsage } from "./process-usage.ts";
+import { round } from "./stats.ts";
+
+export type FloorRequestKind = "no Durable Object" | "fresh Durable Object";
+
+export interface FloorKindFigures {
+  kind: FloorRequestKind;
+  requests: number;
+  failures: number;
+  seconds: number;
+  /** The Worker's workerd before the batch and at its peak during it, MiB. */
+  workerMbBefore: number;
+  workerMbPeak: number;
+  /** (peak − before) ÷ requests, KiB: what each request left behind in the Worker's workerd. */
+  workerKbPerRequest: number;
+  /** The same for wrangler's proxy workerd, which every request crosses. */
+  proxyKbPerRequest: number;
+}
+
+export interface MemoryFloorFigures {
+  concurrency: number;
+  warmupRequests: number;
+  startupMs: number;
+  kinds: FloorKindFigures[];
+}
+
+export interface FloorOptions {
+  requests: number;
+  concurrency: number;
+  warmup: number;
+  /** Parent of wrangler's `--persist-to` folder (the bench's state dir). */
+  stateParent?: string;
+}
+
+/** Starts the fixture, measures both kinds of request, and stops it again. */
+export async function measureMemoryFloor(options: FloorOptions): Promise<MemoryFloorFigures> {
+  const startedAt = performance.now();
+  const fixture = await startFloorFixture(options.stateParent);
+  const startupMs = round(performance.now() - startedAt, 0);
+  try {
+    // Plain requests first: objects made earlier would be evicted during the plain batch and
+    // their memory reused, hiding what plain requests cost.
+    const kinds: FloorKindFigures[] = [];
+    for (const [kind, path] of [["no Durable Object", "/"], ["fresh Durable Object", "/object"]] as const) {
+      await sendRequests(`${fixture.baseUrl}${path}`, options.warmup, options.concurrency);
+      kinds.push(await measureKind(kind, `${fixture.baseUrl}${path}`, options, fixture.pid));
+    }
+    return { concurrency: options.concurrency, warmupRequests: options.warmup, startupMs, kinds };
+  } catch (error) {
+    throw new Error(`${String(error)}\n--- fixture output ---\n${fixture.output()}`);
+  } finally {
+    await fixture.stop();
+  }
+}
+
+/** `rootPid`: the fixture's wrangler, whose workerd processes are measured. */
+async function measureKind(kind: FloorRequestKind, url: string, options: FloorOptions, rootPid: number): Promise<FloorKindFigures> {
+  const workerKbBefore = roleResidentKb(rootPid, "Worker (workerd)");
+  if (workerKbBefore === 0) throw new Error("no workerd with --inspector-addr below the fixture's wrangler: has wrangler dev changed how it starts workerd?");
+  const proxyKbBefore = roleResidentKb(rootPid, "wrangler dev proxy (workerd)");
+  const sampler = sampleProcessUsage(50, rootPid);
+  const started = performance.now();
+  const failures = await sendRequests(url, options.requests, options.concurrency);
+  const seconds = (performance.now() - started) / 1000;
+  const usage = sampler.stop();
+  const peakKb = (role: ProcessRole) => (usage.roles.find((entry) => entry.role === role)?.peakRssMb ?? 0) * 1024;
+  const perRequest = (peak: number, before: number) => round(Math.max(0, peak - before) / Math.max(1, options.requests), 1);
+  return {
+    kind,
+    requests: options.requests,
+    failures,
+    seconds: round(seconds, 2),
+    workerMbBefore: round(workerKbBefore / 1024),
+    workerMbPeak: round(peakKb("Worker (workerd)") / 1024),
+    workerKbPerRequest: perRequest(peakKb("Worker (workerd)"), workerKbBefore),
+    proxyKbPerRequest: perRequest(peakKb("wrangler dev proxy (workerd)"), proxyKbBefore),
+  };
+}
+
+function roleResidentKb(rootPid: number, role: ProcessRole): number {
+  return descendantPids(rootPid)
+    .filter((pid) => roleOf(pid) === role)
+    .reduce((sum, pid) => sum + residentKb(pid), 0);
+}
+
+/** `count` GETs, `concurrency` at a time; returns how many failed. */
+async function sendRequests(url: string, count: number, concurrency: number): Promise<number> {
+  let next = 0;
+  let failures = 0;
+  const loop = async () => {
+    while (next < count) {
+      next += 1;
+      try {
+        const response = await fetch(url);
+        await response.arrayBuffer();
+        if (!response.ok) failures += 1;
+      } catch {
+        failures += 1;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, loop));
+  return failures;
+}
+
+export interface FloorImplication {
+  clients: number;
+  jobsRun: number;
+  /** jobsRun × the fresh-object floor: the Worker's growth if every job's object is still in memory. */
+  objectFloorMb: number;
+  /** The run's measured Worker workerd peak, and both workerd at the start and at their peak (MiB). */
+  workerPeakMb: number | undefined;
+  workerdMbAtStart: number | undefined;
+  peakWorkerdMb: number | undefined;
+  /** (target − workerd at the start) ÷ per-object floor: how many live job objects fit under the memory target. */
+  objectsUnderTarget: number | undefined;
+}
+
+/** What the per-object floor alone means for each throughput run's memory, against the target (MiB). */
+export function floorImplications(floor: MemoryFloorFigures, runs: ThroughputFigures[], targetMb: number): FloorImplication[] {
+  const perObjectKb = floor.kinds.find((kind) => kind.kind === "fresh Durable Object")?.workerKbPerRequest;
+  if (perObjectKb === undefined || perObjectKb <= 0) return [];
+  return runs.map((run) => ({
+    clients: run.clients,
+    jobsRun: run.jobsRun,
+    objectFloorMb: round((run.jobsRun * perObjectKb) / 1024),
+    workerPeakMb: run.processRoles.find((role) => role.role === "Worker (workerd)")?.peakRssMb,
+    workerdMbAtStart: run.workerdMbAtStart,
+    peakWorkerdMb: run.peakWorkerdMb,
+    objectsUnderTarget: run.workerdMbAtStart === undefined ? undefined : Math.max(0, Math.floor(((targetMb - run.workerdMbAtStart) * 1024) / perObjectKb)),
+  }));
+}
