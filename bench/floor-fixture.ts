@@ -3,14 +3,14 @@
  * `wrangler dev`, set up like the bench's service: offline, no local trace
  * store, state in the bench's state dir, its own process group.
  * (test/e2e/service.ts starts `npm start` rather than a bare wrangler, so only
- * its port and stop helpers fit here.)
+ * its port, readiness and stop helpers fit here.)
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort, stopProcessGroup } from "../test/e2e/service.ts";
+import { freePort, stopProcessGroup, waitUntilReady } from "../test/e2e/service.ts";
 
 const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
 const FIXTURE_DIR = join(PROJECT_ROOT, "bench/floor");
@@ -59,26 +59,10 @@ export async function startFloorFixture(stateParent: string | undefined): Promis
     },
   };
   try {
-    await waitUntilAnswering(fixture.baseUrl, child);
+    await waitUntilReady(fixture.baseUrl, child, "wrangler dev (memory-floor fixture)");
   } catch (error) {
     await fixture.stop();
     throw new Error(`${String(error)}\n--- fixture output ---\n${output}`);
   }
   return fixture;
-}
-
-async function waitUntilAnswering(baseUrl: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev (memory-floor fixture) exited with code ${child.exitCode}`);
-    try {
-      const response = await fetch(`${baseUrl}/`, { signal: AbortSignal.timeout(2000) });
-      await response.arrayBuffer();
-      if (response.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error("the memory-floor fixture did not answer within 90 s");
 }

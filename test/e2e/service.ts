@@ -84,19 +84,21 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
   return service;
 }
 
-async function waitUntilReady(baseUrl: string, child: ChildProcess): Promise<void> {
+/** Polls `GET /` until it answers 200; fails at once if `child` exits. `what` names it in errors. */
+export async function waitUntilReady(baseUrl: string, child: ChildProcess, what = "the service"): Promise<void> {
   const deadline = Date.now() + 90_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the service exited with code ${child.exitCode}`);
+    if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode}`);
     try {
       const response = await fetch(`${baseUrl}/`, { signal: AbortSignal.timeout(2000) });
+      await response.arrayBuffer();
       if (response.ok) return;
     } catch {
       // not listening yet
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  throw new Error("the service did not become ready within 90 s");
+  throw new Error(`${what} did not become ready within 90 s`);
 }
 
 /** Ends the whole group, even when the launcher is already gone and its workerd processes linger. */
