@@ -32,19 +32,44 @@ export interface ServiceOptions {
   stateParent?: string;
 }
 
+/**
+ * A port that is free now, chosen below Linux's ephemeral range (32768–60999). A port from
+ * listen(0) comes from that range, where the kernel keeps handing numbers to other processes'
+ * outgoing connections and `:0` listeners (each workerd opens several), so a port freed for
+ * wrangler could be taken before wrangler binds it; it happened in CI.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await canListen(port)) return port;
+  }
+  throw new Error("no free port between 20000 and 32000");
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
   });
 }
 
+/** Another process can still bind a chosen port first; starting again on new ports is the cure. */
+const START_ATTEMPTS = 3;
+
 export async function startService(options: ServiceOptions = {}): Promise<RunningService> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startServiceOnce(options);
+    } catch (error) {
+      const portTaken = /already in use|EADDRINUSE/.test(String(error));
+      if (!portTaken || attempt >= START_ATTEMPTS) throw error;
+    }
+  }
+}
+
+async function startServiceOnce(options: ServiceOptions): Promise<RunningService> {
   const [port, standInPort] = [await freePort(), await freePort()];
   const state = mkdtempSync(join(options.stateParent ?? tmpdir(), "flux-e2e-"));
   const vars = Object.entries(options.vars ?? {}).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
