@@ -33,6 +33,12 @@ const en = {
   errorUpstreamAuth: "the Cloudflare credentials were refused. The operator should check CF_API_TOKEN and CF_ACCOUNT_ID.",
   errorUpstream: "the image service returned an unusable answer. Please try again.",
   errorGeneric: "an unexpected error occurred. Please try again.",
+  errorUnreachable: "the image service could not be reached. Please try again.",
+  errorRateLimited: "the image service's rate limit was reached. Please wait a minute and try again.",
+  errorTooLarge: "the prompt is too long for the model. Please shorten it.",
+  errorModelMissing: "this Cloudflare account does not offer the model. The operator should check FLUX_MODEL.",
+  errorStorage: "the image could not be stored. Please try again.",
+  errorInterrupted: "the generation was interrupted before it finished. Please try again.",
 };
 
 export type MessageKey = keyof typeof en;
@@ -65,6 +71,12 @@ const zhCn: StringTable = {
   errorUpstreamAuth: "Cloudflare 拒绝了所配置的凭据，请管理员检查 CF_API_TOKEN 和 CF_ACCOUNT_ID。",
   errorUpstream: "图像服务返回了无法使用的结果，请重试。",
   errorGeneric: "发生了意外错误，请重试。",
+  errorUnreachable: "无法连接到图像服务，请重试。",
+  errorRateLimited: "已达到图像服务的速率限制，请等一分钟后再试。",
+  errorTooLarge: "提示词对该模型来说太长，请缩短后再试。",
+  errorModelMissing: "该 Cloudflare 账号无法使用此模型，请管理员检查 FLUX_MODEL。",
+  errorStorage: "图像保存失败，请重试。",
+  errorInterrupted: "生成在完成前被中断，请重试。",
 };
 
 // Traditional Chinese, with the vocabulary used in Taiwan and Hong Kong (儲存, 憑證, 伺服器…).
@@ -94,6 +106,12 @@ const zhHant: StringTable = {
   errorUpstreamAuth: "Cloudflare 拒絕了所設定的憑證，請管理員檢查 CF_API_TOKEN 和 CF_ACCOUNT_ID。",
   errorUpstream: "圖像服務傳回了無法使用的結果，請再試一次。",
   errorGeneric: "發生未預期的錯誤，請再試一次。",
+  errorUnreachable: "無法連線到圖像服務，請再試一次。",
+  errorRateLimited: "已達到圖像服務的速率限制，請稍候一分鐘再試。",
+  errorTooLarge: "提示詞對此模型而言太長，請縮短後再試。",
+  errorModelMissing: "此 Cloudflare 帳戶無法使用這個模型，請管理員檢查 FLUX_MODEL。",
+  errorStorage: "無法儲存圖像，請再試一次。",
+  errorInterrupted: "生成在完成前遭到中斷，請再試一次。",
 };
 
 const ja: StringTable = {
@@ -122,6 +140,12 @@ const ja: StringTable = {
   errorUpstreamAuth: "Cloudflare の認証情報が拒否されました。管理者は CF_API_TOKEN と CF_ACCOUNT_ID を確認してください。",
   errorUpstream: "画像サービスから利用できない応答が返されました。もう一度お試しください。",
   errorGeneric: "予期しないエラーが発生しました。もう一度お試しください。",
+  errorUnreachable: "画像サービスに接続できませんでした。もう一度お試しください。",
+  errorRateLimited: "画像サービスのレート制限に達しました。1 分ほど待ってからもう一度お試しください。",
+  errorTooLarge: "プロンプトがこのモデルには長すぎます。短くしてください。",
+  errorModelMissing: "この Cloudflare アカウントではこのモデルを利用できません。管理者は FLUX_MODEL を確認してください。",
+  errorStorage: "画像を保存できませんでした。もう一度お試しください。",
+  errorInterrupted: "生成が完了する前に中断されました。もう一度お試しください。",
 };
 
 const es: StringTable = {
@@ -150,6 +174,12 @@ const es: StringTable = {
   errorUpstreamAuth: "Cloudflare ha rechazado las credenciales. El administrador debe revisar CF_API_TOKEN y CF_ACCOUNT_ID.",
   errorUpstream: "el servicio de imágenes devolvió una respuesta inservible. Inténtalo de nuevo.",
   errorGeneric: "se ha producido un error inesperado. Inténtalo de nuevo.",
+  errorUnreachable: "no se pudo contactar con el servicio de imágenes. Inténtalo de nuevo.",
+  errorRateLimited: "se ha alcanzado el límite de peticiones del servicio de imágenes. Espera un minuto e inténtalo de nuevo.",
+  errorTooLarge: "el prompt es demasiado largo para el modelo. Acórtalo, por favor.",
+  errorModelMissing: "esta cuenta de Cloudflare no ofrece el modelo. El administrador debe revisar FLUX_MODEL.",
+  errorStorage: "no se pudo guardar la imagen. Inténtalo de nuevo.",
+  errorInterrupted: "la generación se interrumpió antes de terminar. Inténtalo de nuevo.",
 };
 
 const fr: StringTable = {
@@ -178,6 +208,12 @@ const fr: StringTable = {
   errorUpstreamAuth: "Cloudflare a refusé les identifiants. L'administrateur doit vérifier CF_API_TOKEN et CF_ACCOUNT_ID.",
   errorUpstream: "le service d'images a renvoyé une réponse inutilisable. Veuillez réessayer.",
   errorGeneric: "une erreur inattendue s'est produite. Veuillez réessayer.",
+  errorUnreachable: "le service d'images est injoignable. Veuillez réessayer.",
+  errorRateLimited: "la limite de requêtes du service d'images est atteinte. Veuillez patienter une minute puis réessayer.",
+  errorTooLarge: "le prompt est trop long pour le modèle. Veuillez le raccourcir.",
+  errorModelMissing: "ce compte Cloudflare ne propose pas le modèle. L'administrateur doit vérifier FLUX_MODEL.",
+  errorStorage: "l'image n'a pas pu être enregistrée. Veuillez réessayer.",
+  errorInterrupted: "la génération a été interrompue avant la fin. Veuillez réessayer.",
 };
 
 const ru: StringTable = {
@@ -206,6 +242,12 @@ const ru: StringTable = {
   errorUpstreamAuth: "Cloudflare отклонил учётные данные. Администратору следует проверить CF_API_TOKEN и CF_ACCOUNT_ID.",
   errorUpstream: "сервис изображений вернул непригодный ответ. Попробуйте ещё раз.",
   errorGeneric: "произошла непредвиденная ошибка. Попробуйте ещё раз.",
+  errorUnreachable: "не удалось связаться с сервисом изображений. Попробуйте ещё раз.",
+  errorRateLimited: "достигнут лимит запросов к сервису изображений. Подождите минуту и попробуйте ещё раз.",
+  errorTooLarge: "промпт слишком длинный для этой модели. Пожалуйста, сократите его.",
+  errorModelMissing: "этот аккаунт Cloudflare не предоставляет модель. Администратору следует проверить FLUX_MODEL.",
+  errorStorage: "не удалось сохранить изображение. Попробуйте ещё раз.",
+  errorInterrupted: "генерация прервалась, не завершившись. Попробуйте ещё раз.",
 };
 
 const de: StringTable = {
@@ -234,6 +276,12 @@ const de: StringTable = {
   errorUpstreamAuth: "Cloudflare hat die Zugangsdaten abgelehnt. Der Betreiber sollte CF_API_TOKEN und CF_ACCOUNT_ID prüfen.",
   errorUpstream: "Der Bilddienst hat eine unbrauchbare Antwort geliefert. Bitte versuchen Sie es erneut.",
   errorGeneric: "Ein unerwarteter Fehler ist aufgetreten. Bitte versuchen Sie es erneut.",
+  errorUnreachable: "Der Bilddienst war nicht erreichbar. Bitte versuchen Sie es erneut.",
+  errorRateLimited: "Das Anfragelimit des Bilddienstes ist erreicht. Bitte warten Sie eine Minute und versuchen Sie es erneut.",
+  errorTooLarge: "Der Prompt ist für das Modell zu lang. Bitte kürzen Sie ihn.",
+  errorModelMissing: "Dieses Cloudflare-Konto bietet das Modell nicht an. Der Betreiber sollte FLUX_MODEL prüfen.",
+  errorStorage: "Das Bild konnte nicht gespeichert werden. Bitte versuchen Sie es erneut.",
+  errorInterrupted: "Die Generierung wurde vor ihrem Ende unterbrochen. Bitte versuchen Sie es erneut.",
 };
 
 /** Every language's table; a test checks that none misses a key or drops a placeholder. */
@@ -263,6 +311,12 @@ const SENTENCE_OF_ERROR_CODE: Readonly<Record<string, MessageKey>> = {
   upstream_auth: "errorUpstreamAuth",
   upstream_bad_response: "errorUpstream",
   upstream_error: "errorUpstream",
+  upstream_unreachable: "errorUnreachable",
+  upstream_rate_limited: "errorRateLimited",
+  request_too_large: "errorTooLarge",
+  model_not_found: "errorModelMissing",
+  storage_error: "errorStorage",
+  job_lost: "errorInterrupted",
 };
 
 /**

@@ -132,6 +132,12 @@ describe("errorText", () => {
     upstream_auth: "errorUpstreamAuth",
     upstream_bad_response: "errorUpstream",
     upstream_error: "errorUpstream",
+    upstream_unreachable: "errorUnreachable",
+    upstream_rate_limited: "errorRateLimited",
+    request_too_large: "errorTooLarge",
+    model_not_found: "errorModelMissing",
+    storage_error: "errorStorage",
+    job_lost: "errorInterrupted",
   };
 
   it.each(LANGUAGES)("maps each API error code to its sentence in %s", (language) => {
@@ -190,6 +196,18 @@ describe.each(LANGUAGES)("REPLY_LANGUAGE=%s through the Worker", (language) => {
     expect(error?.code).toBe("content_filter");
     expect(error?.message).toMatch(/^The prompt was flagged by .*safety filter/);
     expect(frames.at(-1)?.data).toBe("[DONE]");
+  });
+});
+
+describe("upstream failures without a safety or quota meaning", () => {
+  it("are explained in the reply language too, not with the English API message", async () => {
+    const response = await postChat(`a very long story ${marker()} #fault=too-large`, { stream: true }, { REPLY_LANGUAGE: "ja" });
+    const frames = await collectSse(response);
+    const content = streamed(frames, "content");
+    expect(content).toBe(`❌ ${translate("ja", "failed", { reason: STRINGS.ja.errorTooLarge })}`);
+    const error = chunks(frames).find((chunk) => chunk.error)?.error;
+    expect(error?.code).toBe("request_too_large");
+    expect(content).not.toContain(error?.message ?? "(no error event)");
   });
 });
 
