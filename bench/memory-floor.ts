@@ -8,7 +8,7 @@
  */
 import { startFloorFixture } from "./floor-fixture.ts";
 import type { ThroughputFigures } from "./phases.ts";
-import { descendantPids, residentKb, roleOf, type ProcessRole } from "./processes.ts";
+import type { ProcessRole } from "./processes.ts";
 import { sampleProcessUsage } from "./process-usage.ts";
 import { round } from "./stats.ts";
 
@@ -66,15 +66,16 @@ export async function measureMemoryFloor(options: FloorOptions): Promise<MemoryF
 
 /** `rootPid`: the fixture's wrangler, whose workerd processes are measured. */
 async function measureKind(kind: FloorRequestKind, url: string, options: FloorOptions, rootPid: number): Promise<FloorKindFigures> {
-  const workerKbBefore = roleResidentKb(rootPid, "Worker (workerd)");
-  if (workerKbBefore === 0) throw new Error("no workerd with --inspector-addr below the fixture's wrangler: has wrangler dev changed how it starts workerd?");
-  const proxyKbBefore = roleResidentKb(rootPid, "wrangler dev proxy (workerd)");
   const sampler = sampleProcessUsage(50, rootPid);
   const started = performance.now();
   const failures = await sendRequests(url, options.requests, options.concurrency);
   const seconds = (performance.now() - started) / 1000;
   const usage = sampler.stop();
-  const peakKb = (role: ProcessRole) => (usage.roles.find((entry) => entry.role === role)?.peakRssMb ?? 0) * 1024;
+  const usageOf = (role: ProcessRole) => usage.roles.find((entry) => entry.role === role);
+  const peakKb = (role: ProcessRole) => (usageOf(role)?.peakRssMb ?? 0) * 1024;
+  const workerKbBefore = (usageOf("Worker (workerd)")?.rssMbAtStart ?? 0) * 1024;
+  if (workerKbBefore === 0) throw new Error("no workerd with --inspector-addr below the fixture's wrangler: has wrangler dev changed how it starts workerd?");
+  const proxyKbBefore = (usageOf("wrangler dev proxy (workerd)")?.rssMbAtStart ?? 0) * 1024;
   const perRequest = (peak: number, before: number) => round(Math.max(0, peak - before) / Math.max(1, options.requests), 1);
   return {
     kind,
@@ -86,12 +87,6 @@ async function measureKind(kind: FloorRequestKind, url: string, options: FloorOp
     workerKbPerRequest: perRequest(peakKb("Worker (workerd)"), workerKbBefore),
     proxyKbPerRequest: perRequest(peakKb("wrangler dev proxy (workerd)"), proxyKbBefore),
   };
-}
-
-function roleResidentKb(rootPid: number, role: ProcessRole): number {
-  return descendantPids(rootPid)
-    .filter((pid) => roleOf(pid) === role)
-    .reduce((sum, pid) => sum + residentKb(pid), 0);
 }
 
 /** `count` GETs, `concurrency` at a time; returns how many failed. */

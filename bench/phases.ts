@@ -6,7 +6,6 @@
 import type { RunningService } from "../test/e2e/service.ts";
 import { directUpstreamCall, homePage, plainChat, setUpstreamLatency, streamedChat, type Timed } from "./requests.ts";
 import { round, summarize, type Summary } from "./stats.ts";
-import { currentWorkerdMb } from "./memory.ts";
 import type { ProcessRole } from "./processes.ts";
 import { sampleProcessUsage, type ProcessUsage } from "./process-usage.ts";
 
@@ -145,7 +144,6 @@ export async function measureThroughput(
   const inWindow: Timed[] = [];
   let failures = 0;
   let jobsRun = 0;
-  const workerdMbAtStart = currentWorkerdMb();
   const sampler = sampleProcessUsage(100);
   const client = async (clientIndex: number) => {
     for (let index = 0; performance.now() < windowEnd; index++) {
@@ -159,6 +157,7 @@ export async function measureThroughput(
   };
   await Promise.all(Array.from({ length: clients }, (_, index) => client(index)));
   const usage = sampler.stop();
+  const { workerdMbAtStart } = usage;
   const jobsPerSecond = inWindow.length / windowSeconds;
   const idealJobsPerSecond = clients / (latencyMs / 1000);
   return {

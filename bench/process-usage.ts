@@ -13,12 +13,14 @@ export interface RoleUsage {
   processes: number;
   /** CPU time (user + system) spent during the run, in ms. */
   cpuMs: number;
-  /** Peak of this role's summed RSS, in MiB. */
+  /** This role's summed RSS at the first sample, and its peak, in MiB. */
+  rssMbAtStart: number;
   peakRssMb: number;
 }
 
 export interface ProcessUsage {
-  /** Peak of the summed RSS of every workerd (the memory target's figure); undefined when none was found. */
+  /** The summed RSS of every workerd at the first sample and its peak (the memory target's figure); undefined when none was found. */
+  workerdMbAtStart: number | undefined;
   peakWorkerdMb: number | undefined;
   workerdProcesses: number;
   /** Peak of the summed RSS of every process below the bench, the bench included. */
@@ -47,6 +49,8 @@ const RESCAN_EVERY_SAMPLES = 20;
 export function sampleProcessUsage(intervalMs = 100, rootPid = process.pid): ProcessUsageSampler {
   const tracked = new Map<string, TrackedProcess>();
   const peakRssKbByRole = new Map<ProcessRole, number>();
+  let rssKbByRoleAtStart = new Map<ProcessRole, number>();
+  let workerdKbAtStart = 0;
   let peakWorkerdKb = 0;
   let peakTotalKb = 0;
   let samples = 0;
@@ -59,7 +63,7 @@ export function sampleProcessUsage(intervalMs = 100, rootPid = process.pid): Pro
       tracked.set(`${pid}:${stat.startTicks}`, {
         pid,
         startTicks: stat.startTicks,
-        role: roleOf(pid),
+        role: roleOf(pid, rootPid),
         isWorkerd: processName(pid) === "workerd",
         cpuAtStartMs: beganDuringRun ? 0 : stat.cpuMs,
         lastCpuMs: stat.cpuMs,
@@ -86,6 +90,10 @@ export function sampleProcessUsage(intervalMs = 100, rootPid = process.pid): Pro
       if (entry.isWorkerd) workerdKb += rssKb;
       totalKb += rssKb;
     }
+    if (samples === 0) {
+      rssKbByRoleAtStart = rssKbByRole;
+      workerdKbAtStart = workerdKb;
+    }
     for (const [role, kb] of rssKbByRole) peakRssKbByRole.set(role, Math.max(peakRssKbByRole.get(role) ?? 0, kb));
     peakWorkerdKb = Math.max(peakWorkerdKb, workerdKb);
     peakTotalKb = Math.max(peakTotalKb, totalKb);
@@ -107,10 +115,12 @@ export function sampleProcessUsage(intervalMs = 100, rootPid = process.pid): Pro
           role,
           processes: ofRole.length,
           cpuMs: ofRole.reduce((sum, entry) => sum + (entry.lastCpuMs - entry.cpuAtStartMs), 0),
+          rssMbAtStart: (rssKbByRoleAtStart.get(role) ?? 0) / 1024,
           peakRssMb: (peakRssKbByRole.get(role) ?? 0) / 1024,
         };
       });
       return {
+        workerdMbAtStart: workerdProcesses === 0 ? undefined : workerdKbAtStart / 1024,
         peakWorkerdMb: workerdProcesses === 0 ? undefined : peakWorkerdKb / 1024,
         workerdProcesses,
         peakTotalRssMb: peakTotalKb / 1024,

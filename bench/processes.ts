@@ -109,7 +109,7 @@ export function residentKb(pid: number): number {
  * one with `--inspector-addr`; wrangler itself is a launcher (`.bin/wrangler`)
  * plus `wrangler-dist/cli.js`.
  */
-export function roleOf(pid: number, benchPid = process.pid): ProcessRole {
+export function roleOf(pid: number, benchPid: number): ProcessRole {
   if (pid === benchPid) return "bench client (node)";
   const name = processName(pid);
   const command = commandLine(pid);
