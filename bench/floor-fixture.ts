@@ -27,7 +27,17 @@ export interface RunningFixture {
 export async function startFloorFixture(stateParent: string | undefined): Promise<RunningFixture> {
   const port = await freePort();
   const state = mkdtempSync(join(stateParent ?? tmpdir(), "flux-bench-floor-"));
-  const args = ["dev", "--config", join(FIXTURE_DIR, "wrangler.toml"), "--port", String(port), "--ip", "127.0.0.1", "--persist-to", state];
+  const args = [
+    "dev",
+    "--config",
+    join(FIXTURE_DIR, "wrangler.toml"),
+    "--port",
+    String(port),
+    "--ip",
+    "127.0.0.1",
+    "--persist-to",
+    state,
+  ];
   const child = spawn(join(PROJECT_ROOT, "node_modules/.bin/wrangler"), args, {
     cwd: FIXTURE_DIR,
     env: {

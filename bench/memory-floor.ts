@@ -52,7 +52,10 @@ export async function measureMemoryFloor(options: FloorOptions): Promise<MemoryF
     // Plain requests first: objects made earlier would be evicted during the plain batch and
     // their memory reused, hiding what plain requests cost.
     const kinds: FloorKindFigures[] = [];
-    for (const [kind, path] of [["no Durable Object", "/"], ["fresh Durable Object", "/object"]] as const) {
+    for (const [kind, path] of [
+      ["no Durable Object", "/"],
+      ["fresh Durable Object", "/object"],
+    ] as const) {
       await sendRequests(`${fixture.baseUrl}${path}`, options.warmup, options.concurrency);
       kinds.push(await measureKind(kind, `${fixture.baseUrl}${path}`, options, fixture.pid));
     }
@@ -65,7 +68,12 @@ export async function measureMemoryFloor(options: FloorOptions): Promise<MemoryF
 }
 
 /** `rootPid`: the fixture's wrangler, whose workerd processes are measured. */
-async function measureKind(kind: FloorRequestKind, url: string, options: FloorOptions, rootPid: number): Promise<FloorKindFigures> {
+async function measureKind(
+  kind: FloorRequestKind,
+  url: string,
+  options: FloorOptions,
+  rootPid: number,
+): Promise<FloorKindFigures> {
   const sampler = sampleProcessUsage(50, rootPid);
   const started = performance.now();
   const failures = await sendRequests(url, options.requests, options.concurrency);
@@ -74,9 +82,13 @@ async function measureKind(kind: FloorRequestKind, url: string, options: FloorOp
   const usageOf = (role: ProcessRole) => usage.roles.find((entry) => entry.role === role);
   const peakKb = (role: ProcessRole) => (usageOf(role)?.peakRssMb ?? 0) * 1024;
   const workerKbBefore = (usageOf("Worker (workerd)")?.rssMbAtStart ?? 0) * 1024;
-  if (workerKbBefore === 0) throw new Error("no workerd with --inspector-addr below the fixture's wrangler: has wrangler dev changed how it starts workerd?");
+  if (workerKbBefore === 0)
+    throw new Error(
+      "no workerd with --inspector-addr below the fixture's wrangler: has wrangler dev changed how it starts workerd?",
+    );
   const proxyKbBefore = (usageOf("wrangler dev proxy (workerd)")?.rssMbAtStart ?? 0) * 1024;
-  const perRequest = (peak: number, before: number) => round(Math.max(0, peak - before) / Math.max(1, options.requests), 1);
+  const perRequest = (peak: number, before: number) =>
+    round(Math.max(0, peak - before) / Math.max(1, options.requests), 1);
   return {
     kind,
     requests: options.requests,
@@ -123,7 +135,11 @@ export interface FloorImplication {
 }
 
 /** What the per-object floor alone means for each throughput run's memory, against the target (MiB). */
-export function floorImplications(floor: MemoryFloorFigures, runs: ThroughputFigures[], targetMb: number): FloorImplication[] {
+export function floorImplications(
+  floor: MemoryFloorFigures,
+  runs: ThroughputFigures[],
+  targetMb: number,
+): FloorImplication[] {
   const perObjectKb = floor.kinds.find((kind) => kind.kind === "fresh Durable Object")?.workerKbPerRequest;
   if (perObjectKb === undefined || perObjectKb <= 0) return [];
   return runs.map((run) => ({
@@ -133,6 +149,9 @@ export function floorImplications(floor: MemoryFloorFigures, runs: ThroughputFig
     workerPeakMb: run.processRoles.find((role) => role.role === "Worker (workerd)")?.peakRssMb,
     workerdMbAtStart: run.workerdMbAtStart,
     peakWorkerdMb: run.peakWorkerdMb,
-    objectsUnderTarget: run.workerdMbAtStart === undefined ? undefined : Math.max(0, Math.floor(((targetMb - run.workerdMbAtStart) * 1024) / perObjectKb)),
+    objectsUnderTarget:
+      run.workerdMbAtStart === undefined
+        ? undefined
+        : Math.max(0, Math.floor(((targetMb - run.workerdMbAtStart) * 1024) / perObjectKb)),
   }));
 }

@@ -115,10 +115,12 @@ export function parseBenchOptions(argv: string[]): BenchOptions | "help" {
     const raw = values[name];
     if (typeof raw !== "string") return fallback;
     const parsed = Number(raw);
-    if (!Number.isFinite(parsed) || parsed < min) throw new Error(`--${name} must be a number ≥ ${min}, not "${raw}".\n${USAGE}`);
+    if (!Number.isFinite(parsed) || parsed < min)
+      throw new Error(`--${name} must be a number ≥ ${min}, not "${raw}".\n${USAGE}`);
     return parsed;
   };
-  const clients = values.clients === undefined ? base.clients : values.clients.split(",").map((part) => Number(part.trim()));
+  const clients =
+    values.clients === undefined ? base.clients : values.clients.split(",").map((part) => Number(part.trim()));
   if (clients.length === 0 || clients.some((count) => !Number.isInteger(count) || count < 1)) {
     throw new Error(`--clients must be positive integers separated by commas, not "${values.clients}".\n${USAGE}`);
   }

@@ -18,11 +18,16 @@ export interface FirstByteFigures {
 }
 
 /** Sequential streamed chat completions: the first bytes must not wait for the upstream. */
-export async function measureFirstByte(service: RunningService, requests: number, latencyMs: number): Promise<FirstByteFigures> {
+export async function measureFirstByte(
+  service: RunningService,
+  requests: number,
+  latencyMs: number,
+): Promise<FirstByteFigures> {
   await setUpstreamLatency(service, latencyMs);
   await streamedChat(service, "bench warm-up for the first byte"); // the first request pays for module loading
   const results: Timed[] = [];
-  for (let index = 0; index < requests; index++) results.push(await streamedChat(service, `bench first byte ${index}: a lighthouse at dusk`));
+  for (let index = 0; index < requests; index++)
+    results.push(await streamedChat(service, `bench first byte ${index}: a lighthouse at dusk`));
   const succeeded = results.filter((result) => result.ok);
   return {
     upstreamLatencyMs: latencyMs,
@@ -49,7 +54,11 @@ export interface OverheadFigures {
  * warmer machine): the upstream call made directly, and a non-streamed chat
  * completion that makes the same call through the Worker.
  */
-export async function measureOverhead(service: RunningService, pairs: number, warmup: number): Promise<OverheadFigures> {
+export async function measureOverhead(
+  service: RunningService,
+  pairs: number,
+  warmup: number,
+): Promise<OverheadFigures> {
   await setUpstreamLatency(service, 0);
   for (let index = 0; index < warmup; index++) {
     await directUpstreamCall(service, `bench warm-up ${index}`);
@@ -79,7 +88,14 @@ export async function measureOverhead(service: RunningService, pairs: number, wa
     direct.push(viaDirect.totalMs);
     jobIds.push(viaWorker.jobId);
   }
-  return { overhead: summarize(differences), throughWorker: summarize(through), direct: summarize(direct), proxyFloor: summarize(floor), failures, jobIds };
+  return {
+    overhead: summarize(differences),
+    throughWorker: summarize(through),
+    direct: summarize(direct),
+    proxyFloor: summarize(floor),
+    failures,
+    jobIds,
+  };
 }
 
 export interface ThroughputFigures {
@@ -120,8 +136,18 @@ function roleFigures(usage: ProcessUsage, jobsRun: number): RoleFigures[] {
   const roles = usage.roles.filter((role) => role.processes > 0);
   const totalCpuMs = roles.reduce((sum, role) => sum + role.cpuMs, 0);
   return [
-    ...roles.map((role) => ({ role: role.role, processes: role.processes, cpuMsPerJob: perJob(role.cpuMs), peakRssMb: round(role.peakRssMb) })),
-    { role: "total", processes: roles.reduce((sum, role) => sum + role.processes, 0), cpuMsPerJob: perJob(totalCpuMs), peakRssMb: round(usage.peakTotalRssMb) },
+    ...roles.map((role) => ({
+      role: role.role,
+      processes: role.processes,
+      cpuMsPerJob: perJob(role.cpuMs),
+      peakRssMb: round(role.peakRssMb),
+    })),
+    {
+      role: "total",
+      processes: roles.reduce((sum, role) => sum + role.processes, 0),
+      cpuMsPerJob: perJob(totalCpuMs),
+      peakRssMb: round(usage.peakTotalRssMb),
+    },
   ];
 }
 
@@ -147,7 +173,10 @@ export async function measureThroughput(
   const sampler = sampleProcessUsage(100);
   const client = async (clientIndex: number) => {
     for (let index = 0; performance.now() < windowEnd; index++) {
-      const result = await plainChat(service, `bench throughput ${clients}/${clientIndex}/${index}: a lighthouse at dusk`);
+      const result = await plainChat(
+        service,
+        `bench throughput ${clients}/${clientIndex}/${index}: a lighthouse at dusk`,
+      );
       jobsRun += 1;
       const finished = performance.now();
       if (finished < windowStart || finished > windowEnd) continue;
@@ -171,7 +200,9 @@ export async function measureThroughput(
     failures,
     jobsRun,
     workerdMbGrowthPerJob:
-      usage.peakWorkerdMb === undefined || workerdMbAtStart === undefined ? undefined : round((usage.peakWorkerdMb - workerdMbAtStart) / Math.max(1, jobsRun), 3),
+      usage.peakWorkerdMb === undefined || workerdMbAtStart === undefined
+        ? undefined
+        : round((usage.peakWorkerdMb - workerdMbAtStart) / Math.max(1, jobsRun), 3),
     workerdMbAtStart: workerdMbAtStart === undefined ? undefined : round(workerdMbAtStart),
     peakWorkerdMb: usage.peakWorkerdMb === undefined ? undefined : round(usage.peakWorkerdMb),
     processRoles: roleFigures(usage, jobsRun),

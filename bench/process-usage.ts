@@ -5,7 +5,15 @@
  * an interval, so a process that ends between two samples loses at most one
  * interval of CPU time.
  */
-import { descendantPids, PROCESS_ROLES, processName, readProcessStat, residentKb, roleOf, type ProcessRole } from "./processes.ts";
+import {
+  descendantPids,
+  PROCESS_ROLES,
+  processName,
+  readProcessStat,
+  residentKb,
+  roleOf,
+  type ProcessRole,
+} from "./processes.ts";
 
 export interface RoleUsage {
   role: ProcessRole;

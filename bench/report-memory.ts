@@ -38,7 +38,9 @@ export function formatFloorTables(floor: MemoryFloorFigures, runs: ThroughputFig
     `${implication.clients} clients`,
     `${implication.jobsRun}`,
     mb(implication.objectFloorMb),
-    implication.workerdMbAtStart === undefined ? "n/a" : mb(Math.round(implication.workerdMbAtStart + implication.objectFloorMb)),
+    implication.workerdMbAtStart === undefined
+      ? "n/a"
+      : mb(Math.round(implication.workerdMbAtStart + implication.objectFloorMb)),
     mb(implication.peakWorkerdMb),
     mb(implication.workerPeakMb),
     `≤ ${targetMb} MB: ~${implication.objectsUnderTarget ?? "n/a"} objects fit`,
@@ -48,6 +50,17 @@ export function formatFloorTables(floor: MemoryFloorFigures, runs: ThroughputFig
     table(["request", "sent", "Worker workerd", "proxy workerd", "Worker workerd RSS"], kindRows),
     "",
     "What the fresh-object floor alone implies (jobs run × per-object growth, if every job's object is still in memory at the peak):",
-    table(["run", "jobs run", "object floor", "workerd at start + floor", "measured peak (both workerd)", "Worker workerd peak", "target (from the start)"], implicationRows),
+    table(
+      [
+        "run",
+        "jobs run",
+        "object floor",
+        "workerd at start + floor",
+        "measured peak (both workerd)",
+        "Worker workerd peak",
+        "target (from the start)",
+      ],
+      implicationRows,
+    ),
   ].join("\n");
 }

@@ -39,19 +39,39 @@ interface Exchange {
   firstByteMs: number | undefined;
 }
 
-function exchange(url: string, method: string, headers: Record<string, string>, body?: Uint8Array | string): Promise<Exchange> {
+function exchange(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body?: Uint8Array | string,
+): Promise<Exchange> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const request = httpRequest(url, { method, agent, headers: body === undefined ? headers : { ...headers, "content-length": String(Buffer.byteLength(body)) } }, (response) => {
-      const chunks: Buffer[] = [];
-      let firstByteMs: number | undefined;
-      response.on("data", (chunk: Buffer) => {
-        firstByteMs ??= performance.now() - started;
-        chunks.push(chunk);
-      });
-      response.on("end", () => resolve({ status: response.statusCode ?? 0, headers: response.headers, text: Buffer.concat(chunks).toString("utf8"), firstByteMs }));
-      response.on("error", reject);
-    });
+    const request = httpRequest(
+      url,
+      {
+        method,
+        agent,
+        headers: body === undefined ? headers : { ...headers, "content-length": String(Buffer.byteLength(body)) },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        let firstByteMs: number | undefined;
+        response.on("data", (chunk: Buffer) => {
+          firstByteMs ??= performance.now() - started;
+          chunks.push(chunk);
+        });
+        response.on("end", () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            text: Buffer.concat(chunks).toString("utf8"),
+            firstByteMs,
+          }),
+        );
+        response.on("error", reject);
+      },
+    );
     request.on("error", reject);
     request.end(body);
   });
@@ -62,7 +82,11 @@ function jobIdOf(response: Exchange): string | undefined {
   return typeof jobId === "string" ? jobId : undefined;
 }
 
-function chatRequest(service: RunningService, prompt: string, stream: boolean): [string, string, Record<string, string>, string] {
+function chatRequest(
+  service: RunningService,
+  prompt: string,
+  stream: boolean,
+): [string, string, Record<string, string>, string] {
   return [
     `${service.baseUrl}/v1/chat/completions`,
     "POST",
@@ -77,8 +101,18 @@ export async function streamedChat(service: RunningService, prompt: string): Pro
   try {
     const response = await exchange(...chatRequest(service, prompt, true));
     const { text } = response;
-    const ok = response.status === 200 && text.includes("/image/") && text.trimEnd().endsWith("data: [DONE]") && !text.includes('"error"');
-    return { ok, status: response.status, totalMs: performance.now() - started, firstByteMs: response.firstByteMs, jobId: jobIdOf(response) };
+    const ok =
+      response.status === 200 &&
+      text.includes("/image/") &&
+      text.trimEnd().endsWith("data: [DONE]") &&
+      !text.includes('"error"');
+    return {
+      ok,
+      status: response.status,
+      totalMs: performance.now() - started,
+      firstByteMs: response.firstByteMs,
+      jobId: jobIdOf(response),
+    };
   } catch {
     return { ok: false, status: 0, totalMs: performance.now() - started };
   }
@@ -89,7 +123,8 @@ export async function plainChat(service: RunningService, prompt: string): Promis
   const started = performance.now();
   try {
     const response = await exchange(...chatRequest(service, prompt, false));
-    const ok = response.status === 200 && response.text.includes('"chat.completion"') && response.text.includes("/image/");
+    const ok =
+      response.status === 200 && response.text.includes('"chat.completion"') && response.text.includes("/image/");
     return { ok, status: response.status, totalMs: performance.now() - started, jobId: jobIdOf(response) };
   } catch {
     return { ok: false, status: 0, totalMs: performance.now() - started };
@@ -108,8 +143,17 @@ export async function directUpstreamCall(service: RunningService, prompt: string
   const headers = { authorization: "Bearer stand-in-token", "content-type": encoded.headers.get("content-type") ?? "" };
   const started = performance.now();
   try {
-    const response = await exchange(`${service.standInUrl}/client/v4/accounts/stand-in-account/ai/run/${BENCH_MODEL}`, "POST", headers, body);
-    return { ok: response.status === 200 && response.text.includes('"image"'), status: response.status, totalMs: performance.now() - started };
+    const response = await exchange(
+      `${service.standInUrl}/client/v4/accounts/stand-in-account/ai/run/${BENCH_MODEL}`,
+      "POST",
+      headers,
+      body,
+    );
+    return {
+      ok: response.status === 200 && response.text.includes('"image"'),
+      status: response.status,
+      totalMs: performance.now() - started,
+    };
   } catch {
     return { ok: false, status: 0, totalMs: performance.now() - started };
   }

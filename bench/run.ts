@@ -46,7 +46,10 @@ interface ServiceSession<T> {
 }
 
 /** Starts a fresh service, runs `measure` on it, and stops it again. */
-async function withService<T>(options: BenchOptions, measure: (service: RunningService) => Promise<T>): Promise<ServiceSession<T>> {
+async function withService<T>(
+  options: BenchOptions,
+  measure: (service: RunningService) => Promise<T>,
+): Promise<ServiceSession<T>> {
   const startedAt = performance.now();
   const service = await startService({
     vars: { RATE_LIMIT_PER_MINUTE: "0" },
@@ -71,7 +74,9 @@ async function withService<T>(options: BenchOptions, measure: (service: RunningS
  */
 async function memoryFloor(options: BenchOptions): Promise<MemoryFloorFigures | string> {
   if (!options.memoryFloor) return "skipped (--no-floor)";
-  progress(`memory floor: fixture Worker, ${options.floorWarmup} warm-up + ${options.floorRequests} requests per kind, ${options.floorConcurrency} at a time…`);
+  progress(
+    `memory floor: fixture Worker, ${options.floorWarmup} warm-up + ${options.floorRequests} requests per kind, ${options.floorConcurrency} at a time…`,
+  );
   try {
     return await measureMemoryFloor({
       requests: options.floorRequests,
@@ -94,12 +99,17 @@ async function main(): Promise<void> {
   const loadBefore = machineLoad();
   progress(`load average before: ${loadBefore.load1} (1 min) on ${cpus().length} cores`);
   progress(`base64: decodeBase64 on a ${options.base64Bytes}-byte image, in Node and in workerd…`);
-  const base64 = [measureBase64InNode(options.base64Bytes, options.base64Rounds), await measureBase64InWorkerd(options.base64Bytes, options.base64Rounds)];
+  const base64 = [
+    measureBase64InNode(options.base64Bytes, options.base64Rounds),
+    await measureBase64InWorkerd(options.base64Bytes, options.base64Rounds),
+  ];
   const floor = await memoryFloor(options);
 
   progress("starting the service (npm start, offline, RATE_LIMIT_PER_MINUTE=0) for the latency phases…");
   const latency = await withService(options, async (service) => {
-    progress(`overhead: ${options.overheadWarmup} warm-up + ${options.overheadPairs} interleaved pairs, upstream 0 ms…`);
+    progress(
+      `overhead: ${options.overheadWarmup} warm-up + ${options.overheadPairs} interleaved pairs, upstream 0 ms…`,
+    );
     const overhead = await measureOverhead(service, options.overheadPairs, options.overheadWarmup);
     progress(`first byte: ${options.firstByteRequests} streamed requests, upstream ${options.imageLatencyMs} ms…`);
     const firstByte = await measureFirstByte(service, options.firstByteRequests, options.imageLatencyMs);
@@ -107,10 +117,18 @@ async function main(): Promise<void> {
   });
   const throughputSessions: ServiceSession<ThroughputFigures>[] = [];
   for (const clients of options.clients) {
-    progress(`throughput: fresh service, ${clients} clients, upstream ${options.throughputLatencyMs} ms, ${options.throughputWarmupSeconds} s warm-up + ${options.throughputSeconds} s…`);
+    progress(
+      `throughput: fresh service, ${clients} clients, upstream ${options.throughputLatencyMs} ms, ${options.throughputWarmupSeconds} s warm-up + ${options.throughputSeconds} s…`,
+    );
     throughputSessions.push(
       await withService(options, (service) =>
-        measureThroughput(service, clients, options.throughputLatencyMs, options.throughputSeconds, options.throughputWarmupSeconds),
+        measureThroughput(
+          service,
+          clients,
+          options.throughputLatencyMs,
+          options.throughputSeconds,
+          options.throughputWarmupSeconds,
+        ),
       ),
     );
   }
@@ -138,15 +156,22 @@ async function main(): Promise<void> {
     overhead: stripIds(figures.overhead),
     throughput: figures.throughput.map(stripIds),
     base64,
-    memoryFloor: typeof floor === "string" ? { notMeasured: floor } : { ...floor, implications: floorImplications(floor, figures.throughput, PEAK_WORKERD_TARGET_MB) },
+    memoryFloor:
+      typeof floor === "string"
+        ? { notMeasured: floor }
+        : { ...floor, implications: floorImplications(floor, figures.throughput, PEAK_WORKERD_TARGET_MB) },
     jobStages: stages,
   };
   console.log(formatTables(figures, targets, stages));
   if (typeof floor === "string") console.log(`\nMemory floor: ${floor}`);
   if (reloads > 0) {
-    console.log(`\nWARNING: wrangler reloaded the Worker ${reloads} time(s) while measuring (a file under src/ changed); requests in flight failed and the figures are not the code's. Run again on a quiet checkout.`);
+    console.log(
+      `\nWARNING: wrangler reloaded the Worker ${reloads} time(s) while measuring (a file under src/ changed); requests in flight failed and the figures are not the code's. Run again on a quiet checkout.`,
+    );
   }
-  console.log(`\nload average ${loadBefore.load1} before, ${result.machine.loadAfter.load1} after (1 min, ${cpus().length} cores)\n`);
+  console.log(
+    `\nload average ${loadBefore.load1} before, ${result.machine.loadAfter.load1} after (1 min, ${cpus().length} cores)\n`,
+  );
   const json = JSON.stringify(result, null, 2);
   console.log(json);
   const outFile = resolve(PROJECT_ROOT, options.outFile);

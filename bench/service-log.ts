@@ -35,7 +35,10 @@ export function jobTimingsById(output: string): Map<string, JobTimings> {
 }
 
 /** Each stage's samples over the given jobs (stages missing from a job are skipped). */
-export function stageSamples(timings: Map<string, JobTimings>, jobIds: Iterable<string | undefined>): Record<string, number[]> {
+export function stageSamples(
+  timings: Map<string, JobTimings>,
+  jobIds: Iterable<string | undefined>,
+): Record<string, number[]> {
   const samples: Record<string, number[]> = {};
   for (const id of jobIds) {
     const stages = id === undefined ? undefined : timings.get(id);

@@ -81,14 +81,17 @@ export async function measureBase64InWorkerd(imageBytes: number, rounds: number)
   writeFileSync(join(folder, "image-bytes.js"), stripTypeScriptTypes(source));
   writeFileSync(join(folder, "main.js"), ENTRY_MODULE);
   writeFileSync(join(folder, "config.capnp"), capnpConfig(port, projectCompatibilityDate()));
-  const workerd = spawn(join(PROJECT_ROOT, "node_modules/.bin/workerd"), ["serve", join(folder, "config.capnp")], { stdio: "ignore" });
+  const workerd = spawn(join(PROJECT_ROOT, "node_modules/.bin/workerd"), ["serve", join(folder, "config.capnp")], {
+    stdio: "ignore",
+  });
   const baseUrl = `http://127.0.0.1:${port}`;
   try {
     await waitForListening(`${baseUrl}/decode?rounds=0`, () => workerd.exitCode !== null);
     const { base64 } = sampleImageBase64(imageBytes);
     await (await fetch(`${baseUrl}/load`, { method: "POST", body: base64 })).arrayBuffer();
     const check = await timedGet(`${baseUrl}/decode?rounds=1`);
-    if (check.decodedBytes !== imageBytes) throw new Error(`workerd decoded ${check.decodedBytes} bytes, expected ${imageBytes}`);
+    if (check.decodedBytes !== imageBytes)
+      throw new Error(`workerd decoded ${check.decodedBytes} bytes, expected ${imageBytes}`);
     const empty: number[] = [];
     const full: number[] = [];
     for (let round = 0; round < rounds; round++) {

@@ -1,10 +1,16 @@
 // Decisions behind `npm start`, kept free of side effects so they can be tested.
 
 /** The settings `npm start` cares about; wrangler itself reads the rest of .dev.vars. */
-export const PROJECT_KEYS = ['CF_ACCOUNT_ID', 'CF_API_TOKEN', 'EXTERNAL_API_BASE', 'EXTERNAL_API_KEY', 'API_KEY'] as const;
+export const PROJECT_KEYS = [
+  "CF_ACCOUNT_ID",
+  "CF_API_TOKEN",
+  "EXTERNAL_API_BASE",
+  "EXTERNAL_API_KEY",
+  "API_KEY",
+] as const;
 export type ProjectKey = (typeof PROJECT_KEYS)[number];
 
-export const LOCAL_API_KEY = 'sk-flux-local';
+export const LOCAL_API_KEY = "sk-flux-local";
 
 export interface Settings {
   /** Each project key set (non-empty) in .dev.vars or the environment. */
@@ -19,10 +25,11 @@ export function parseDotenv(text: string): Record<string, string> {
   for (const line of text.split(/\r?\n/)) {
     const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
     if (!match) continue;
-    const [, key = '', raw = ''] = match;
-    if (raw.startsWith('"') && raw.lastIndexOf('"') > 0) values[key] = raw.slice(1, raw.lastIndexOf('"')).replace(/\\n/g, '\n');
+    const [, key = "", raw = ""] = match;
+    if (raw.startsWith('"') && raw.lastIndexOf('"') > 0)
+      values[key] = raw.slice(1, raw.lastIndexOf('"')).replace(/\\n/g, "\n");
     else if (raw.startsWith("'") && raw.lastIndexOf("'") > 0) values[key] = raw.slice(1, raw.lastIndexOf("'"));
-    else values[key] = raw.replace(/\s+#.*$/, '');
+    else values[key] = raw.replace(/\s+#.*$/, "");
   }
   return values;
 }
@@ -56,13 +63,16 @@ export function wranglerDevArgs({ settings, port, standIn, extraArgs }: DevArgsI
   const vars: Record<string, string> = { ...settings.environmentOnly };
   if (standIn) {
     Object.assign(vars, {
-      CF_API_BASE: standIn.cfApiBase, CF_ACCOUNT_ID: 'stand-in-account', CF_API_TOKEN: 'stand-in-token', OFFLINE_MODE: 'true',
+      CF_API_BASE: standIn.cfApiBase,
+      CF_ACCOUNT_ID: "stand-in-account",
+      CF_API_TOKEN: "stand-in-token",
+      OFFLINE_MODE: "true",
     });
     // No EXTERNAL_API_BASE: with PROMPT_OPTIMIZATION on, the optimiser then calls Workers AI's own
     // chat endpoint under CF_API_BASE (the stand-in answers it), as a Cloudflare-only user's would.
     if (!settings.configured.API_KEY) vars.API_KEY = LOCAL_API_KEY;
   }
-  const varArgs = Object.entries(vars).flatMap(([key, value]) => ['--var', `${key}:${value}`]);
+  const varArgs = Object.entries(vars).flatMap(([key, value]) => ["--var", `${key}:${value}`]);
   // Extra args come last so `npm start -- --var NAME:value` overrides ours.
-  return ['dev', '--port', port, '--ip', '127.0.0.1', ...varArgs, ...extraArgs];
+  return ["dev", "--port", port, "--ip", "127.0.0.1", ...varArgs, ...extraArgs];
 }

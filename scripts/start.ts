@@ -1,19 +1,19 @@
 // `npm start`: wrangler dev against Cloudflare when credentials exist; otherwise against a
 // local stand-in for Workers AI (tools/stand-in), announced loudly so nobody mistakes its
 // placeholder pictures for Flux.
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { constants } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startStandIn } from '../tools/stand-in/server.ts';
-import type { StandIn } from '../tools/stand-in/server.ts';
-import { LOCAL_API_KEY, hasCloudflareCredentials, readSettings, wranglerDevArgs } from './start-config.ts';
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { constants } from "node:os";
+import { delimiter, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startStandIn } from "../tools/stand-in/server.ts";
+import type { StandIn } from "../tools/stand-in/server.ts";
+import { LOCAL_API_KEY, hasCloudflareCredentials, readSettings, wranglerDevArgs } from "./start-config.ts";
 
-const projectRoot = fileURLToPath(new URL('..', import.meta.url));
-const devVarsPath = join(projectRoot, '.dev.vars');
-const settings = readSettings(existsSync(devVarsPath) ? readFileSync(devVarsPath, 'utf8') : undefined, process.env);
-const port = process.env.PORT || '8787';
+const projectRoot = fileURLToPath(new URL("..", import.meta.url));
+const devVarsPath = join(projectRoot, ".dev.vars");
+const settings = readSettings(existsSync(devVarsPath) ? readFileSync(devVarsPath, "utf8") : undefined, process.env);
+const port = process.env.PORT || "8787";
 
 let standIn: StandIn | undefined;
 if (!hasCloudflareCredentials(settings)) {
@@ -21,8 +21,8 @@ if (!hasCloudflareCredentials(settings)) {
     port: Number(process.env.STAND_IN_PORT || 8788),
     latencyMs: Number(process.env.STAND_IN_LATENCY_MS || 0),
   });
-  const apiKeyLine = settings.configured.API_KEY ? 'API key: the API_KEY you configured' : `API key: ${LOCAL_API_KEY}`;
-  const bearer = settings.configured.API_KEY ? '$API_KEY' : LOCAL_API_KEY;
+  const apiKeyLine = settings.configured.API_KEY ? "API key: the API_KEY you configured" : `API key: ${LOCAL_API_KEY}`;
+  const bearer = settings.configured.API_KEY ? "$API_KEY" : LOCAL_API_KEY;
   console.log(`
 ================================================================================
   OFFLINE MODE: images come from a local stand-in for Workers AI (${standIn.url}),
@@ -37,25 +37,29 @@ if (!hasCloudflareCredentials(settings)) {
 `);
 }
 
-const wrangler = spawn(join(projectRoot, 'node_modules', '.bin', 'wrangler'), wranglerDevArgs({ settings, port, standIn, extraArgs: process.argv.slice(2) }), {
-  cwd: projectRoot,
-  stdio: 'inherit',
-  env: {
-    ...process.env,
-    // wrangler's launcher runs whichever `node` is first on PATH: make it the one running us (22+).
-    PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`,
-    CLOUDFLARE_CF_FETCH_ENABLED: 'false',
-    WRANGLER_SEND_METRICS: 'false',
+const wrangler = spawn(
+  join(projectRoot, "node_modules", ".bin", "wrangler"),
+  wranglerDevArgs({ settings, port, standIn, extraArgs: process.argv.slice(2) }),
+  {
+    cwd: projectRoot,
+    stdio: "inherit",
+    env: {
+      ...process.env,
+      // wrangler's launcher runs whichever `node` is first on PATH: make it the one running us (22+).
+      PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ""}`,
+      CLOUDFLARE_CF_FETCH_ENABLED: "false",
+      WRANGLER_SEND_METRICS: "false",
+    },
   },
-});
+);
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => wrangler.kill(signal));
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => wrangler.kill(signal));
 
-wrangler.on('error', (error) => {
+wrangler.on("error", (error) => {
   console.error(`Could not start wrangler: ${error.message}`);
   void exitAfterCleanup(1);
 });
-wrangler.on('exit', (code, signal) => void exitAfterCleanup(code ?? 128 + (signal ? constants.signals[signal] : 0)));
+wrangler.on("exit", (code, signal) => void exitAfterCleanup(code ?? 128 + (signal ? constants.signals[signal] : 0)));
 
 let exiting = false;
 async function exitAfterCleanup(code: number): Promise<void> {

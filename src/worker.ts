@@ -28,12 +28,19 @@ const withApiKey: RequestHandler<RoutedRequest, RouteArgs> = async (request) => 
 function allowOnly(methods: string): RequestHandler<RoutedRequest, RouteArgs> {
   return (request) => {
     const path = new URL(request.url).pathname;
-    throw new ApiError(405, `Method ${request.method} is not allowed on ${path}; use ${methods}.`, { code: "method_not_allowed", headers: { allow: methods } });
+    throw new ApiError(405, `Method ${request.method} is not allowed on ${path}; use ${methods}.`, {
+      code: "method_not_allowed",
+      headers: { allow: methods },
+    });
   };
 }
 
 function notFound(request: RoutedRequest): never {
-  throw new ApiError(404, `No route for ${request.method} ${new URL(request.url).pathname}. See GET / for the endpoints.`, { code: "not_found" });
+  throw new ApiError(
+    404,
+    `No route for ${request.method} ${new URL(request.url).pathname}. See GET / for the endpoints.`,
+    { code: "not_found" },
+  );
 }
 
 const router = Router<RoutedRequest, RouteArgs>({

@@ -39,11 +39,17 @@ export function presentedKey(request: Request): string | undefined {
  */
 export async function requireApiKey(request: Request, apiKeys: readonly string[]): Promise<string> {
   if (apiKeys.length === 0) {
-    throw new ApiError(401, "This service has no API_KEY configured, so it refuses every request. The operator must set API_KEY.", { code: "api_key_not_configured" });
+    throw new ApiError(
+      401,
+      "This service has no API_KEY configured, so it refuses every request. The operator must set API_KEY.",
+      { code: "api_key_not_configured" },
+    );
   }
   const key = presentedKey(request);
   if (key === undefined) {
-    throw new ApiError(401, "Missing API key. Send it as 'Authorization: Bearer <API_KEY>'.", { code: "missing_api_key" });
+    throw new ApiError(401, "Missing API key. Send it as 'Authorization: Bearer <API_KEY>'.", {
+      code: "missing_api_key",
+    });
   }
   const presented = await digest(key);
   let matched = false;

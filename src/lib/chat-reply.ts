@@ -26,13 +26,16 @@ export interface ChatReplyContext {
 
 /** The final markdown reply for a finished job. */
 export function replyContent(result: JobResult, context: ChatReplyContext): string {
-  const t = (key: Parameters<typeof translate>[1], params?: Record<string, string | number>) => translate(context.language, key, params);
+  const t = (key: Parameters<typeof translate>[1], params?: Record<string, string | number>) =>
+    translate(context.language, key, params);
   const image = result.images[0];
   const width = image?.width ?? 0;
   const height = image?.height ?? 0;
   const sizeNotes: string[] = [];
-  if (context.requestedRatio) sizeNotes.push(t("ratioMapped", { ratio: context.requestedRatio, nearest: context.nearestRatio }));
-  if (width !== context.requestedSize.width || height !== context.requestedSize.height) sizeNotes.push(t("fixedSize", { model: result.model, width, height }));
+  if (context.requestedRatio)
+    sizeNotes.push(t("ratioMapped", { ratio: context.requestedRatio, nearest: context.nearestRatio }));
+  if (width !== context.requestedSize.width || height !== context.requestedSize.height)
+    sizeNotes.push(t("fixedSize", { model: result.model, width, height }));
   const tips = !context.optimizationEnabled && isMostlyNonLatin(context.prompt) ? [t("suggestOptimization")] : [];
   // Said in the reply itself too: a non-streaming client never sees the progress line that said it.
   if (result.optimizationFailure !== undefined) tips.push(t("optimizeFailed", { reason: result.optimizationFailure }));

@@ -5,7 +5,8 @@
  */
 
 const ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS";
-const DEFAULT_ALLOWED_HEADERS = "authorization, content-type, last-event-id, x-stainless-lang, x-stainless-package-version";
+const DEFAULT_ALLOWED_HEADERS =
+  "authorization, content-type, last-event-id, x-stainless-lang, x-stainless-package-version";
 const EXPOSED_HEADERS = "x-job-id, retry-after, etag, content-length";
 
 /** The Access-Control-Allow-Origin value for this request, or undefined when the origin is not allowed. */

@@ -54,7 +54,11 @@ export class ApiError extends Error {
   }
 
   /** Rebuilds an error that crossed a Durable Object boundary as a plain body. */
-  static fromBody(status: number, body: ErrorBody, options: Pick<ApiErrorOptions, "retryAfter" | "headers"> = {}): ApiError {
+  static fromBody(
+    status: number,
+    body: ErrorBody,
+    options: Pick<ApiErrorOptions, "retryAfter" | "headers"> = {},
+  ): ApiError {
     return new ApiError(status, body.message, { type: body.type, code: body.code, param: body.param, ...options });
   }
 }

@@ -25,12 +25,13 @@ const en = {
   storing: "Storing the image…",
   failed: "Image generation failed: {reason}",
   suggestOptimization:
-    "Tip: Flux follows English prompts best. Set PROMPT_OPTIMIZATION to \"true\" to have prompts translated and improved.",
+    'Tip: Flux follows English prompts best. Set PROMPT_OPTIMIZATION to "true" to have prompts translated and improved.',
   errorContentFilter: "the prompt was flagged by the safety filter. Please rephrase it.",
   errorTimeout: "the image service did not answer in time. Please try again.",
   errorCapacity: "the image service is out of capacity right now. Please try again in a minute.",
   errorQuota: "the daily free Workers AI allocation is used up. It resets at 00:00 UTC, or upgrade to Workers Paid.",
-  errorUpstreamAuth: "the Cloudflare credentials were refused. The operator should check CF_API_TOKEN and CF_ACCOUNT_ID.",
+  errorUpstreamAuth:
+    "the Cloudflare credentials were refused. The operator should check CF_API_TOKEN and CF_ACCOUNT_ID.",
   errorUpstream: "the image service returned an unusable answer. Please try again.",
   errorGeneric: "an unexpected error occurred. Please try again.",
   errorUnreachable: "the image service could not be reached. Please try again.",
@@ -63,7 +64,7 @@ const zhCn: StringTable = {
   storing: "正在保存图像…",
   failed: "图像生成失败：{reason}",
   suggestOptimization:
-    "提示：Flux 对英文提示词的理解最好。将 PROMPT_OPTIMIZATION 设为 \"true\"，即可自动翻译并优化提示词。",
+    '提示：Flux 对英文提示词的理解最好。将 PROMPT_OPTIMIZATION 设为 "true"，即可自动翻译并优化提示词。',
   errorContentFilter: "提示词被安全过滤器拦截，请换一种说法。",
   errorTimeout: "图像服务未能及时响应，请重试。",
   errorCapacity: "图像服务当前算力不足，请一分钟后再试。",
@@ -98,7 +99,7 @@ const zhHant: StringTable = {
   storing: "正在儲存圖像…",
   failed: "圖像生成失敗：{reason}",
   suggestOptimization:
-    "提示：Flux 對英文提示詞的理解最好。將 PROMPT_OPTIMIZATION 設為 \"true\"，即可自動翻譯並最佳化提示詞。",
+    '提示：Flux 對英文提示詞的理解最好。將 PROMPT_OPTIMIZATION 設為 "true"，即可自動翻譯並最佳化提示詞。',
   errorContentFilter: "提示詞遭安全過濾器攔截，請換個說法。",
   errorTimeout: "圖像服務未能及時回應，請再試一次。",
   errorCapacity: "圖像服務目前運算資源不足，請一分鐘後再試。",
@@ -132,18 +133,21 @@ const ja: StringTable = {
   storing: "画像を保存しています…",
   failed: "画像の生成に失敗しました：{reason}",
   suggestOptimization:
-    "ヒント：Flux は英語のプロンプトに最もよく従います。PROMPT_OPTIMIZATION を \"true\" に設定すると、プロンプトが自動で翻訳・改善されます。",
+    'ヒント：Flux は英語のプロンプトに最もよく従います。PROMPT_OPTIMIZATION を "true" に設定すると、プロンプトが自動で翻訳・改善されます。',
   errorContentFilter: "プロンプトが安全フィルターによってブロックされました。表現を変えてお試しください。",
   errorTimeout: "画像サービスから時間内に応答がありませんでした。もう一度お試しください。",
   errorCapacity: "画像サービスは現在混雑しています。1 分ほど待ってからもう一度お試しください。",
-  errorQuota: "Workers AI の 1 日あたりの無料枠を使い切りました。UTC 0:00 にリセットされます。Workers Paid へのアップグレードも可能です。",
-  errorUpstreamAuth: "Cloudflare の認証情報が拒否されました。管理者は CF_API_TOKEN と CF_ACCOUNT_ID を確認してください。",
+  errorQuota:
+    "Workers AI の 1 日あたりの無料枠を使い切りました。UTC 0:00 にリセットされます。Workers Paid へのアップグレードも可能です。",
+  errorUpstreamAuth:
+    "Cloudflare の認証情報が拒否されました。管理者は CF_API_TOKEN と CF_ACCOUNT_ID を確認してください。",
   errorUpstream: "画像サービスから利用できない応答が返されました。もう一度お試しください。",
   errorGeneric: "予期しないエラーが発生しました。もう一度お試しください。",
   errorUnreachable: "画像サービスに接続できませんでした。もう一度お試しください。",
   errorRateLimited: "画像サービスのレート制限に達しました。1 分ほど待ってからもう一度お試しください。",
   errorTooLarge: "プロンプトがこのモデルには長すぎます。短くしてください。",
-  errorModelMissing: "この Cloudflare アカウントではこのモデルを利用できません。管理者は FLUX_MODEL を確認してください。",
+  errorModelMissing:
+    "この Cloudflare アカウントではこのモデルを利用できません。管理者は FLUX_MODEL を確認してください。",
   errorStorage: "画像を保存できませんでした。もう一度お試しください。",
   errorInterrupted: "生成が完了する前に中断されました。もう一度お試しください。",
 };
@@ -166,16 +170,20 @@ const es: StringTable = {
   storing: "Guardando la imagen…",
   failed: "No se pudo generar la imagen: {reason}",
   suggestOptimization:
-    "Consejo: Flux entiende mejor los prompts en inglés. Establece PROMPT_OPTIMIZATION en \"true\" para que los prompts se traduzcan y mejoren automáticamente.",
+    'Consejo: Flux entiende mejor los prompts en inglés. Establece PROMPT_OPTIMIZATION en "true" para que los prompts se traduzcan y mejoren automáticamente.',
   errorContentFilter: "el filtro de seguridad ha bloqueado el prompt. Reformúlalo, por favor.",
   errorTimeout: "el servicio de imágenes no respondió a tiempo. Inténtalo de nuevo.",
-  errorCapacity: "el servicio de imágenes no tiene capacidad disponible en este momento. Vuelve a intentarlo dentro de un minuto.",
-  errorQuota: "se ha agotado la asignación gratuita diaria de Workers AI. Se restablece a las 00:00 UTC; también puedes pasarte a Workers Paid.",
-  errorUpstreamAuth: "Cloudflare ha rechazado las credenciales. El administrador debe revisar CF_API_TOKEN y CF_ACCOUNT_ID.",
+  errorCapacity:
+    "el servicio de imágenes no tiene capacidad disponible en este momento. Vuelve a intentarlo dentro de un minuto.",
+  errorQuota:
+    "se ha agotado la asignación gratuita diaria de Workers AI. Se restablece a las 00:00 UTC; también puedes pasarte a Workers Paid.",
+  errorUpstreamAuth:
+    "Cloudflare ha rechazado las credenciales. El administrador debe revisar CF_API_TOKEN y CF_ACCOUNT_ID.",
   errorUpstream: "el servicio de imágenes devolvió una respuesta inservible. Inténtalo de nuevo.",
   errorGeneric: "se ha producido un error inesperado. Inténtalo de nuevo.",
   errorUnreachable: "no se pudo contactar con el servicio de imágenes. Inténtalo de nuevo.",
-  errorRateLimited: "se ha alcanzado el límite de peticiones del servicio de imágenes. Espera un minuto e inténtalo de nuevo.",
+  errorRateLimited:
+    "se ha alcanzado el límite de peticiones del servicio de imágenes. Espera un minuto e inténtalo de nuevo.",
   errorTooLarge: "el prompt es demasiado largo para el modelo. Acórtalo, por favor.",
   errorModelMissing: "esta cuenta de Cloudflare no ofrece el modelo. El administrador debe revisar FLUX_MODEL.",
   errorStorage: "no se pudo guardar la imagen. Inténtalo de nuevo.",
@@ -200,16 +208,19 @@ const fr: StringTable = {
   storing: "Enregistrement de l'image…",
   failed: "Échec de la génération de l'image : {reason}",
   suggestOptimization:
-    "Astuce : Flux suit mieux les prompts en anglais. Réglez PROMPT_OPTIMIZATION sur \"true\" pour que les prompts soient traduits et améliorés automatiquement.",
+    'Astuce : Flux suit mieux les prompts en anglais. Réglez PROMPT_OPTIMIZATION sur "true" pour que les prompts soient traduits et améliorés automatiquement.',
   errorContentFilter: "le prompt a été bloqué par le filtre de sécurité. Veuillez le reformuler.",
   errorTimeout: "le service d'images n'a pas répondu à temps. Veuillez réessayer.",
   errorCapacity: "le service d'images est saturé pour le moment. Veuillez réessayer dans une minute.",
-  errorQuota: "le quota gratuit quotidien de Workers AI est épuisé. Il est réinitialisé à 00:00 UTC ; vous pouvez aussi passer à Workers Paid.",
-  errorUpstreamAuth: "Cloudflare a refusé les identifiants. L'administrateur doit vérifier CF_API_TOKEN et CF_ACCOUNT_ID.",
+  errorQuota:
+    "le quota gratuit quotidien de Workers AI est épuisé. Il est réinitialisé à 00:00 UTC ; vous pouvez aussi passer à Workers Paid.",
+  errorUpstreamAuth:
+    "Cloudflare a refusé les identifiants. L'administrateur doit vérifier CF_API_TOKEN et CF_ACCOUNT_ID.",
   errorUpstream: "le service d'images a renvoyé une réponse inutilisable. Veuillez réessayer.",
   errorGeneric: "une erreur inattendue s'est produite. Veuillez réessayer.",
   errorUnreachable: "le service d'images est injoignable. Veuillez réessayer.",
-  errorRateLimited: "la limite de requêtes du service d'images est atteinte. Veuillez patienter une minute puis réessayer.",
+  errorRateLimited:
+    "la limite de requêtes du service d'images est atteinte. Veuillez patienter une minute puis réessayer.",
   errorTooLarge: "le prompt est trop long pour le modèle. Veuillez le raccourcir.",
   errorModelMissing: "ce compte Cloudflare ne propose pas le modèle. L'administrateur doit vérifier FLUX_MODEL.",
   errorStorage: "l'image n'a pas pu être enregistrée. Veuillez réessayer.",
@@ -234,12 +245,14 @@ const ru: StringTable = {
   storing: "Сохранение изображения…",
   failed: "Не удалось создать изображение: {reason}",
   suggestOptimization:
-    "Совет: Flux лучше всего понимает промпты на английском. Установите PROMPT_OPTIMIZATION в \"true\", чтобы промпты автоматически переводились и улучшались.",
+    'Совет: Flux лучше всего понимает промпты на английском. Установите PROMPT_OPTIMIZATION в "true", чтобы промпты автоматически переводились и улучшались.',
   errorContentFilter: "промпт заблокирован фильтром безопасности. Пожалуйста, переформулируйте его.",
   errorTimeout: "сервис изображений не ответил вовремя. Попробуйте ещё раз.",
   errorCapacity: "сервис изображений сейчас перегружен. Попробуйте ещё раз через минуту.",
-  errorQuota: "дневной бесплатный лимит Workers AI исчерпан. Он обновляется в 00:00 UTC; также можно перейти на тариф Workers Paid.",
-  errorUpstreamAuth: "Cloudflare отклонил учётные данные. Администратору следует проверить CF_API_TOKEN и CF_ACCOUNT_ID.",
+  errorQuota:
+    "дневной бесплатный лимит Workers AI исчерпан. Он обновляется в 00:00 UTC; также можно перейти на тариф Workers Paid.",
+  errorUpstreamAuth:
+    "Cloudflare отклонил учётные данные. Администратору следует проверить CF_API_TOKEN и CF_ACCOUNT_ID.",
   errorUpstream: "сервис изображений вернул непригодный ответ. Попробуйте ещё раз.",
   errorGeneric: "произошла непредвиденная ошибка. Попробуйте ещё раз.",
   errorUnreachable: "не удалось связаться с сервисом изображений. Попробуйте ещё раз.",
@@ -268,16 +281,19 @@ const de: StringTable = {
   storing: "Speichere das Bild…",
   failed: "Bilderzeugung fehlgeschlagen: {reason}",
   suggestOptimization:
-    "Tipp: Flux folgt englischen Prompts am besten. Setzen Sie PROMPT_OPTIMIZATION auf \"true\", damit Prompts automatisch übersetzt und verbessert werden.",
+    'Tipp: Flux folgt englischen Prompts am besten. Setzen Sie PROMPT_OPTIMIZATION auf "true", damit Prompts automatisch übersetzt und verbessert werden.',
   errorContentFilter: "Der Prompt wurde vom Sicherheitsfilter blockiert. Bitte formulieren Sie ihn um.",
   errorTimeout: "Der Bilddienst hat nicht rechtzeitig geantwortet. Bitte versuchen Sie es erneut.",
   errorCapacity: "Der Bilddienst ist gerade ausgelastet. Bitte versuchen Sie es in einer Minute erneut.",
-  errorQuota: "Das tägliche Gratiskontingent von Workers AI ist aufgebraucht. Es wird um 00:00 UTC zurückgesetzt; alternativ können Sie auf Workers Paid upgraden.",
-  errorUpstreamAuth: "Cloudflare hat die Zugangsdaten abgelehnt. Der Betreiber sollte CF_API_TOKEN und CF_ACCOUNT_ID prüfen.",
+  errorQuota:
+    "Das tägliche Gratiskontingent von Workers AI ist aufgebraucht. Es wird um 00:00 UTC zurückgesetzt; alternativ können Sie auf Workers Paid upgraden.",
+  errorUpstreamAuth:
+    "Cloudflare hat die Zugangsdaten abgelehnt. Der Betreiber sollte CF_API_TOKEN und CF_ACCOUNT_ID prüfen.",
   errorUpstream: "Der Bilddienst hat eine unbrauchbare Antwort geliefert. Bitte versuchen Sie es erneut.",
   errorGeneric: "Ein unerwarteter Fehler ist aufgetreten. Bitte versuchen Sie es erneut.",
   errorUnreachable: "Der Bilddienst war nicht erreichbar. Bitte versuchen Sie es erneut.",
-  errorRateLimited: "Das Anfragelimit des Bilddienstes ist erreicht. Bitte warten Sie eine Minute und versuchen Sie es erneut.",
+  errorRateLimited:
+    "Das Anfragelimit des Bilddienstes ist erreicht. Bitte warten Sie eine Minute und versuchen Sie es erneut.",
   errorTooLarge: "Der Prompt ist für das Modell zu lang. Bitte kürzen Sie ihn.",
   errorModelMissing: "Dieses Cloudflare-Konto bietet das Modell nicht an. Der Betreiber sollte FLUX_MODEL prüfen.",
   errorStorage: "Das Bild konnte nicht gespeichert werden. Bitte versuchen Sie es erneut.",

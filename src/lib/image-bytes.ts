@@ -53,7 +53,12 @@ function webpInfo(bytes: Uint8Array): ImageInfo | undefined {
     const height = 1 + (view.getUint16(27, true) | (view.getUint8(29) << 16));
     return { contentType: "image/webp", width, height };
   }
-  if (chunk === "VP8 ") return { contentType: "image/webp", width: view.getUint16(26, true) & 0x3fff, height: view.getUint16(28, true) & 0x3fff };
+  if (chunk === "VP8 ")
+    return {
+      contentType: "image/webp",
+      width: view.getUint16(26, true) & 0x3fff,
+      height: view.getUint16(28, true) & 0x3fff,
+    };
   if (chunk === "VP8L") {
     const bits = view.getUint32(21, true);
     return { contentType: "image/webp", width: 1 + (bits & 0x3fff), height: 1 + ((bits >> 14) & 0x3fff) };

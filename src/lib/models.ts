@@ -16,10 +16,38 @@ export interface FluxModel {
 }
 
 export const FLUX_MODELS: readonly FluxModel[] = [
-  { id: "@cf/black-forest-labs/flux-2-klein-4b", input: "multipart", takesSize: true, maxSteps: 0, minEdge: 256, maxEdge: 1920 },
-  { id: "@cf/black-forest-labs/flux-2-klein-9b", input: "multipart", takesSize: true, maxSteps: 0, minEdge: 256, maxEdge: 1920 },
-  { id: "@cf/black-forest-labs/flux-2-dev", input: "multipart", takesSize: true, maxSteps: 50, minEdge: 256, maxEdge: 1920 },
-  { id: "@cf/black-forest-labs/flux-1-schnell", input: "json", takesSize: false, maxSteps: 8, minEdge: 1024, maxEdge: 1024 },
+  {
+    id: "@cf/black-forest-labs/flux-2-klein-4b",
+    input: "multipart",
+    takesSize: true,
+    maxSteps: 0,
+    minEdge: 256,
+    maxEdge: 1920,
+  },
+  {
+    id: "@cf/black-forest-labs/flux-2-klein-9b",
+    input: "multipart",
+    takesSize: true,
+    maxSteps: 0,
+    minEdge: 256,
+    maxEdge: 1920,
+  },
+  {
+    id: "@cf/black-forest-labs/flux-2-dev",
+    input: "multipart",
+    takesSize: true,
+    maxSteps: 50,
+    minEdge: 256,
+    maxEdge: 1920,
+  },
+  {
+    id: "@cf/black-forest-labs/flux-1-schnell",
+    input: "json",
+    takesSize: false,
+    maxSteps: 8,
+    minEdge: 1024,
+    maxEdge: 1024,
+  },
 ];
 
 export const DEFAULT_MODEL_ID = "@cf/black-forest-labs/flux-2-klein-4b";
@@ -45,7 +73,12 @@ export function effectiveSize(model: FluxModel, width: number, height: number): 
 }
 
 /** Scales a size into [minEdge, maxEdge] keeping its ratio as far as the bounds allow. */
-function fitToEdges(width: number, height: number, minEdge: number, maxEdge: number): { width: number; height: number } {
+function fitToEdges(
+  width: number,
+  height: number,
+  minEdge: number,
+  maxEdge: number,
+): { width: number; height: number } {
   let scale = 1;
   if (Math.max(width, height) > maxEdge) scale = maxEdge / Math.max(width, height);
   if (Math.min(width, height) * scale < minEdge) scale = minEdge / Math.min(width, height);

@@ -36,10 +36,23 @@ export function chatChunk(meta: CompletionMeta, delta: ChunkDelta, finishReason:
 
 /** The extra chunk `stream_options.include_usage` asks for: empty `choices`, the usage. */
 export function usageChunk(meta: CompletionMeta, usage: Usage) {
-  return { id: meta.id, object: "chat.completion.chunk" as const, created: meta.created, model: meta.model, choices: [], usage };
+  return {
+    id: meta.id,
+    object: "chat.completion.chunk" as const,
+    created: meta.created,
+    model: meta.model,
+    choices: [],
+    usage,
+  };
 }
 
-export function chatCompletion(meta: CompletionMeta, content: string, usage: Usage, finishReason: "stop" | "content_filter" = "stop", reasoning?: string) {
+export function chatCompletion(
+  meta: CompletionMeta,
+  content: string,
+  usage: Usage,
+  finishReason: "stop" | "content_filter" = "stop",
+  reasoning?: string,
+) {
   return {
     id: meta.id,
     object: "chat.completion" as const,

@@ -52,7 +52,10 @@ export async function optimizePrompt(
     return { ok: true, prompt: rewritten, model: optimizer.model };
   } catch (error) {
     const timedOut = error instanceof DOMException && (error.name === "TimeoutError" || error.name === "AbortError");
-    return { ok: false, reason: timedOut ? `no answer within ${optimizer.timeoutMs / 1000} s` : "the service could not be reached" };
+    return {
+      ok: false,
+      reason: timedOut ? `no answer within ${optimizer.timeoutMs / 1000} s` : "the service could not be reached",
+    };
   }
 }
 

@@ -145,7 +145,9 @@ function galleryPanel(): string {
 }
 
 function endpointsPanel(options: PlaygroundOptions): string {
-  const rows = options.endpoints.map(([route, what]) => `<dt><code>${escapeHtml(route)}</code></dt><dd>${escapeHtml(what)}</dd>`).join("\n");
+  const rows = options.endpoints
+    .map(([route, what]) => `<dt><code>${escapeHtml(route)}</code></dt><dd>${escapeHtml(what)}</dd>`)
+    .join("\n");
   return `<section id="endpoints" class="panel" aria-labelledby="endpoints-title">
   <h2 id="endpoints-title">API endpoints</h2>
   <p class="base-url">OpenAI clients: base URL <code>${escapeHtml(options.origin)}/v1</code>, your API key as the bearer token.</p>

@@ -24,14 +24,19 @@ export function lastUserText(messages: readonly ChatMessageLike[]): string | und
 function textOf(content: unknown): string | undefined {
   if (typeof content === "string") return content;
   if (!Array.isArray(content)) return undefined;
-  const texts = content.flatMap((part: unknown) =>
-    isTextPart(part) ? [part.text] : [],
-  );
+  const texts = content.flatMap((part: unknown) => (isTextPart(part) ? [part.text] : []));
   return texts.length > 0 ? texts.join("\n") : undefined;
 }
 
 function isTextPart(part: unknown): part is { type: "text"; text: string } {
-  return typeof part === "object" && part !== null && "type" in part && part.type === "text" && "text" in part && typeof part.text === "string";
+  return (
+    typeof part === "object" &&
+    part !== null &&
+    "type" in part &&
+    part.type === "text" &&
+    "text" in part &&
+    typeof part.text === "string"
+  );
 }
 
 /**
@@ -49,9 +54,13 @@ export function cleanPrompt(text: string): string {
 
 /** Refuses an empty prompt, or one longer than the models accept; `param` names the request field it came from. */
 export function checkPromptLength(prompt: string, param: string): void {
-  if (prompt === "") throw new ApiError(400, "The prompt is empty: describe the image you want.", { param, code: "empty_prompt" });
+  if (prompt === "")
+    throw new ApiError(400, "The prompt is empty: describe the image you want.", { param, code: "empty_prompt" });
   if (prompt.length > MAX_PROMPT_CHARS) {
-    throw new ApiError(400, `The prompt is ${prompt.length} characters long; the limit is ${MAX_PROMPT_CHARS}.`, { param, code: "prompt_too_long" });
+    throw new ApiError(400, `The prompt is ${prompt.length} characters long; the limit is ${MAX_PROMPT_CHARS}.`, {
+      param,
+      code: "prompt_too_long",
+    });
   }
 }
 

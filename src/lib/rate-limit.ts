@@ -30,7 +30,10 @@ export function slidingWindowCheck(saved: WindowState | undefined, limit: number
   if (used + 1 > limit) {
     // Wait until enough of the previous window has slid out, or the next window starts.
     const needed = used + 1 - limit;
-    const waitMs = state.previous > 0 ? Math.min((needed / state.previous) * WINDOW_MS, WINDOW_MS - (now - windowStart)) : WINDOW_MS - (now - windowStart);
+    const waitMs =
+      state.previous > 0
+        ? Math.min((needed / state.previous) * WINDOW_MS, WINDOW_MS - (now - windowStart))
+        : WINDOW_MS - (now - windowStart);
     return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)), state };
   }
   return { allowed: true, retryAfterSeconds: 0, state: { ...state, current: state.current + 1 } };

@@ -29,7 +29,8 @@ export function escapeMarkdown(text: string): string {
 
 /** The final reply of a chat completion (what the original project showed, plus honest size notes). */
 export function buildReply(language: Language, facts: ReplyFacts): string {
-  const t = (key: Parameters<typeof translate>[1], params?: Record<string, string | number>) => translate(language, key, params);
+  const t = (key: Parameters<typeof translate>[1], params?: Record<string, string | number>) =>
+    translate(language, key, params);
   const size = `${facts.width}×${facts.height}${facts.sizeNotes.length ? ` (${facts.sizeNotes.join("; ")})` : ""}`;
   const lines = [
     `🎨 ${t("originalPrompt")}: ${escapeMarkdown(facts.originalPrompt)}`,

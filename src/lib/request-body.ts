@@ -14,7 +14,8 @@ export async function readJsonBody(request: Request): Promise<unknown> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > MAX_BODY_BYTES) throw tooLarge();
   const text = await readLimited(request);
-  if (text.trim() === "") throw new ApiError(400, "The request body is empty; send a JSON object.", { code: "invalid_json" });
+  if (text.trim() === "")
+    throw new ApiError(400, "The request body is empty; send a JSON object.", { code: "invalid_json" });
   try {
     return JSON.parse(text);
   } catch {
@@ -52,7 +53,9 @@ export function validate<T>(schema: z.ZodType<T>, value: unknown): T {
 
 function fieldName(path: readonly PropertyKey[]): string | null {
   if (path.length === 0) return null;
-  return path.map((part, index) => (typeof part === "number" ? `[${part}]` : `${index === 0 ? "" : "."}${String(part)}`)).join("");
+  return path
+    .map((part, index) => (typeof part === "number" ? `[${part}]` : `${index === 0 ? "" : "."}${String(part)}`))
+    .join("");
 }
 
 const contentPart = z.looseObject({ type: z.string(), text: z.string().optional() });

@@ -9,7 +9,11 @@ export const MAX_RETRIES = 2;
 export const BACKOFF_BASE_MS = 400;
 
 /** The wait before retry number `retry` (1-based): Retry-After when the upstream gave one, else jittered backoff. */
-export function backoffDelayMs(retry: number, retryAfterSeconds: number | undefined, random: () => number = Math.random): number {
+export function backoffDelayMs(
+  retry: number,
+  retryAfterSeconds: number | undefined,
+  random: () => number = Math.random,
+): number {
   if (retryAfterSeconds !== undefined) return retryAfterSeconds * 1000;
   const ceiling = BACKOFF_BASE_MS * 2 ** (retry - 1);
   return ceiling / 2 + random() * (ceiling / 2);

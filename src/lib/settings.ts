@@ -78,7 +78,10 @@ export function readSettings(source: object): Settings {
   const cfApiBase = trimSlash(readString(env, "CF_API_BASE") ?? DEFAULT_CF_API_BASE);
   const externalApiBase = readString(env, "EXTERNAL_API_BASE");
   return {
-    apiKeys: (readString(env, "API_KEY") ?? "").split(",").map((key) => key.trim()).filter(Boolean),
+    apiKeys: (readString(env, "API_KEY") ?? "")
+      .split(",")
+      .map((key) => key.trim())
+      .filter(Boolean),
     upstream: {
       cfApiBase: readUrl("CF_API_BASE", cfApiBase),
       cfAccountId: readString(env, "CF_ACCOUNT_ID") ?? "",
@@ -88,7 +91,8 @@ export function readSettings(source: object): Settings {
     },
     optimizer: {
       enabled: readBoolean(env, "PROMPT_OPTIMIZATION", false),
-      externalApiBase: externalApiBase === undefined ? undefined : readUrl("EXTERNAL_API_BASE", trimSlash(externalApiBase)),
+      externalApiBase:
+        externalApiBase === undefined ? undefined : readUrl("EXTERNAL_API_BASE", trimSlash(externalApiBase)),
       externalApiKey: readString(env, "EXTERNAL_API_KEY"),
       model: readString(env, "EXTERNAL_MODEL") ?? (externalApiBase ? "gpt-4o-mini" : DEFAULT_WORKERS_AI_CHAT_MODEL),
       systemMessage: readString(env, "SYSTEM_MESSAGE") ?? DEFAULT_SYSTEM_MESSAGE,
@@ -99,7 +103,10 @@ export function readSettings(source: object): Settings {
     defaultModel: readModel(env),
     progressMode: readChoice(env, "PROGRESS_MODE", ["reasoning", "content"] as const, "reasoning"),
     rateLimitPerMinute: readNumber(env, "RATE_LIMIT_PER_MINUTE", 60, { min: 0, max: 1_000_000, integer: true }),
-    corsOrigins: (readString(env, "CORS_ORIGINS") ?? "*").split(",").map((origin) => trimSlash(origin.trim())).filter(Boolean),
+    corsOrigins: (readString(env, "CORS_ORIGINS") ?? "*")
+      .split(",")
+      .map((origin) => trimSlash(origin.trim()))
+      .filter(Boolean),
     offline: readBoolean(env, "OFFLINE_MODE", false),
   };
 }
@@ -116,12 +123,18 @@ function readString(env: EnvLike, name: string): string | undefined {
   const value = env[name];
   if (value === undefined || value === null) return undefined;
   // wrangler.toml [vars] may hold unquoted numbers and booleans (`IMAGE_EXPIRATION = 1800`): read them as written.
-  if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") throw settingError(name, "must be a string");
+  if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean")
+    throw settingError(name, "must be a string");
   const trimmed = String(value).trim();
   return trimmed === "" ? undefined : trimmed;
 }
 
-function readNumber(env: EnvLike, name: string, fallback: number, rule: { min: number; max: number; integer?: boolean }): number {
+function readNumber(
+  env: EnvLike,
+  name: string,
+  fallback: number,
+  rule: { min: number; max: number; integer?: boolean },
+): number {
   const raw = readString(env, name);
   if (raw === undefined) return fallback;
   const value = Number(raw);
@@ -156,7 +169,8 @@ function readModel(env: EnvLike): FluxModel {
 }
 
 function readUrl(name: string, value: string): string {
-  if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) throw settingError(name, `must be an http(s) URL (got "${value}")`);
+  if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol))
+    throw settingError(name, `must be an http(s) URL (got "${value}")`);
   return value;
 }
 

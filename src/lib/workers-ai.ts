@@ -29,10 +29,16 @@ export interface GenerateHooks {
 }
 
 /** The request as Workers AI wants it for this model: JSON for schnell, multipart for FLUX.2. */
-export function buildImageBody(request: ImageRequest, steps: number): { body: string | FormData; contentType?: string } {
+export function buildImageBody(
+  request: ImageRequest,
+  steps: number,
+): { body: string | FormData; contentType?: string } {
   const { model } = request;
   if (model.input === "json") {
-    return { body: JSON.stringify({ prompt: request.prompt, steps: Math.min(steps, model.maxSteps) }), contentType: "application/json" };
+    return {
+      body: JSON.stringify({ prompt: request.prompt, steps: Math.min(steps, model.maxSteps) }),
+      contentType: "application/json",
+    };
   }
   const form = new FormData();
   form.set("prompt", request.prompt);
@@ -43,7 +49,11 @@ export function buildImageBody(request: ImageRequest, steps: number): { body: st
 }
 
 /** Generates one image; throws ApiError on any failure. */
-export async function generateImage(request: ImageRequest, upstream: UpstreamSettings, hooks: GenerateHooks = {}): Promise<GeneratedImage> {
+export async function generateImage(
+  request: ImageRequest,
+  upstream: UpstreamSettings,
+  hooks: GenerateHooks = {},
+): Promise<GeneratedImage> {
   const doFetch = hooks.fetch ?? fetch;
   const url = `${upstream.cfApiBase}/accounts/${encodeURIComponent(upstream.cfAccountId)}/ai/run/${request.model.id}`;
   const deadline = AbortSignal.timeout(upstream.imageTimeoutMs);
@@ -58,7 +68,10 @@ export async function generateImage(request: ImageRequest, upstream: UpstreamSet
       outcome = await readAttempt(response, request.model);
     } catch (error) {
       if (deadline.aborted) throw timeoutError(upstream.imageTimeoutMs);
-      outcome = { kind: "retryable", error: new ApiError(502, `Could not reach Workers AI: ${String(error)}.`, { code: "upstream_unreachable" }) };
+      outcome = {
+        kind: "retryable",
+        error: new ApiError(502, `Could not reach Workers AI: ${String(error)}.`, { code: "upstream_unreachable" }),
+      };
     }
     if (outcome.kind === "image") return outcome.image;
     if (outcome.kind === "fatal" || attempt >= MAX_RETRIES) throw outcome.error;
@@ -91,11 +104,13 @@ async function readAttempt(response: Response, model: FluxModel): Promise<Attemp
   if (!response.ok || envelope?.success === false) return classifyFailure(response, envelope, model);
   if (!envelope) return fatal(502, "Workers AI answered with something that is not JSON.", "upstream_bad_response");
   const base64 = envelope.result?.image;
-  if (typeof base64 !== "string" || base64 === "") return fatal(502, "Workers AI's answer has no image.", "upstream_bad_response");
+  if (typeof base64 !== "string" || base64 === "")
+    return fatal(502, "Workers AI's answer has no image.", "upstream_bad_response");
   const bytes = decodeBase64(base64);
   if (!bytes) return fatal(502, "Workers AI's image is not valid base64.", "upstream_bad_response");
   const info = inspectImage(bytes);
-  if (!info) return fatal(502, "Workers AI returned bytes that are not a JPEG, PNG or WebP image.", "upstream_bad_response");
+  if (!info)
+    return fatal(502, "Workers AI returned bytes that are not a JPEG, PNG or WebP image.", "upstream_bad_response");
   return { kind: "image", image: { ...info, bytes, base64 } };
 }
 
@@ -112,33 +127,70 @@ function parseEnvelope(text: string): Envelope | undefined {
 function classifyFailure(response: Response, envelope: Envelope | undefined, model: FluxModel): Attempt {
   const first = envelope?.errors?.[0];
   const code = first?.code;
-  const detail = first?.message ? ` (Workers AI ${code ?? response.status}: ${first.message})` : ` (HTTP ${response.status})`;
+  const detail = first?.message
+    ? ` (Workers AI ${code ?? response.status}: ${first.message})`
+    : ` (HTTP ${response.status})`;
   const status = response.status;
   if (code === 3030 || /nsfw/i.test(first?.message ?? "")) {
-    return fatal(400, "The prompt was flagged by Workers AI's safety filter. Rephrase it and try again.", "content_filter");
+    return fatal(
+      400,
+      "The prompt was flagged by Workers AI's safety filter. Rephrase it and try again.",
+      "content_filter",
+    );
   }
   if (code === 3036) {
-    return fatal(429, `The Workers AI daily free allocation is used up${detail}. It resets at 00:00 UTC; upgrade to Workers Paid to continue now.`, "daily_limit_reached", "insufficient_quota");
+    return fatal(
+      429,
+      `The Workers AI daily free allocation is used up${detail}. It resets at 00:00 UTC; upgrade to Workers Paid to continue now.`,
+      "daily_limit_reached",
+      "insufficient_quota",
+    );
   }
   if (code === 3040) {
     const retryAfter = parseRetryAfter(response.headers.get("retry-after"));
-    const error = new ApiError(503, `Workers AI is out of capacity for ${model.id}${detail}. Try again in a minute.`, { code: "upstream_capacity", retryAfter: retryAfter ?? 30 });
+    const error = new ApiError(503, `Workers AI is out of capacity for ${model.id}${detail}. Try again in a minute.`, {
+      code: "upstream_capacity",
+      retryAfter: retryAfter ?? 30,
+    });
     return { kind: "retryable", error, retryAfter };
   }
   if (status === 401 || code === 10000) {
-    return fatal(502, `Workers AI refused the credentials${detail}. Check CF_API_TOKEN (a token with Workers AI permission) and CF_ACCOUNT_ID.`, "upstream_auth");
+    return fatal(
+      502,
+      `Workers AI refused the credentials${detail}. Check CF_API_TOKEN (a token with Workers AI permission) and CF_ACCOUNT_ID.`,
+      "upstream_auth",
+    );
   }
   if (status === 403 || code === 5035) {
-    return fatal(502, `Workers AI refused access to ${model.id}${detail}. Check that CF_ACCOUNT_ID is right and CF_API_TOKEN may use Workers AI; the model may need the Workers Paid plan (or choose another FLUX_MODEL).`, "upstream_auth");
+    return fatal(
+      502,
+      `Workers AI refused access to ${model.id}${detail}. Check that CF_ACCOUNT_ID is right and CF_API_TOKEN may use Workers AI; the model may need the Workers Paid plan (or choose another FLUX_MODEL).`,
+      "upstream_auth",
+    );
   }
-  if (status === 413 || code === 3006) return fatal(400, `The request is too large for ${model.id}${detail}. Shorten the prompt.`, "request_too_large");
-  if (status === 408 || code === 3007) return fatal(504, `Workers AI timed out generating the image${detail}. Try again.`, "upstream_timeout");
+  if (status === 413 || code === 3006)
+    return fatal(400, `The request is too large for ${model.id}${detail}. Shorten the prompt.`, "request_too_large");
+  if (status === 408 || code === 3007)
+    return fatal(504, `Workers AI timed out generating the image${detail}. Try again.`, "upstream_timeout");
   if (status === 429) {
-    const error = new ApiError(429, `Workers AI rate limit reached${detail}. Slow down and try again.`, { code: "upstream_rate_limited", retryAfter: 60 });
+    const error = new ApiError(429, `Workers AI rate limit reached${detail}. Slow down and try again.`, {
+      code: "upstream_rate_limited",
+      retryAfter: 60,
+    });
     return { kind: "fatal", error };
   }
-  if (status >= 500) return { kind: "retryable", error: new ApiError(502, `Workers AI failed${detail}.`, { code: "upstream_error" }), retryAfter: parseRetryAfter(response.headers.get("retry-after")) };
-  if (code === 5007) return fatal(502, `Workers AI does not offer ${model.id} on this account${detail}. Check FLUX_MODEL.`, "model_not_found");
+  if (status >= 500)
+    return {
+      kind: "retryable",
+      error: new ApiError(502, `Workers AI failed${detail}.`, { code: "upstream_error" }),
+      retryAfter: parseRetryAfter(response.headers.get("retry-after")),
+    };
+  if (code === 5007)
+    return fatal(
+      502,
+      `Workers AI does not offer ${model.id} on this account${detail}. Check FLUX_MODEL.`,
+      "model_not_found",
+    );
   return fatal(502, `Workers AI rejected the request${detail}.`, "upstream_error");
 }
 
@@ -147,5 +199,7 @@ function fatal(status: number, message: string, code: string, type?: ApiError["t
 }
 
 function timeoutError(timeoutMs: number): ApiError {
-  return new ApiError(504, `Workers AI did not answer within ${timeoutMs / 1000} s (IMAGE_TIMEOUT). Try again.`, { code: "upstream_timeout" });
+  return new ApiError(504, `Workers AI did not answer within ${timeoutMs / 1000} s (IMAGE_TIMEOUT). Try again.`, {
+    code: "upstream_timeout",
+  });
 }

@@ -17,7 +17,15 @@ import { DurableObject } from "cloudflare:workers";
 import { ApiError, toApiError } from "../lib/errors.ts";
 import { errorText, translate } from "../lib/i18n.ts";
 import { newImageKey, type StoredImage } from "../lib/image-store.ts";
-import { encodeEvent, isFinal, type JobEvent, type JobImage, type JobResult, type JobSpec, type JobView } from "../lib/jobs.ts";
+import {
+  encodeEvent,
+  isFinal,
+  type JobEvent,
+  type JobImage,
+  type JobResult,
+  type JobSpec,
+  type JobView,
+} from "../lib/jobs.ts";
 import { JobRecord } from "./job-record.ts";
 import { runPipeline } from "./pipeline.ts";
 
@@ -88,14 +96,18 @@ export class GenerationJob extends DurableObject<Env> {
     const started = Date.now();
     const timings: Record<string, number> = {}; // filled stage by stage, so a failure's log shows where the time went
     try {
-      const outcome = await runPipeline(spec, {
-        kv: this.env.FLUX_CF_KV,
-        expiresAt,
-        newImageKey: () => newImageKey(jobId),
-        progress: (status, message, extra) => this.emit({ status, message, ...extra }),
-        keepBytes: (key, bytes, meta) => this.record.saveImage(key, bytes, meta),
-        forgetBytes: (key) => this.record.deleteImage(key),
-      }, timings);
+      const outcome = await runPipeline(
+        spec,
+        {
+          kv: this.env.FLUX_CF_KV,
+          expiresAt,
+          newImageKey: () => newImageKey(jobId),
+          progress: (status, message, extra) => this.emit({ status, message, ...extra }),
+          keepBytes: (key, bytes, meta) => this.record.saveImage(key, bytes, meta),
+          forgetBytes: (key) => this.record.deleteImage(key),
+        },
+        timings,
+      );
       const final = this.emit({ status: "succeeded", result: outcome.result }, outcome.base64);
       log(jobId, spec, "succeeded", started, timings);
       return final;
@@ -104,7 +116,11 @@ export class GenerationJob extends DurableObject<Env> {
       const failure = { status: apiError.status, error: apiError.toBody(), retryAfter: apiError.retryAfter };
       // The person-readable line follows REPLY_LANGUAGE; the error body stays English.
       const reason = errorText(spec.settings.language, apiError.code, apiError.message);
-      const final = this.emit({ status: "failed", message: translate(spec.settings.language, "failed", { reason }), failure });
+      const final = this.emit({
+        status: "failed",
+        message: translate(spec.settings.language, "failed", { reason }),
+        failure,
+      });
       log(jobId, spec, "failed", started, timings, apiError.code ?? String(apiError.status));
       return final;
     } finally {
@@ -163,7 +179,14 @@ function withBase64(result: JobResult, base64: string[]): JobResult {
 }
 
 /** One structured line per job: what ran and how long each stage took; never prompts or keys. */
-function log(jobId: string, spec: JobSpec, outcome: string, started: number, timings: Record<string, number>, error?: string): void {
+function log(
+  jobId: string,
+  spec: JobSpec,
+  outcome: string,
+  started: number,
+  timings: Record<string, number>,
+  error?: string,
+): void {
   console.log(
     JSON.stringify({
       event: "job",

@@ -36,7 +36,8 @@ export class JobRecord {
   }
 
   private hasTables(): boolean {
-    this.tablesExist ??= this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'job'").toArray().length > 0;
+    this.tablesExist ??=
+      this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'job'").toArray().length > 0;
     return this.tablesExist;
   }
 
@@ -57,7 +58,12 @@ export class JobRecord {
     this.lastEventId = 0;
     this.sql.exec(
       "INSERT INTO job (singleton, job_id, model, width, height, created_at, expires_at) VALUES (1, ?, ?, ?, ?, ?, ?)",
-      jobId, spec.model, spec.width, spec.height, Date.now(), expiresAt,
+      jobId,
+      spec.model,
+      spec.width,
+      spec.height,
+      Date.now(),
+      expiresAt,
     );
   }
 
@@ -70,7 +76,10 @@ export class JobRecord {
 
   eventsAfter(afterId: number): JobEvent[] {
     if (!this.hasTables()) return [];
-    return this.sql.exec<{ body: string }>("SELECT body FROM events WHERE id > ? ORDER BY id", afterId).toArray().map((row) => JSON.parse(row.body) as JobEvent);
+    return this.sql
+      .exec<{ body: string }>("SELECT body FROM events WHERE id > ? ORDER BY id", afterId)
+      .toArray()
+      .map((row) => JSON.parse(row.body) as JobEvent);
   }
 
   view(jobId: string): JobView | null {
@@ -98,7 +107,13 @@ export class JobRecord {
     const metaText = JSON.stringify(meta);
     for (let part = 0; part * IMAGE_PART_BYTES < bytes.length; part++) {
       const slice = bytes.subarray(part * IMAGE_PART_BYTES, (part + 1) * IMAGE_PART_BYTES);
-      this.sql.exec("INSERT OR REPLACE INTO image_parts (key, part, meta, bytes) VALUES (?, ?, ?, ?)", key, part, metaText, slice);
+      this.sql.exec(
+        "INSERT OR REPLACE INTO image_parts (key, part, meta, bytes) VALUES (?, ?, ?, ?)",
+        key,
+        part,
+        metaText,
+        slice,
+      );
     }
   }
 
@@ -108,7 +123,12 @@ export class JobRecord {
 
   image(key: string): StoredImage | undefined {
     if (!this.hasTables()) return undefined;
-    const parts = this.sql.exec<{ meta: string; bytes: ArrayBuffer }>("SELECT meta, bytes FROM image_parts WHERE key = ? ORDER BY part", key).toArray();
+    const parts = this.sql
+      .exec<{ meta: string; bytes: ArrayBuffer }>(
+        "SELECT meta, bytes FROM image_parts WHERE key = ? ORDER BY part",
+        key,
+      )
+      .toArray();
     const first = parts[0];
     if (!first) return undefined;
     const meta = JSON.parse(first.meta) as StoredImageMeta;

@@ -30,8 +30,13 @@ export interface PipelineOutcome {
 }
 
 /** `timings` is the caller's, so the time spent in each stage is known even when a stage throws. */
-export async function runPipeline(spec: JobSpec, deps: PipelineDeps, timings: Record<string, number> = {}): Promise<PipelineOutcome> {
-  const t = (key: MessageKey, params?: Record<string, string | number>) => translate(spec.settings.language, key, params);
+export async function runPipeline(
+  spec: JobSpec,
+  deps: PipelineDeps,
+  timings: Record<string, number> = {},
+): Promise<PipelineOutcome> {
+  const t = (key: MessageKey, params?: Record<string, string | number>) =>
+    translate(spec.settings.language, key, params);
   const model = findModel(spec.model);
   if (!model) throw new ApiError(400, `Unsupported model ${spec.model}.`, { param: "model" });
   const timed = async <T>(stage: string, work: () => Promise<T>): Promise<T> => {
@@ -54,7 +59,9 @@ export async function runPipeline(spec: JobSpec, deps: PipelineDeps, timings: Re
       promptUsed = outcome.prompt;
       promptModel = outcome.model;
       // Chat clients render progress lines as markdown, and the rewrite echoes the user's words.
-      deps.progress("optimizing", t("optimized", { prompt: escapeMarkdown(outcome.prompt) }), { optimizedPrompt: outcome.prompt });
+      deps.progress("optimizing", t("optimized", { prompt: escapeMarkdown(outcome.prompt) }), {
+        optimizedPrompt: outcome.prompt,
+      });
     } else {
       optimizationFailure = outcome.reason;
       deps.progress("optimizing", t("optimizeFailed", { reason: outcome.reason }));
@@ -75,7 +82,15 @@ export async function runPipeline(spec: JobSpec, deps: PipelineDeps, timings: Re
   } else {
     images = generated.map(({ width, height, contentType }) => ({ width, height, contentType }));
   }
-  const result: JobResult = { model: model.id, originalPrompt: spec.prompt, promptUsed, promptModel, optimizationFailure, images, expiresAt: deps.expiresAt };
+  const result: JobResult = {
+    model: model.id,
+    originalPrompt: spec.prompt,
+    promptUsed,
+    promptModel,
+    optimizationFailure,
+    images,
+    expiresAt: deps.expiresAt,
+  };
   return { result, base64: spec.delivery === "b64_json" ? generated.map((image) => image.base64) : undefined, timings };
 }
 
@@ -87,11 +102,22 @@ async function storeAll(spec: JobSpec, deps: PipelineDeps, generated: GeneratedI
   const outcomes = await Promise.allSettled(
     generated.map(async (image) => {
       const key = deps.newImageKey();
-      const meta: StoredImageMeta = { contentType: image.contentType, width: image.width, height: image.height, expiresAt: deps.expiresAt };
+      const meta: StoredImageMeta = {
+        contentType: image.contentType,
+        width: image.width,
+        height: image.height,
+        expiresAt: deps.expiresAt,
+      };
       written.push(key);
       deps.keepBytes(key, image.bytes, meta);
       await store.put(key, image.bytes, meta, spec.settings.imageExpirationSeconds);
-      return { key, url: `${spec.origin}/image/${key}`, width: image.width, height: image.height, contentType: image.contentType };
+      return {
+        key,
+        url: `${spec.origin}/image/${key}`,
+        width: image.width,
+        height: image.height,
+        contentType: image.contentType,
+      };
     }),
   );
   const failure = outcomes.find((outcome) => outcome.status === "rejected");

@@ -19,7 +19,11 @@ export async function chatCompletions(request: RoutedRequest, env: Env, ctx: Exe
   const { settings } = request;
   const body = validate(chatRequestSchema, await readJsonBody(request));
   const text = lastUserText(body.messages);
-  if (text === undefined) throw new ApiError(400, "No user message with text was found in 'messages'.", { param: "messages", code: "invalid_request" });
+  if (text === undefined)
+    throw new ApiError(400, "No user message with text was found in 'messages'.", {
+      param: "messages",
+      code: "invalid_request",
+    });
   const parsed = parseSizeSuffix(cleanPrompt(text));
   checkPromptLength(parsed.prompt, "messages");
   const model = resolveModel(body.model, settings.defaultModel);
@@ -51,11 +55,17 @@ export async function chatCompletions(request: RoutedRequest, env: Env, ctx: Exe
   const { jobId, result } = await completeJob(env, spec);
   const context = contextFor(jobId);
   const content = replyContent(result, context);
-  return Response.json(chatCompletion(context.meta, content, estimateUsage(parsed.prompt, content)), { headers: { "x-job-id": jobId } });
+  return Response.json(chatCompletion(context.meta, content, estimateUsage(parsed.prompt, content)), {
+    headers: { "x-job-id": jobId },
+  });
 }
 
 /** The SSE reply: the role chunk at once, then one or more chunks per job event. */
-function streamedReply({ jobId, events }: StartedJob, contextFor: (jobId: string) => ChatReplyContext, ctx: ExecutionContext): Response {
+function streamedReply(
+  { jobId, events }: StartedJob,
+  contextFor: (jobId: string) => ChatReplyContext,
+  ctx: ExecutionContext,
+): Response {
   const context = contextFor(jobId);
   return sseResponse(
     async (writer) => {

@@ -14,7 +14,12 @@ export const ENDPOINTS: readonly [string, string][] = [
 export function homePage(request: RoutedRequest): Response {
   // A fresh nonce per response: the CSP then allows this page's own inline style and script and nothing else.
   const nonce = crypto.randomUUID().replaceAll("-", "");
-  const html = playgroundPage({ endpoints: ENDPOINTS, offline: request.settings.offline, origin: new URL(request.url).origin, nonce });
+  const html = playgroundPage({
+    endpoints: ENDPOINTS,
+    offline: request.settings.offline,
+    origin: new URL(request.url).origin,
+    nonce,
+  });
   return new Response(html, {
     headers: {
       "content-type": "text/html; charset=utf-8",

@@ -10,7 +10,10 @@ import type { RoutedRequest } from "./context.ts";
 export async function serveImage(request: RoutedRequest, env: Env): Promise<Response> {
   const key = request.params.key ?? "";
   const image = (await new ImageStore(env.FLUX_CF_KV).get(key)) ?? (await fromJob(env, key));
-  if (!image) throw new ApiError(404, "Image not found. Images are kept for IMAGE_EXPIRATION seconds after they are made.", { code: "image_not_found" });
+  if (!image)
+    throw new ApiError(404, "Image not found. Images are kept for IMAGE_EXPIRATION seconds after they are made.", {
+      code: "image_not_found",
+    });
   return imageResponse(request, key, image);
 }
 
@@ -36,7 +39,12 @@ function imageResponse(request: Request, key: string, image: StoredImage): Respo
     "content-type": image.meta.contentType,
     "x-content-type-options": "nosniff",
   });
-  if (request.headers.get("if-none-match")?.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag)) {
+  if (
+    request.headers
+      .get("if-none-match")
+      ?.split(",")
+      .some((tag) => tag.trim().replace(/^W\//, "") === etag)
+  ) {
     return new Response(null, { status: 304, headers });
   }
   headers.set("content-length", String(image.bytes.byteLength));

@@ -19,7 +19,12 @@ export async function imageGenerations(request: RoutedRequest, env: Env): Promis
   const prompt = cleanPrompt(body.prompt);
   checkPromptLength(prompt, "prompt");
   const requested = body.size ? parseSizeParameter(body.size) : DEFAULT_SIZE;
-  if (!requested) throw new ApiError(400, `Invalid value for 'size': expected "WIDTHxHEIGHT" such as "1024x768" (got "${body.size}").`, { param: "size", code: "invalid_size" });
+  if (!requested)
+    throw new ApiError(
+      400,
+      `Invalid value for 'size': expected "WIDTHxHEIGHT" such as "1024x768" (got "${body.size}").`,
+      { param: "size", code: "invalid_size" },
+    );
   const model = resolveModel(body.model, settings.defaultModel);
   const delivery = body.response_format ?? "b64_json";
   await enforceRateLimit(request, env);
@@ -41,7 +46,9 @@ export async function imageGenerations(request: RoutedRequest, env: Env): Promis
     {
       created: Math.floor(Date.now() / 1000),
       data: result.images.map((image) =>
-        delivery === "url" ? { url: image.url, revised_prompt: result.promptUsed } : { b64_json: image.b64_json, revised_prompt: result.promptUsed },
+        delivery === "url"
+          ? { url: image.url, revised_prompt: result.promptUsed }
+          : { b64_json: image.b64_json, revised_prompt: result.promptUsed },
       ),
       // As in OpenAI's newer image responses: what was really made.
       size: first ? `${first.width}x${first.height}` : undefined,

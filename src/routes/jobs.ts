@@ -20,7 +20,10 @@ function jobStub(env: Env, jobId: string | undefined) {
 }
 
 function notFound(): ApiError {
-  return new ApiError(404, "No such job. Jobs are removed when their images expire.", { code: "job_not_found", param: "id" });
+  return new ApiError(404, "No such job. Jobs are removed when their images expire.", {
+    code: "job_not_found",
+    param: "id",
+  });
 }
 
 export async function getJob(request: RoutedRequest, env: Env): Promise<Response> {
@@ -30,7 +33,8 @@ export async function getJob(request: RoutedRequest, env: Env): Promise<Response
 }
 
 export async function getJobEvents(request: RoutedRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
-  const lastEventId = request.headers.get("last-event-id") ?? new URL(request.url).searchParams.get("last_event_id") ?? "0";
+  const lastEventId =
+    request.headers.get("last-event-id") ?? new URL(request.url).searchParams.get("last_event_id") ?? "0";
   const after = Number.parseInt(lastEventId, 10);
   const stream = await jobStub(env, request.params.id).events(Number.isFinite(after) && after > 0 ? after : 0);
   if (!stream) throw notFound();

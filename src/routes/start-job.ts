@@ -13,10 +13,14 @@ export async function enforceRateLimit(request: RoutedRequest, env: Env): Promis
   const limiter = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(request.keyDigest));
   const { allowed, retryAfterSeconds } = await limiter.take(limit);
   if (!allowed) {
-    throw new ApiError(429, `Rate limit reached: at most ${limit} generations a minute per API key. Try again in ${retryAfterSeconds} s.`, {
-      code: "rate_limit_exceeded",
-      retryAfter: retryAfterSeconds,
-    });
+    throw new ApiError(
+      429,
+      `Rate limit reached: at most ${limit} generations a minute per API key. Try again in ${retryAfterSeconds} s.`,
+      {
+        code: "rate_limit_exceeded",
+        retryAfter: retryAfterSeconds,
+      },
+    );
   }
 }
 
@@ -58,5 +62,8 @@ export async function completeJob(env: Env, spec: JobSpec): Promise<CompletedJob
 
 /** A job whose Durable Object stopped before its final event (e.g. reset during a deploy). */
 export function jobLostError(headers?: Record<string, string>): ApiError {
-  return new ApiError(502, "The generation was interrupted before it finished. Please try again.", { code: "job_lost", headers });
+  return new ApiError(502, "The generation was interrupted before it finished. Please try again.", {
+    code: "job_lost",
+    headers,
+  });
 }

@@ -76,7 +76,10 @@ afterAll(async () => {
 
 /** The service's own messages (not the per-request lines), to tell a crash or reload from a wrong answer. */
 function serviceLog(): string {
-  const lines = service.output().split("\n").filter((line) => !/\[stand-in\]|\[wrangler:info\] (GET|POST|HEAD)|"event":"job"/.test(line));
+  const lines = service
+    .output()
+    .split("\n")
+    .filter((line) => !/\[stand-in\]|\[wrangler:info\] (GET|POST|HEAD)|"event":"job"/.test(line));
   return lines.slice(-40).join("\n");
 }
 
@@ -91,7 +94,13 @@ function plan(): PlannedRequest[] {
 function isErrorBody(value: unknown): value is ErrorBody {
   if (typeof value !== "object" || value === null) return false;
   const error = value as Record<string, unknown>;
-  return typeof error.message === "string" && error.message !== "" && typeof error.type === "string" && "param" in error && "code" in error;
+  return (
+    typeof error.message === "string" &&
+    error.message !== "" &&
+    typeof error.type === "string" &&
+    "param" in error &&
+    "code" in error
+  );
 }
 
 function imageUrlIn(content: string): string | undefined {
@@ -121,18 +130,25 @@ function deltaContent(payload: unknown): string {
 /** A streamed reply ends with the image link and [DONE], or with an error event and then [DONE]. */
 function readStreamReply(status: number, text: string): Reply {
   const payloads = sseData(text);
-  if (payloads.at(-1) !== "[DONE]") return { outcome: "broken", status, detail: `stream did not end with [DONE]: ${text.slice(-300)}` };
-  const errorIndex = payloads.findIndex((payload) => typeof payload === "object" && payload !== null && "error" in payload);
+  if (payloads.at(-1) !== "[DONE]")
+    return { outcome: "broken", status, detail: `stream did not end with [DONE]: ${text.slice(-300)}` };
+  const errorIndex = payloads.findIndex(
+    (payload) => typeof payload === "object" && payload !== null && "error" in payload,
+  );
   const content = payloads.map(deltaContent).join("");
   const url = imageUrlIn(content);
   if (errorIndex >= 0) {
     const error = (payloads[errorIndex] as { error: unknown }).error;
-    if (!isErrorBody(error)) return { outcome: "broken", status, detail: `malformed error event: ${JSON.stringify(error)}` };
-    if (errorIndex !== payloads.length - 2) return { outcome: "broken", status, detail: "the error event is not followed directly by [DONE]" };
+    if (!isErrorBody(error))
+      return { outcome: "broken", status, detail: `malformed error event: ${JSON.stringify(error)}` };
+    if (errorIndex !== payloads.length - 2)
+      return { outcome: "broken", status, detail: "the error event is not followed directly by [DONE]" };
     if (url !== undefined) return { outcome: "broken", status, detail: "an error stream also carried an image link" };
     return { outcome: "error", status, error };
   }
-  return url ? { outcome: "image", status, url } : { outcome: "broken", status, detail: `no image link in: ${content.slice(0, 300)}` };
+  return url
+    ? { outcome: "image", status, url }
+    : { outcome: "broken", status, detail: `no image link in: ${content.slice(0, 300)}` };
 }
 
 async function readJsonReply(kind: RequestKind, response: Response): Promise<Reply> {
@@ -146,7 +162,9 @@ async function readJsonReply(kind: RequestKind, response: Response): Promise<Rep
   }
   if (status !== 200) {
     const error = (body as { error?: unknown }).error;
-    return isErrorBody(error) ? { outcome: "error", status, error } : { outcome: "broken", status, detail: text.slice(0, 300) };
+    return isErrorBody(error)
+      ? { outcome: "error", status, error }
+      : { outcome: "broken", status, detail: text.slice(0, 300) };
   }
   const url =
     kind === "images"
@@ -161,7 +179,11 @@ async function send(request: PlannedRequest, signal: AbortSignal): Promise<Resul
   const body =
     request.kind === "images"
       ? { prompt: request.prompt, response_format: "url" }
-      : { model: "gpt-4o", stream: request.kind === "chat-stream", messages: [{ role: "user", content: request.prompt }] };
+      : {
+          model: "gpt-4o",
+          stream: request.kind === "chat-stream",
+          messages: [{ role: "user", content: request.prompt }],
+        };
   let reply: Reply;
   try {
     const response = await fetch(`${service.baseUrl}${path}`, {
@@ -170,7 +192,10 @@ async function send(request: PlannedRequest, signal: AbortSignal): Promise<Resul
       body: JSON.stringify(body),
       signal,
     });
-    reply = request.kind === "chat-stream" && response.status === 200 ? readStreamReply(response.status, await response.text()) : await readJsonReply(request.kind, response);
+    reply =
+      request.kind === "chat-stream" && response.status === 200
+        ? readStreamReply(response.status, await response.text())
+        : await readJsonReply(request.kind, response);
   } catch (error) {
     return { request, reply: { outcome: "broken", status: 0, detail: String(error) } };
   }
@@ -178,7 +203,11 @@ async function send(request: PlannedRequest, signal: AbortSignal): Promise<Resul
   try {
     const image = await fetch(reply.url, { signal });
     const bytes = Buffer.from(await image.arrayBuffer());
-    return { request, reply, image: { status: image.status, sha256: createHash("sha256").update(bytes).digest("hex") } };
+    return {
+      request,
+      reply,
+      image: { status: image.status, sha256: createHash("sha256").update(bytes).digest("hex") },
+    };
   } catch (error) {
     return { request, reply, image: { status: 0, sha256: String(error) } };
   }
@@ -189,7 +218,8 @@ async function runConcurrently(requests: PlannedRequest[], clients: number, sign
   const results: Result[] = [];
   let next = 0;
   const client = async () => {
-    for (let request = requests[next++]; request !== undefined; request = requests[next++]) results.push(await send(request, signal));
+    for (let request = requests[next++]; request !== undefined; request = requests[next++])
+      results.push(await send(request, signal));
   };
   await Promise.all(Array.from({ length: clients }, client));
   return results.sort((a, b) => a.request.index - b.request.index);
@@ -214,10 +244,15 @@ describe(`${REQUESTS} requests from ${CLIENTS} concurrent clients, half streamin
         else if (!ALLOWED_STATUSES.has(reply.status)) problems.push(`${label}: the Worker answered ${reply.status}`);
         else if (delivered.length > 1) problems.push(`${label}: ${delivered.length} upstream images for one request`);
         else if (delivered[0] !== undefined) {
-          if (reply.outcome !== "image") problems.push(`${label}: the upstream delivered an image but the client got ${reply.status} ${reply.error.code}: ${reply.error.message}`);
+          if (reply.outcome !== "image")
+            problems.push(
+              `${label}: the upstream delivered an image but the client got ${reply.status} ${reply.error.code}: ${reply.error.message}`,
+            );
           else if (image?.status !== 200) problems.push(`${label}: its image URL answered ${image?.status}`);
-          else if (image.sha256 !== delivered[0].imageSha256) problems.push(`${label}: the served bytes differ from the upstream's`);
-        } else if (reply.outcome !== "error") problems.push(`${label}: no upstream image was made, yet the reply carried one`);
+          else if (image.sha256 !== delivered[0].imageSha256)
+            problems.push(`${label}: the served bytes differ from the upstream's`);
+        } else if (reply.outcome !== "error")
+          problems.push(`${label}: no upstream image was made, yet the reply carried one`);
       }
       expect(problems, serviceLog()).toEqual([]);
 
@@ -238,7 +273,16 @@ describe(`${REQUESTS} requests from ${CLIENTS} concurrent clients, half streamin
       expect(recovered.length).toBeGreaterThan(0);
       expect(urls.length).toBeGreaterThan(REQUESTS * 0.8);
       const errors = results.filter(({ reply }) => reply.outcome === "error").length;
-      console.log(JSON.stringify({ requests: REQUESTS, clients: CLIENTS, images: urls.length, errors, recoveredAfterRetry: recovered.length, upstreamCalls: upstream.length }));
+      console.log(
+        JSON.stringify({
+          requests: REQUESTS,
+          clients: CLIENTS,
+          images: urls.length,
+          errors,
+          recoveredAfterRetry: recovered.length,
+          upstreamCalls: upstream.length,
+        }),
+      );
     },
     RUN_BUDGET_MS + 30_000,
   );

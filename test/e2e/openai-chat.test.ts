@@ -55,7 +55,10 @@ function reasoningOf(delta: ChatCompletionChunk.Choice.Delta | undefined): strin
 describe("chat.completions.create without streaming", () => {
   it("replies with a markdown image link that serves the upstream's JPEG at the size it states", async () => {
     const tag = marker();
-    const completion = await live.client.chat.completions.create({ model: "gpt-4o", messages: userMessage(`a lighthouse ${tag} 16:9`) });
+    const completion = await live.client.chat.completions.create({
+      model: "gpt-4o",
+      messages: userMessage(`a lighthouse ${tag} 16:9`),
+    });
     expect(completion.object).toBe("chat.completion");
     expect(completion.choices[0]?.finish_reason).toBe("stop");
     const content = completion.choices[0]?.message.content ?? "";
@@ -91,7 +94,10 @@ describe("chat.completions.create with streaming", () => {
 
   it("works with the SDK's stream() helper, whose finalChatCompletion() holds the reply", async () => {
     const tag = marker();
-    const stream = live.client.chat.completions.stream({ model: "gpt-4o", messages: userMessage(`a lighthouse ${tag}`) });
+    const stream = live.client.chat.completions.stream({
+      model: "gpt-4o",
+      messages: userMessage(`a lighthouse ${tag}`),
+    });
     const completion = await stream.finalChatCompletion();
     expect(completion.choices[0]?.message.role).toBe("assistant");
     expect(completion.choices[0]?.finish_reason).toBe("stop");
@@ -131,7 +137,10 @@ describe("errors through the openai client", () => {
   });
 
   it("a prompt the safety filter flags makes the SDK throw 400 content_filter", async () => {
-    const call = live.client.chat.completions.create({ model: "gpt-4o", messages: userMessage(`a lighthouse ${marker()} #fault=nsfw`) });
+    const call = live.client.chat.completions.create({
+      model: "gpt-4o",
+      messages: userMessage(`a lighthouse ${marker()} #fault=nsfw`),
+    });
     await expect(call).rejects.toBeInstanceOf(APIError);
     await expect(call).rejects.toMatchObject({ status: 400, code: "content_filter" });
   });

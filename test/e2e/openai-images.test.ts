@@ -26,7 +26,12 @@ function decodeBase64(image: OpenAI.Images.Image | undefined): Uint8Array {
 describe("images.generate", () => {
   it("returns base64 JPEG at the exact size asked for, with the prompt it used", async () => {
     const tag = marker();
-    const response = await live.client.images.generate({ model: "dall-e-3", prompt: `a lighthouse ${tag}`, size: "1024x768", response_format: "b64_json" });
+    const response = await live.client.images.generate({
+      model: "dall-e-3",
+      prompt: `a lighthouse ${tag}`,
+      size: "1024x768",
+      response_format: "b64_json",
+    });
     expect(response.data).toHaveLength(1);
     const bytes = decodeBase64(response.data?.[0]);
     expect(jpegDimensions(bytes)).toEqual({ width: 1024, height: 768 });
@@ -36,7 +41,12 @@ describe("images.generate", () => {
 
   it("returns a URL that serves the image when response_format is url", async () => {
     const tag = marker();
-    const response = await live.client.images.generate({ model: "dall-e-3", prompt: `a lighthouse ${tag}`, size: "1024x768", response_format: "url" });
+    const response = await live.client.images.generate({
+      model: "dall-e-3",
+      prompt: `a lighthouse ${tag}`,
+      size: "1024x768",
+      response_format: "url",
+    });
     const url = response.data?.[0]?.url;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/image\//);
     expect(response.data?.[0]?.b64_json).toBeUndefined();
@@ -50,7 +60,12 @@ describe("images.generate", () => {
 
   it("makes n distinct images, each one the upstream returned", async () => {
     const tag = marker();
-    const response = await live.client.images.generate({ model: "dall-e-3", prompt: `a lighthouse ${tag}`, n: 3, response_format: "b64_json" });
+    const response = await live.client.images.generate({
+      model: "dall-e-3",
+      prompt: `a lighthouse ${tag}`,
+      n: 3,
+      response_format: "b64_json",
+    });
     expect(response.data).toHaveLength(3);
     const hashes = (response.data ?? []).map((image) => sha256Hex(decodeBase64(image)));
     expect(new Set(hashes).size).toBe(3);

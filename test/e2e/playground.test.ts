@@ -33,9 +33,14 @@ const contexts: BrowserContext[] = [];
 beforeAll(async () => {
   // A missing browser must fail the run, not skip it: CI would otherwise pass without testing the page.
   if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(`Chromium is not installed at ${CHROMIUM_PATH}. Install Debian's package: apt-get update && apt-get install -y chromium`);
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM_PATH}. Install Debian's package: apt-get update && apt-get install -y chromium`,
+    );
   }
-  [service, browser] = await Promise.all([startService(), chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS })]);
+  [service, browser] = await Promise.all([
+    startService(),
+    chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS }),
+  ]);
 });
 
 afterAll(async () => {
@@ -138,7 +143,9 @@ describe("the playground at /", () => {
     mkdirSync(fileURLToPath(new URL("../../docs/", import.meta.url)), { recursive: true });
     // The picture shows the page at rest: no hover or focus ring on the button just clicked.
     await page.mouse.move(0, 0);
-    await page.evaluate(() => (document.activeElement instanceof HTMLElement ? document.activeElement.blur() : undefined));
+    await page.evaluate(() =>
+      document.activeElement instanceof HTMLElement ? document.activeElement.blur() : undefined,
+    );
     if (process.env.SAVE_SCREENSHOT === "1") await page.screenshot({ path: SCREENSHOT_PATH, fullPage: true });
   });
 
@@ -172,10 +179,15 @@ describe("the playground at /", () => {
     await enterKey(page, service.apiKey);
 
     await generate(page, `something forbidden ${marker()} #fault=nsfw`);
-    await page.getByRole("alert").getByText(/Generation failed: .*safety filter/).waitFor();
+    await page
+      .getByRole("alert")
+      .getByText(/Generation failed: .*safety filter/)
+      .waitFor();
     expect(await page.getByText("Failed", { exact: true }).isVisible()).toBe(true);
     expect(await page.getByRole("figure").isVisible()).toBe(false);
-    expect(await page.getByRole("list", { name: "Images generated in this session" }).getByRole("listitem").count()).toBe(0);
+    expect(
+      await page.getByRole("list", { name: "Images generated in this session" }).getByRole("listitem").count(),
+    ).toBe(0);
   });
 
   it("follows a generation to its image after the page is reloaded mid-way, without starting another", async () => {
@@ -204,7 +216,10 @@ describe("the playground at /", () => {
     await generate(page, `a very long prompt ${"withoutanyspacesatall".repeat(8)} ${marker()}`, "16:9");
     await resultImageSize(page);
 
-    const widths = await page.evaluate(() => ({ page: document.documentElement.scrollWidth, screen: window.innerWidth }));
+    const widths = await page.evaluate(() => ({
+      page: document.documentElement.scrollWidth,
+      screen: window.innerWidth,
+    }));
     expect(widths.page).toBeLessThanOrEqual(widths.screen);
     const button = await page.getByRole("button", { name: "Generate" }).boundingBox();
     expect(button && button.x >= 0 && button.x + button.width <= PHONE.width).toBe(true);
@@ -222,7 +237,12 @@ describe("the playground at /", () => {
     const policy = (await fetch(`${service.baseUrl}/`)).headers.get("content-security-policy") ?? "";
     expect(policy).toContain("default-src 'none'");
     expect(policy).toContain("connect-src 'self'");
-    for (const route of ["POST /v1/chat/completions", "POST /v1/images/generations", "GET /v1/models", "GET /v1/jobs/:id/events"]) {
+    for (const route of [
+      "POST /v1/chat/completions",
+      "POST /v1/images/generations",
+      "GET /v1/models",
+      "GET /v1/jobs/:id/events",
+    ]) {
       expect(await page.getByText(route, { exact: true }).isVisible()).toBe(true);
     }
     expect(await page.getByText(/Offline mode/).isVisible()).toBe(true);

@@ -2,7 +2,7 @@
 // check what a browser would see.
 export function jpegDimensions(bytes: Uint8Array): { width: number; height: number } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length < 4 || view.getUint16(0) !== 0xffd8) throw new Error('not a JPEG: no SOI marker');
+  if (bytes.length < 4 || view.getUint16(0) !== 0xffd8) throw new Error("not a JPEG: no SOI marker");
   let offset = 2;
   while (offset + 4 <= bytes.length) {
     if (view.getUint8(offset) !== 0xff) throw new Error(`bad JPEG marker at byte ${offset}`);
@@ -14,5 +14,5 @@ export function jpegDimensions(bytes: Uint8Array): { width: number; height: numb
     }
     offset += 2 + segmentLength;
   }
-  throw new Error('no SOF0/SOF2 segment found');
+  throw new Error("no SOF0/SOF2 segment found");
 }

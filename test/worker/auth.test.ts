@@ -8,7 +8,11 @@ const JOB_ID = "0".repeat(64);
 const AUTHENTICATED_ROUTES: [string, string, RequestInit][] = [
   ["GET /v1/models", "/v1/models", {}],
   ["POST /v1/chat/completions", "/v1/chat/completions", { method: "POST", body: chatBody("a cat") }],
-  ["POST /v1/images/generations", "/v1/images/generations", { method: "POST", body: JSON.stringify({ prompt: "a cat" }) }],
+  [
+    "POST /v1/images/generations",
+    "/v1/images/generations",
+    { method: "POST", body: JSON.stringify({ prompt: "a cat" }) },
+  ],
   ["GET /v1/jobs/:id", `/v1/jobs/${JOB_ID}`, {}],
   ["GET /v1/jobs/:id/events", `/v1/jobs/${JOB_ID}/events`, {}],
 ];
@@ -35,7 +39,10 @@ describe("API key", () => {
 
   it("refuses a key that is only part of a listed key, or the whole list", async () => {
     await expectRefused(await call("/v1/models", { headers: { authorization: "Bearer sk-test" } }), "invalid_api_key");
-    await expectRefused(await call("/v1/models", { headers: { authorization: "Bearer sk-test-key,sk-second-key" } }), "invalid_api_key");
+    await expectRefused(
+      await call("/v1/models", { headers: { authorization: "Bearer sk-test-key,sk-second-key" } }),
+      "invalid_api_key",
+    );
   });
 
   it("accepts every key of a comma-separated API_KEY", async () => {
@@ -58,8 +65,14 @@ describe("API key", () => {
 
 describe("no API_KEY configured (fail closed)", () => {
   it.each(AUTHENTICATED_ROUTES)("%s is refused with 401, whatever key is sent", async (_, path, init) => {
-    await expectRefused(await callWith({ API_KEY: "" }, path, withKey(init, { authorization: "Bearer sk-test-key" })), "api_key_not_configured");
-    await expectRefused(await callWith({ API_KEY: " , " }, path, withKey(init, { authorization: "Bearer " })), "api_key_not_configured");
+    await expectRefused(
+      await callWith({ API_KEY: "" }, path, withKey(init, { authorization: "Bearer sk-test-key" })),
+      "api_key_not_configured",
+    );
+    await expectRefused(
+      await callWith({ API_KEY: " , " }, path, withKey(init, { authorization: "Bearer " })),
+      "api_key_not_configured",
+    );
   });
 
   it("still serves the public page", async () => {

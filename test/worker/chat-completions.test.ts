@@ -119,7 +119,9 @@ describe("a chat completion", () => {
 
   it("escapes the user's words so they cannot add links, images or HTML", async () => {
     const m = marker();
-    const { content } = await completionFor(`${m} ![x](https://evil.example/a.png) <img src=x> [a](b) https://evil.example`);
+    const { content } = await completionFor(
+      `${m} ![x](https://evil.example/a.png) <img src=x> [a](b) https://evil.example`,
+    );
     expect(content.match(/!\[/g)).toHaveLength(1);
     expect(content).not.toMatch(/(?<!\\)</);
     expect(content).not.toContain("https://evil");

@@ -7,7 +7,11 @@ interface Chunk {
   object: string;
   created: number;
   model: string;
-  choices: { index: number; delta: { role?: string; content?: string; reasoning_content?: string }; finish_reason: string | null }[];
+  choices: {
+    index: number;
+    delta: { role?: string; content?: string; reasoning_content?: string };
+    finish_reason: string | null;
+  }[];
   usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
 }
 
@@ -89,7 +93,9 @@ describe("a streamed chat completion", () => {
     expect(content).toContain(`🎨 Original prompt: ${m} a cat`);
     expect(content).toContain("📐 Size: 1024×576");
     expect(content).toContain("🌟 Image generated successfully!");
-    expect(content.trimEnd()).toMatch(/!\[Generated image\]\(https:\/\/flux\.example\/image\/[0-9a-f]{64}\.[0-9a-f]{32}\)$/);
+    expect(content.trimEnd()).toMatch(
+      /!\[Generated image\]\(https:\/\/flux\.example\/image\/[0-9a-f]{64}\.[0-9a-f]{32}\)$/,
+    );
   });
 
   it("keeps the same id and created on every chunk, and gives every chunk a choices array", async () => {
@@ -121,7 +127,9 @@ describe("a streamed chat completion", () => {
     expect(usageChunks).toHaveLength(1);
     const [usage] = usageChunks;
     expect(usage?.choices).toEqual([]);
-    expect(usage?.usage?.total_tokens).toBe((usage?.usage?.prompt_tokens ?? 0) + (usage?.usage?.completion_tokens ?? 0));
+    expect(usage?.usage?.total_tokens).toBe(
+      (usage?.usage?.prompt_tokens ?? 0) + (usage?.usage?.completion_tokens ?? 0),
+    );
     const data = frames.filter((frame) => frame.data !== undefined).map((frame) => frame.data);
     expect(data.at(-2)).toBe(usage);
     expect(data.at(-3)).toSatisfy((chunk: unknown) => isChunk(chunk) && chunk.choices[0]?.finish_reason === "stop");

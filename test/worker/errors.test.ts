@@ -6,7 +6,11 @@ interface ErrorBody {
   error: { message: string; type: string; param: string | null; code: string | null };
 }
 
-async function expectError(response: Response, status: number, expected: Partial<ErrorBody["error"]> = {}): Promise<ErrorBody["error"]> {
+async function expectError(
+  response: Response,
+  status: number,
+  expected: Partial<ErrorBody["error"]> = {},
+): Promise<ErrorBody["error"]> {
   expect(response.status).toBe(status);
   expect(response.headers.get("content-type")).toMatch(/^application\/json/);
   const body = await response.json<ErrorBody>();
@@ -39,9 +43,15 @@ describe("400 for a bad request body", () => {
     [{ messages: "a cat" }, "messages"],
     [{ messages: [{ role: "user", content: "a cat" }], stream: "yes" }, "stream"],
     [{ messages: [{ role: "user", content: "a cat" }], model: 4 }, "model"],
-    [{ messages: [{ role: "user", content: "a cat" }], stream_options: { include_usage: "yes" } }, "stream_options.include_usage"],
+    [
+      { messages: [{ role: "user", content: "a cat" }], stream_options: { include_usage: "yes" } },
+      "stream_options.include_usage",
+    ],
   ])("when a field has the wrong type, naming it (%j → %s)", async (body, field) => {
-    const error = await expectError(await postRaw(JSON.stringify(body)), 400, { param: field, type: "invalid_request_error" });
+    const error = await expectError(await postRaw(JSON.stringify(body)), 400, {
+      param: field,
+      type: "invalid_request_error",
+    });
     expect(error.message).toContain(field);
   });
 
@@ -61,7 +71,9 @@ describe("other request errors", () => {
   });
 
   it("404 for an unknown route, naming it", async () => {
-    const error = await expectError(await call("/v1/completions", { method: "POST", headers: authHeaders() }), 404, { code: "not_found" });
+    const error = await expectError(await call("/v1/completions", { method: "POST", headers: authHeaders() }), 404, {
+      code: "not_found",
+    });
     expect(error.message).toContain("/v1/completions");
     await expectError(await call("/v1/images/edits"), 404);
   });
@@ -75,7 +87,9 @@ describe("other request errors", () => {
     ["DELETE", `/v1/jobs/${"a".repeat(64)}`],
     ["PUT", "/"],
   ])("405 for %s %s", async (method, path) => {
-    const error = await expectError(await call(path, { method, headers: authHeaders() }), 405, { code: "method_not_allowed" });
+    const error = await expectError(await call(path, { method, headers: authHeaders() }), 405, {
+      code: "method_not_allowed",
+    });
     expect(error.message).toContain(method);
   });
 
@@ -88,15 +102,25 @@ describe("other request errors", () => {
 describe("a malformed setting", () => {
   it("gives a clear error that names the setting, on every route", async () => {
     for (const path of ["/v1/models", "/v1/chat/completions"]) {
-      const init = path === "/v1/models" ? { headers: authHeaders() } : { method: "POST", headers: authHeaders(), body: chatBody("a cat") };
-      const error = await expectError(await callWith({ FLUX_NUM_STEPS: "abc" }, path, init), 500, { param: "FLUX_NUM_STEPS", code: "invalid_setting" });
+      const init =
+        path === "/v1/models"
+          ? { headers: authHeaders() }
+          : { method: "POST", headers: authHeaders(), body: chatBody("a cat") };
+      const error = await expectError(await callWith({ FLUX_NUM_STEPS: "abc" }, path, init), 500, {
+        param: "FLUX_NUM_STEPS",
+        code: "invalid_setting",
+      });
       expect(error.message).toContain("FLUX_NUM_STEPS");
       expect(error.message).toContain('"abc"');
     }
   });
 
   it("names IMAGE_EXPIRATION below KV's 60-second minimum", async () => {
-    const error = await expectError(await callWith({ IMAGE_EXPIRATION: "30" }, "/v1/models", { headers: authHeaders() }), 500, { param: "IMAGE_EXPIRATION" });
+    const error = await expectError(
+      await callWith({ IMAGE_EXPIRATION: "30" }, "/v1/models", { headers: authHeaders() }),
+      500,
+      { param: "IMAGE_EXPIRATION" },
+    );
     expect(error.message).toContain("60");
   });
 });

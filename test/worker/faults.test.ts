@@ -7,7 +7,16 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ErrorBody, ErrorType } from "../../src/lib/errors.ts";
-import { call, collectSse, imageUrlIn, marker, postChat, upstreamRequests, type RecordedUpstreamRequest, type SseFrame } from "./helpers.ts";
+import {
+  call,
+  collectSse,
+  imageUrlIn,
+  marker,
+  postChat,
+  upstreamRequests,
+  type RecordedUpstreamRequest,
+  type SseFrame,
+} from "./helpers.ts";
 
 interface FaultCase {
   fault: string;
@@ -26,23 +35,136 @@ const RETRIED = 3;
 const NOT_RETRIED = 1;
 
 const FAULTS: FaultCase[] = [
-  { fault: "nsfw", status: 400, type: "invalid_request_error", code: "content_filter", message: /flagged by Workers AI's safety filter/, upstreamCalls: NOT_RETRIED },
-  { fault: "auth", status: 502, type: "server_error", code: "upstream_auth", message: /refused the credentials.*CF_API_TOKEN.*CF_ACCOUNT_ID/, upstreamCalls: NOT_RETRIED },
-  { fault: "paid", status: 502, type: "server_error", code: "upstream_auth", message: /CF_ACCOUNT_ID.*CF_API_TOKEN.*Workers Paid plan/, upstreamCalls: NOT_RETRIED },
-  { fault: "quota", status: 429, type: "insufficient_quota", code: "daily_limit_reached", message: /daily free allocation is used up.*00:00 UTC/, upstreamCalls: NOT_RETRIED },
-  { fault: "capacity", status: 503, type: "server_error", code: "upstream_capacity", message: /out of capacity/, upstreamCalls: RETRIED },
-  { fault: "server", status: 502, type: "server_error", code: "upstream_error", message: /Workers AI failed \(Workers AI 5000/, upstreamCalls: RETRIED },
-  { fault: "timeout", status: 504, type: "server_error", code: "upstream_timeout", message: /timed out generating the image/, upstreamCalls: NOT_RETRIED },
-  { fault: "too-large", status: 400, type: "invalid_request_error", code: "request_too_large", message: /too large.*Shorten the prompt/, upstreamCalls: NOT_RETRIED },
-  { fault: "no-model", status: 502, type: "server_error", code: "model_not_found", message: /does not offer .*FLUX_MODEL/, upstreamCalls: NOT_RETRIED },
-  { fault: "bad-json", status: 502, type: "server_error", code: "upstream_bad_response", message: /not JSON/, upstreamCalls: NOT_RETRIED },
-  { fault: "empty", status: 502, type: "server_error", code: "upstream_bad_response", message: /not JSON/, upstreamCalls: NOT_RETRIED },
-  { fault: "no-image", status: 502, type: "server_error", code: "upstream_bad_response", message: /has no image/, upstreamCalls: NOT_RETRIED },
-  { fault: "bad-base64", status: 502, type: "server_error", code: "upstream_bad_response", message: /not valid base64/, upstreamCalls: NOT_RETRIED },
-  { fault: "not-image", status: 502, type: "server_error", code: "upstream_bad_response", message: /not a JPEG, PNG or WebP image/, upstreamCalls: NOT_RETRIED },
+  {
+    fault: "nsfw",
+    status: 400,
+    type: "invalid_request_error",
+    code: "content_filter",
+    message: /flagged by Workers AI's safety filter/,
+    upstreamCalls: NOT_RETRIED,
+  },
+  {
+    fault: "auth",
+    status: 502,
+    type: "server_error",
+    code: "upstream_auth",
+    message: /refused the credentials.*CF_API_TOKEN.*CF_ACCOUNT_ID/,
+    upstreamCalls: NOT_RETRIED,
+  },
+  {
+    fault: "paid",
+    status: 502,
+    type: "server_error",
+    code: "upstream_auth",
+    message: /CF_ACCOUNT_ID.*CF_API_TOKEN.*Workers Paid plan/,
+    upstreamCalls: NOT_RETRIED,
+  },
+  {
+    fault: "quota",
+    status: 429,
+    type: "insufficient_quota",
+    code: "daily_limit_reached",
+    message: /daily free allocation is used up.*00:00 UTC/,
+    upstreamCalls: NOT_RETRIED,
+  },
+  {
+    fault: "capacity",
+    status: 503,
+    type: "server_error",
+    code: "upstream_capacity",
+    message: /out of capacity/,
+    upstreamCalls: RETRIED,
+  },
+  {
+    fault: "server",
+    status: 502,
+    type: "server_error",
+    code: "upstream_error",
+    message: /Workers AI failed \(Workers AI 5000/,
+    upstreamCalls: RETRIED,
+  },
+  {
+    fault: "timeout",
+    status: 504,
+    type: "server_error",
+    code: "upstream_timeout",
+    message: /timed out generating the image/,
+    upstreamCalls: NOT_RETRIED,
+  },
+  {
+    fault: "too-large",
+    status: 400,
+    type: "invalid_request_error",
+    code: "request_too_large",
+    message: /too large.*Shorten the prompt/,
+    upstreamCalls: NOT_RETRIED,
+  },
+  {
+    fault: "no-model",
+    status: 502,
+    type: "server_error",
+    code: "model_not_found",
+    message: /does not offer .*FLUX_MODEL/,
+    upstreamCalls: NOT_RETRIED,
+  },
+  {
+    fault: "bad-json",
+    status: 502,
+    type: "server_error",
+    code: "upstream_bad_response",
+    message: /not JSON/,
+    upstreamCalls: NOT_RETRIED,
+  },
+  {
+    fault: "empty",
+    status: 502,
+    type: "server_error",
+    code: "upstream_bad_response",
+    message: /not JSON/,
+    upstreamCalls: NOT_RETRIED,
+  },
+  {
+    fault: "no-image",
+    status: 502,
+    type: "server_error",
+    code: "upstream_bad_response",
+    message: /has no image/,
+    upstreamCalls: NOT_RETRIED,
+  },
+  {
+    fault: "bad-base64",
+    status: 502,
+    type: "server_error",
+    code: "upstream_bad_response",
+    message: /not valid base64/,
+    upstreamCalls: NOT_RETRIED,
+  },
+  {
+    fault: "not-image",
+    status: 502,
+    type: "server_error",
+    code: "upstream_bad_response",
+    message: /not a JPEG, PNG or WebP image/,
+    upstreamCalls: NOT_RETRIED,
+  },
   // A hang is cut off by IMAGE_TIMEOUT (1 s here, 60 s by default).
-  { fault: "hang", status: 504, type: "server_error", code: "upstream_timeout", message: /did not answer within 1 s \(IMAGE_TIMEOUT\)/, upstreamCalls: NOT_RETRIED, settings: { IMAGE_TIMEOUT: "1" } },
-  { fault: "network", status: 502, type: "server_error", code: "upstream_unreachable", message: /Could not reach Workers AI/, upstreamCalls: RETRIED },
+  {
+    fault: "hang",
+    status: 504,
+    type: "server_error",
+    code: "upstream_timeout",
+    message: /did not answer within 1 s \(IMAGE_TIMEOUT\)/,
+    upstreamCalls: NOT_RETRIED,
+    settings: { IMAGE_TIMEOUT: "1" },
+  },
+  {
+    fault: "network",
+    status: 502,
+    type: "server_error",
+    code: "upstream_unreachable",
+    message: /Could not reach Workers AI/,
+    upstreamCalls: RETRIED,
+  },
 ];
 
 const MODES = [
@@ -76,11 +198,19 @@ function chunkDeltas(frames: SseFrame[]): { content?: string; reasoning_content?
 }
 
 function finishReasons(frames: SseFrame[]): unknown[] {
-  return frames.flatMap((frame) => (frame.data as { choices?: { finish_reason: unknown }[] } | undefined)?.choices?.map((choice) => choice.finish_reason) ?? []);
+  return frames.flatMap(
+    (frame) =>
+      (frame.data as { choices?: { finish_reason: unknown }[] } | undefined)?.choices?.map(
+        (choice) => choice.finish_reason,
+      ) ?? [],
+  );
 }
 
 /** What a client reads from one failed request, in either mode, plus the raw text it received. */
-async function failedReply(response: Response, stream: boolean): Promise<{ status: number; error: ErrorBody; raw: string; frames: SseFrame[] }> {
+async function failedReply(
+  response: Response,
+  stream: boolean,
+): Promise<{ status: number; error: ErrorBody; raw: string; frames: SseFrame[] }> {
   if (!stream) {
     const raw = await response.text();
     return { status: response.status, error: (JSON.parse(raw) as ErrorReply).error, raw, frames: [] };
@@ -103,7 +233,9 @@ async function expectImageMade(prompt: string, stream: boolean): Promise<void> {
   if (stream) {
     const frames = await collectSse(response);
     expect(frames.at(-1)?.data).toBe("[DONE]");
-    content = chunkDeltas(frames).map((delta) => delta.content ?? "").join("");
+    content = chunkDeltas(frames)
+      .map((delta) => delta.content ?? "")
+      .join("");
   } else {
     content = (await response.json<ChatCompletion>()).choices[0]?.message.content ?? "";
   }
@@ -130,7 +262,9 @@ describe.each(MODES)("an upstream fault, $name", ({ stream }) => {
     expect(reply.raw).not.toContain("/image/");
     expect(reply.raw).not.toContain("![");
     if (stream) {
-      const contentLines = chunkDeltas(reply.frames).map((delta) => delta.content ?? "").join("");
+      const contentLines = chunkDeltas(reply.frames)
+        .map((delta) => delta.content ?? "")
+        .join("");
       expect(contentLines).toContain("❌");
       expect(contentLines).not.toContain("unexpected error"); // every fault has a line that says what happened
       expect(finishReasons(reply.frames).includes("content_filter")).toBe(fault.code === "content_filter");
@@ -201,28 +335,31 @@ const OPTIMISER_FAULTS = [
 const WITH_OPTIMISER = { PROMPT_OPTIMIZATION: "true", OPTIMIZER_TIMEOUT: "0.5" };
 
 describe.each(MODES)("an optimiser fault, $name", ({ stream }) => {
-  it.each(OPTIMISER_FAULTS)("$optfault: the image is made from the original prompt and the reply says why", async ({ optfault, reason }) => {
-    const m = marker();
-    const prompt = `${m} a red fox in the snow #optfault=${optfault}`;
-    const response = await postChat(prompt, { stream }, WITH_OPTIMISER);
-    expect(response.status).toBe(200);
-    const failureLine = `Prompt optimisation failed (${reason}); using the original prompt.`;
-    let content: string;
-    if (stream) {
-      const frames = await collectSse(response);
-      const deltas = chunkDeltas(frames);
-      // Said live, as progress, and again in the reply.
-      expect(deltas.map((delta) => delta.reasoning_content ?? "").join("")).toContain(failureLine);
-      content = deltas.map((delta) => delta.content ?? "").join("");
-      expect(frames.at(-1)?.data).toBe("[DONE]");
-    } else {
-      content = (await response.json<ChatCompletion>()).choices[0]?.message.content ?? "";
-    }
-    expect(content).toContain(failureLine);
-    expect(content).toContain("Prompt model: original prompt");
-    expect(imageUrlIn(content)).toBeDefined();
-    const [imageCall, ...others] = await imageCalls(m);
-    expect(others).toEqual([]);
-    expect(imageCall?.form?.prompt).toBe(prompt);
-  });
+  it.each(OPTIMISER_FAULTS)(
+    "$optfault: the image is made from the original prompt and the reply says why",
+    async ({ optfault, reason }) => {
+      const m = marker();
+      const prompt = `${m} a red fox in the snow #optfault=${optfault}`;
+      const response = await postChat(prompt, { stream }, WITH_OPTIMISER);
+      expect(response.status).toBe(200);
+      const failureLine = `Prompt optimisation failed (${reason}); using the original prompt.`;
+      let content: string;
+      if (stream) {
+        const frames = await collectSse(response);
+        const deltas = chunkDeltas(frames);
+        // Said live, as progress, and again in the reply.
+        expect(deltas.map((delta) => delta.reasoning_content ?? "").join("")).toContain(failureLine);
+        content = deltas.map((delta) => delta.content ?? "").join("");
+        expect(frames.at(-1)?.data).toBe("[DONE]");
+      } else {
+        content = (await response.json<ChatCompletion>()).choices[0]?.message.content ?? "";
+      }
+      expect(content).toContain(failureLine);
+      expect(content).toContain("Prompt model: original prompt");
+      expect(imageUrlIn(content)).toBeDefined();
+      const [imageCall, ...others] = await imageCalls(m);
+      expect(others).toEqual([]);
+      expect(imageCall?.form?.prompt).toBe(prompt);
+    },
+  );
 });

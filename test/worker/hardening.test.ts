@@ -46,7 +46,11 @@ describe("request size limit", () => {
         sent += chunk.byteLength;
       },
     });
-    const request = new Request(`${ORIGIN}/v1/images/generations`, { method: "POST", headers: authHeaders(), body: stream });
+    const request = new Request(`${ORIGIN}/v1/images/generations`, {
+      method: "POST",
+      headers: authHeaders(),
+      body: stream,
+    });
     expect(request.headers.get("content-length")).toBeNull();
     const response = await exports.default.fetch(request);
     await expectOpenAiError(response, 413);
@@ -170,7 +174,8 @@ describe("per-key rate limit", () => {
 
 describe("CORS_ORIGINS allow-list", () => {
   const settings = { CORS_ORIGINS: "https://a.example,https://b.example" };
-  const models = (origin: string, key = "sk-test-key") => callWith(settings, "/v1/models", { headers: { origin, authorization: `Bearer ${key}` } });
+  const models = (origin: string, key = "sk-test-key") =>
+    callWith(settings, "/v1/models", { headers: { origin, authorization: `Bearer ${key}` } });
 
   it("echoes an allowed origin with Vary: Origin", async () => {
     for (const origin of ["https://a.example", "https://b.example"]) {
@@ -201,7 +206,11 @@ describe("CORS_ORIGINS allow-list", () => {
     const preflight = (origin: string) =>
       callWith(settings, "/v1/chat/completions", {
         method: "OPTIONS",
-        headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "authorization, content-type" },
+        headers: {
+          origin,
+          "access-control-request-method": "POST",
+          "access-control-request-headers": "authorization, content-type",
+        },
       });
     const allowed = await preflight("https://b.example");
     expect(allowed.status).toBe(204);
@@ -211,13 +220,16 @@ describe("CORS_ORIGINS allow-list", () => {
   });
 
   it("allows every origin by default", async () => {
-    const response = await call("/v1/models", { headers: { origin: "https://anywhere.example", authorization: "Bearer sk-test-key" } });
+    const response = await call("/v1/models", {
+      headers: { origin: "https://anywhere.example", authorization: "Bearer sk-test-key" },
+    });
     expect(response.headers.get("access-control-allow-origin")).toBe("*");
   });
 });
 
 describe("echoed prompts cannot add links, images or HTML", () => {
-  const HOSTILE = "![x](https://evil.example/x.png) [click](https://evil.example) <img src=x onerror=alert(1)> https://evil.example";
+  const HOSTILE =
+    "![x](https://evil.example/x.png) [click](https://evil.example) <img src=x onerror=alert(1)> https://evil.example";
 
   /** What a markdown renderer sees as syntax: every backslash-escaped character replaced by a neutral one. */
   function unescapedSyntax(content: string): string {
@@ -245,7 +257,8 @@ describe("echoed prompts cannot add links, images or HTML", () => {
     const response = await postChat(`${HOSTILE} ${marker()}`, { stream: true }, { PROMPT_OPTIMIZATION: "true" });
     expect(response.status).toBe(200);
     const deltas = (await collectSse(response)).flatMap((frame) => {
-      const data = frame.data as { choices?: { delta?: { content?: string; reasoning_content?: string } }[] } | undefined;
+      const data = frame.data as
+        { choices?: { delta?: { content?: string; reasoning_content?: string } }[] } | undefined;
       const delta = data?.choices?.[0]?.delta;
       return delta ? [`${delta.reasoning_content ?? ""}${delta.content ?? ""}`] : [];
     });

@@ -17,7 +17,11 @@ export function call(path: string, init: RequestInit = {}): Promise<Response> {
 }
 
 /** Calls the Worker with some settings overridden (the job receives them from the Worker). */
-export async function callWith(settings: Record<string, string>, path: string, init: RequestInit = {}): Promise<Response> {
+export async function callWith(
+  settings: Record<string, string>,
+  path: string,
+  init: RequestInit = {},
+): Promise<Response> {
   const ctx = createExecutionContext();
   const response = await worker.fetch(new Request(`${ORIGIN}${path}`, init), { ...env, ...settings }, ctx);
   void waitOnExecutionContext(ctx);
@@ -28,7 +32,11 @@ export function chatBody(prompt: string, extra: Record<string, unknown> = {}): s
   return JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content: prompt }], ...extra });
 }
 
-export function postChat(prompt: string, extra: Record<string, unknown> = {}, settings?: Record<string, string>): Promise<Response> {
+export function postChat(
+  prompt: string,
+  extra: Record<string, unknown> = {},
+  settings?: Record<string, string>,
+): Promise<Response> {
   const init = { method: "POST", headers: authHeaders(), body: chatBody(prompt, extra) };
   return settings ? callWith(settings, "/v1/chat/completions", init) : call("/v1/chat/completions", init);
 }

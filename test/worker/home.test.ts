@@ -9,7 +9,8 @@ describe("GET /", () => {
     expect(response.headers.get("content-type")).toMatch(/^text\/html/);
     const html = await response.text();
     expect(html).toContain("The service is running");
-    for (const endpoint of ["/v1/chat/completions", "/v1/images/generations", "/v1/models", "/image/"]) expect(html).toContain(endpoint);
+    for (const endpoint of ["/v1/chat/completions", "/v1/images/generations", "/v1/models", "/image/"])
+      expect(html).toContain(endpoint);
   });
 
   it("says when the service runs in offline mode", async () => {

@@ -29,7 +29,9 @@ interface ChatChunk {
 }
 
 function chunks(frames: SseFrame[]): ChatChunk[] {
-  return frames.flatMap((frame) => (typeof frame.data === "object" && frame.data !== null ? [frame.data as ChatChunk] : []));
+  return frames.flatMap((frame) =>
+    typeof frame.data === "object" && frame.data !== null ? [frame.data as ChatChunk] : [],
+  );
 }
 
 /** All of one delta field, concatenated across the stream. */
@@ -68,7 +70,11 @@ function hintLines(content: string): string[] {
 }
 
 /** Every line a complete reply shows, in `language`, for an optimised prompt. */
-function expectCompleteReply(content: string, language: Language, facts: { originalPrompt: string; promptUsed: string }): void {
+function expectCompleteReply(
+  content: string,
+  language: Language,
+  facts: { originalPrompt: string; promptUsed: string },
+): void {
   const t = STRINGS[language];
   const lines = content.split("\n");
   expect(lines).toContain(`🎨 ${t.originalPrompt}: ${escapeMarkdown(facts.originalPrompt)}`);
@@ -79,7 +85,8 @@ function expectCompleteReply(content: string, language: Language, facts: { origi
   expect(content).toContain(`![${t.imageAlt}](`);
   expect(imageUrlIn(content)).toMatch(new RegExp(`^${ORIGIN}/image/[\\w.-]+$`));
   if (language !== "en") {
-    for (const key of ["originalPrompt", "promptUsed", "success", "imageAlt"] as const) expect(content).not.toContain(ENGLISH[key]);
+    for (const key of ["originalPrompt", "promptUsed", "success", "imageAlt"] as const)
+      expect(content).not.toContain(ENGLISH[key]);
   }
 }
 
@@ -94,7 +101,8 @@ describe("the string tables", () => {
   });
 
   it.each(OTHER_LANGUAGES)("%s keeps exactly the placeholders of every English string", (language) => {
-    for (const key of KEYS) expect(placeholders(STRINGS[language][key]), `${language}.${key}`).toEqual(placeholders(ENGLISH[key]));
+    for (const key of KEYS)
+      expect(placeholders(STRINGS[language][key]), `${language}.${key}`).toEqual(placeholders(ENGLISH[key]));
   });
 
   it.each(OTHER_LANGUAGES)("%s is really translated: no string is left in English", (language) => {
@@ -110,8 +118,12 @@ describe("the string tables", () => {
 describe("translate", () => {
   it("fills every placeholder, in any language", () => {
     expect(translate("en", "generating", { width: 1024, height: 576, model: "m" })).toBe("Generating 1024×576 with m…");
-    expect(translate("zh-cn", "generating", { width: 1024, height: 576, model: "m" })).toBe("正在使用 m 生成 1024×576 的图像…");
-    expect(translate("de", "retrying", { attempt: 1, max: 2 })).toBe("Der Bilddienst ist ausgelastet; neuer Versuch (1 von 2)…");
+    expect(translate("zh-cn", "generating", { width: 1024, height: 576, model: "m" })).toBe(
+      "正在使用 m 生成 1024×576 的图像…",
+    );
+    expect(translate("de", "retrying", { attempt: 1, max: 2 })).toBe(
+      "Der Bilddienst ist ausgelastet; neuer Versuch (1 von 2)…",
+    );
   });
 
   it("inserts values literally, even ones that look like placeholders or replacement patterns", () => {
@@ -141,7 +153,8 @@ describe("errorText", () => {
   };
 
   it.each(LANGUAGES)("maps each API error code to its sentence in %s", (language) => {
-    for (const [code, key] of Object.entries(keyByCode)) expect(errorText(language, code), code).toBe(STRINGS[language][key]);
+    for (const [code, key] of Object.entries(keyByCode))
+      expect(errorText(language, code), code).toBe(STRINGS[language][key]);
   });
 
   it("falls back to the generic sentence for an unknown or missing code", () => {
@@ -184,7 +197,11 @@ describe.each(LANGUAGES)("REPLY_LANGUAGE=%s through the Worker", (language) => {
   });
 
   it("shows a refused prompt in that language in the stream, while the JSON error message stays English", async () => {
-    const response = await postChat(`a forbidden picture ${marker()} #fault=nsfw`, { stream: true }, { REPLY_LANGUAGE: language });
+    const response = await postChat(
+      `a forbidden picture ${marker()} #fault=nsfw`,
+      { stream: true },
+      { REPLY_LANGUAGE: language },
+    );
     const frames = await collectSse(response);
     const content = streamed(frames, "content");
     expect(content).toBe(`❌ ${translate(language, "failed", { reason: errorText(language, "content_filter") })}`);
@@ -201,7 +218,11 @@ describe.each(LANGUAGES)("REPLY_LANGUAGE=%s through the Worker", (language) => {
 
 describe("upstream failures without a safety or quota meaning", () => {
   it("are explained in the reply language too, not with the English API message", async () => {
-    const response = await postChat(`a very long story ${marker()} #fault=too-large`, { stream: true }, { REPLY_LANGUAGE: "ja" });
+    const response = await postChat(
+      `a very long story ${marker()} #fault=too-large`,
+      { stream: true },
+      { REPLY_LANGUAGE: "ja" },
+    );
     const frames = await collectSse(response);
     const content = streamed(frames, "content");
     expect(content).toBe(`❌ ${translate("ja", "failed", { reason: STRINGS.ja.errorTooLarge })}`);
@@ -226,28 +247,46 @@ describe("the hint to turn on prompt optimisation", () => {
   const chinesePrompt = () => `一只可爱的橘猫在阳光下的窗台上睡觉 ${marker()}`;
 
   it("appears, in the reply language, when optimisation is off and the prompt is mostly not Latin script", async () => {
-    const chinese = await replyContent(await postChat(chinesePrompt(), {}, { REPLY_LANGUAGE: "zh-cn", PROMPT_OPTIMIZATION: "false" }));
+    const chinese = await replyContent(
+      await postChat(chinesePrompt(), {}, { REPLY_LANGUAGE: "zh-cn", PROMPT_OPTIMIZATION: "false" }),
+    );
     expect(hintLines(chinese)).toEqual([`💡 ${STRINGS["zh-cn"].suggestOptimization}`]);
 
-    const english = await replyContent(await postChat(chinesePrompt(), {}, { REPLY_LANGUAGE: "en", PROMPT_OPTIMIZATION: "false" }));
+    const english = await replyContent(
+      await postChat(chinesePrompt(), {}, { REPLY_LANGUAGE: "en", PROMPT_OPTIMIZATION: "false" }),
+    );
     expect(hintLines(english)).toEqual([`💡 ${STRINGS.en.suggestOptimization}`]);
   });
 
   it("does not appear when optimisation is already on", async () => {
-    const content = await replyContent(await postChat(chinesePrompt(), {}, { REPLY_LANGUAGE: "zh-cn", PROMPT_OPTIMIZATION: "true" }));
+    const content = await replyContent(
+      await postChat(chinesePrompt(), {}, { REPLY_LANGUAGE: "zh-cn", PROMPT_OPTIMIZATION: "true" }),
+    );
     expect(hintLines(content)).toEqual([]);
     expect(content).toContain(`🌟 ${STRINGS["zh-cn"].success}`);
   });
 
   it("does not appear for a prompt in Latin script", async () => {
-    const content = await replyContent(await postChat(`a cozy cabin in the woods ${marker()}`, {}, { REPLY_LANGUAGE: "zh-cn", PROMPT_OPTIMIZATION: "false" }));
+    const content = await replyContent(
+      await postChat(
+        `a cozy cabin in the woods ${marker()}`,
+        {},
+        { REPLY_LANGUAGE: "zh-cn", PROMPT_OPTIMIZATION: "false" },
+      ),
+    );
     expect(hintLines(content)).toEqual([]);
     expect(content).toContain(`🌟 ${STRINGS["zh-cn"].success}`);
   });
 });
 
 describe("prompt optimisation with only a Cloudflare account", () => {
-  const cloudflareOnly = { PROMPT_OPTIMIZATION: "true", EXTERNAL_API_BASE: "", EXTERNAL_MODEL: "", EXTERNAL_API_KEY: "", REPLY_LANGUAGE: "zh-cn" };
+  const cloudflareOnly = {
+    PROMPT_OPTIMIZATION: "true",
+    EXTERNAL_API_BASE: "",
+    EXTERNAL_MODEL: "",
+    EXTERNAL_API_KEY: "",
+    REPLY_LANGUAGE: "zh-cn",
+  };
 
   it("asks Workers AI's own chat endpoint, with the CF_* credentials and the default model, and uses its rewrite", async () => {
     const tag = marker();
@@ -256,7 +295,9 @@ describe("prompt optimisation with only a Cloudflare account", () => {
 
     const requests = await seen(tag);
     const chatCalls = requests.filter((request) => request.path.endsWith("/chat/completions"));
-    expect(chatCalls.map((request) => request.path)).toEqual(["/client/v4/accounts/test-account/ai/v1/chat/completions"]);
+    expect(chatCalls.map((request) => request.path)).toEqual([
+      "/client/v4/accounts/test-account/ai/v1/chat/completions",
+    ]);
     const chatCall = chatCalls[0];
     expect(chatCall?.authorization).toBe("Bearer test-token");
     expect(chatCall?.json?.model).toBe(DEFAULT_WORKERS_AI_CHAT_MODEL);

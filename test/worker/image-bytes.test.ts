@@ -24,8 +24,10 @@ function webp(chunk: string, payload: number[]): Uint8Array {
 }
 
 const u24le = (n: number) => [n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff];
-const webpExtended = (width: number, height: number) => webp("VP8X", [0, 0, 0, 0, ...u24le(width - 1), ...u24le(height - 1)]);
-const webpLossy = (width: number, height: number) => webp("VP8 ", [0, 0, 0, 0x9d, 0x01, 0x2a, width & 0xff, width >> 8, height & 0xff, height >> 8]);
+const webpExtended = (width: number, height: number) =>
+  webp("VP8X", [0, 0, 0, 0, ...u24le(width - 1), ...u24le(height - 1)]);
+const webpLossy = (width: number, height: number) =>
+  webp("VP8 ", [0, 0, 0, 0x9d, 0x01, 0x2a, width & 0xff, width >> 8, height & 0xff, height >> 8]);
 function webpLossless(width: number, height: number): Uint8Array {
   const bits = (width - 1) | ((height - 1) << 14);
   return webp("VP8L", [0x2f, ...u32le(bits), 0, 0, 0, 0, 0]);
@@ -88,7 +90,10 @@ describe("base64", () => {
     expect(new TextDecoder().decode(decodeBase64("aGVsbG8"))).toBe("hello");
   });
 
-  it.each(["%%%not-base64%%%", "", "a", "ab=c", "====", "aGVsbG8=x", "aGVs-bG8_"])("answers undefined for invalid base64 %j", (text) => {
-    expect(decodeBase64(text)).toBeUndefined();
-  });
+  it.each(["%%%not-base64%%%", "", "a", "ab=c", "====", "aGVsbG8=x", "aGVs-bG8_"])(
+    "answers undefined for invalid base64 %j",
+    (text) => {
+      expect(decodeBase64(text)).toBeUndefined();
+    },
+  );
 });

@@ -34,7 +34,13 @@ async function makeImage(): Promise<MadeImage> {
   const path = new URL(url).pathname;
   const [upstream] = (await upstreamRequests(tag)).filter((request) => request.imageSha256);
   expect(upstream?.imageSha256).toBeDefined();
-  return { url, path, key: path.replace("/image/", ""), jobId: response.headers.get("x-job-id") ?? "", upstreamSha256: upstream?.imageSha256 ?? "" };
+  return {
+    url,
+    path,
+    key: path.replace("/image/", ""),
+    jobId: response.headers.get("x-job-id") ?? "",
+    upstreamSha256: upstream?.imageSha256 ?? "",
+  };
 }
 
 function jobStub(jobId: string) {
@@ -57,12 +63,17 @@ function maxAgeOf(response: Response): number {
 function randomBytes(length: number): Uint8Array {
   const bytes = new Uint8Array(length);
   // getRandomValues fills at most 64 KiB per call.
-  for (let offset = 0; offset < length; offset += 65_536) crypto.getRandomValues(bytes.subarray(offset, offset + 65_536));
+  for (let offset = 0; offset < length; offset += 65_536)
+    crypto.getRandomValues(bytes.subarray(offset, offset + 65_536));
   return bytes;
 }
 
 /** Stores extra bytes under a new key of a real job, in that job's own storage (not in KV). */
-async function keepInJob(jobId: string, bytes: Uint8Array, meta: StoredImageMeta): Promise<{ key: string; storedSha256: string }> {
+async function keepInJob(
+  jobId: string,
+  bytes: Uint8Array,
+  meta: StoredImageMeta,
+): Promise<{ key: string; storedSha256: string }> {
   const key = newImageKey(jobId);
   const storedSha256 = await runInDurableObject(jobStub(jobId), async (_instance, state) => {
     const record = new JobRecord(state.storage.sql);
@@ -132,13 +143,20 @@ describe("read-after-write: the job's Durable Object answers when KV misses", ()
     expect(fromJob.headers.get("etag")).toBe(etag);
     expect(maxAgeOf(fromJob)).toBeGreaterThan(0);
     expect((await call(image.path, { headers: { "if-none-match": etag ?? "" } })).status).toBe(304);
-    expect((await call(image.path, { method: "HEAD" })).headers.get("content-length")).toBe(fromJob.headers.get("content-length"));
+    expect((await call(image.path, { method: "HEAD" })).headers.get("content-length")).toBe(
+      fromJob.headers.get("content-length"),
+    );
   });
 
   it("keeps an image larger than the 2 MB row limit intact in the job and serves it whole", async () => {
     const { jobId } = await makeImage();
     const bytes = randomBytes(2_500_000);
-    const meta: StoredImageMeta = { contentType: "image/jpeg", width: 1920, height: 1920, expiresAt: Date.now() + 60_000 };
+    const meta: StoredImageMeta = {
+      contentType: "image/jpeg",
+      width: 1920,
+      height: 1920,
+      expiresAt: Date.now() + 60_000,
+    };
     const { key, storedSha256 } = await keepInJob(jobId, bytes, meta);
     const expected = await sha256Hex(bytes);
     expect(storedSha256).toBe(expected);
@@ -166,7 +184,12 @@ describe("expiry", () => {
   });
 
   it("never serves an image past its lifetime, from KV or from the job", async () => {
-    const expired: StoredImageMeta = { contentType: "image/jpeg", width: 256, height: 256, expiresAt: Date.now() - 1000 };
+    const expired: StoredImageMeta = {
+      contentType: "image/jpeg",
+      width: 256,
+      height: 256,
+      expiresAt: Date.now() - 1000,
+    };
     const { jobId } = await makeImage();
     const inKv = newImageKey(jobId);
     await new ImageStore(env.FLUX_CF_KV).put(inKv, randomBytes(1000), expired, 60);

@@ -11,7 +11,12 @@ async function generate(prompt = "a cat") {
   const body = await response.json<{ choices: { message: { content: string } }[] }>();
   const url = new URL(imageUrlIn(body.choices[0]?.message.content ?? "") ?? "");
   const generation = (await upstreamRequests(m)).find((request) => request.path.includes("/ai/run/"));
-  return { path: url.pathname, key: url.pathname.replace(/^\/image\//, ""), generation, jobId: response.headers.get("x-job-id") ?? "" };
+  return {
+    path: url.pathname,
+    key: url.pathname.replace(/^\/image\//, ""),
+    generation,
+    jobId: response.headers.get("x-job-id") ?? "",
+  };
 }
 
 async function expectImageNotFound(response: Response): Promise<void> {
@@ -77,7 +82,10 @@ describe("GET /image/:key", () => {
     const key = `${"c".repeat(64)}.${"d".repeat(32)}`;
     const bytes = new Uint8Array([0xff, 0xd8, 0xff, 0xd9]);
     // KV keeps an entry at least 60 s; the image's own end of life is what counts.
-    await env.FLUX_CF_KV.put(key, bytes, { expirationTtl: 60, metadata: { contentType: "image/jpeg", width: 1, height: 1, expiresAt: Date.now() - 1000 } });
+    await env.FLUX_CF_KV.put(key, bytes, {
+      expirationTtl: 60,
+      metadata: { contentType: "image/jpeg", width: 1, height: 1, expiresAt: Date.now() - 1000 },
+    });
     await expectImageNotFound(await call(`/image/${key}`));
   });
 });

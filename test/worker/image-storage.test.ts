@@ -49,7 +49,12 @@ describe("the stored image", () => {
 
   it("records its type, size and end of life with the bytes", async () => {
     const { key, doneAt } = await generate();
-    const { metadata } = await env.FLUX_CF_KV.getWithMetadata<{ contentType: string; width: number; height: number; expiresAt: number }>(key, "arrayBuffer");
+    const { metadata } = await env.FLUX_CF_KV.getWithMetadata<{
+      contentType: string;
+      width: number;
+      height: number;
+      expiresAt: number;
+    }>(key, "arrayBuffer");
     expect(metadata).toMatchObject({ contentType: "image/jpeg", width: 1024, height: 1024 });
     expect((metadata?.expiresAt ?? 0) / 1000).toBeGreaterThan(doneAt + TEST_IMAGE_EXPIRATION - CLOCK_SLACK_SECONDS);
   });

@@ -133,9 +133,20 @@ describe("keepalives while waiting", () => {
 describe("the job log", () => {
   afterEach(() => vi.restoreAllMocks());
 
-  type JobLogLine = { event: string; job: string; model: string; size: string; outcome: string; error?: string; ms: Record<string, number> };
+  type JobLogLine = {
+    event: string;
+    job: string;
+    model: string;
+    size: string;
+    outcome: string;
+    error?: string;
+    ms: Record<string, number>;
+  };
 
-  async function logLineOf(spy: { mock: { calls: unknown[][] } }, jobId: string): Promise<{ line: JobLogLine; text: string; count: number }> {
+  async function logLineOf(
+    spy: { mock: { calls: unknown[][] } },
+    jobId: string,
+  ): Promise<{ line: JobLogLine; text: string; count: number }> {
     return vi.waitFor(() => {
       const texts = spy.mock.calls.map((args) => String(args[0])).filter((text) => text.includes(`"job":"${jobId}"`));
       const text = texts[0];
@@ -152,7 +163,14 @@ describe("the job log", () => {
     const jobId = response.headers.get("x-job-id") ?? "";
     const { line, text, count } = await logLineOf(spy, jobId);
     expect(count).toBe(1);
-    expect(line).toMatchObject({ event: "job", job: jobId, model: "@cf/black-forest-labs/flux-2-klein-4b", size: "1024x1024", outcome: "failed", error: "upstream_timeout" });
+    expect(line).toMatchObject({
+      event: "job",
+      job: jobId,
+      model: "@cf/black-forest-labs/flux-2-klein-4b",
+      size: "1024x1024",
+      outcome: "failed",
+      error: "upstream_timeout",
+    });
     expect(Object.keys(line.ms).sort()).toEqual(["generate", "total"]);
     expect(text).not.toContain(m);
   });
@@ -167,6 +185,7 @@ describe("the job log", () => {
     expect(count).toBe(1);
     expect(line).toMatchObject({ event: "job", job: jobId, size: "1024x576", outcome: "succeeded" });
     expect(Object.keys(line.ms).sort()).toEqual(["generate", "optimize", "store", "total"]);
-    for (const secret of [m, "lighthouse", "sk-test-key", "test-token", "test-external-key"]) expect(text).not.toContain(secret);
+    for (const secret of [m, "lighthouse", "sk-test-key", "test-token", "test-external-key"])
+      expect(text).not.toContain(secret);
   });
 });

@@ -27,7 +27,11 @@ describe("GET /v1/jobs/:id", () => {
     expect(job.events.map((event) => event.id)).toEqual([1, 2, 3, 4]);
     for (const event of job.events) expect(event.at).toBeGreaterThan(0);
     expect(job.result?.images[0]).toMatchObject({ width: 768, height: 512, url: imageUrlIn(content) });
-    expect(job.result).toMatchObject({ model: "@cf/black-forest-labs/flux-2-klein-4b", originalPrompt: `a red fox ${tag}`, promptUsed: `a red fox ${tag}` });
+    expect(job.result).toMatchObject({
+      model: "@cf/black-forest-labs/flux-2-klein-4b",
+      originalPrompt: `a red fox ${tag}`,
+      promptUsed: `a red fox ${tag}`,
+    });
     expect(job.error).toBeNull();
   });
 

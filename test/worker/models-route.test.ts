@@ -6,7 +6,10 @@ describe("GET /v1/models", () => {
   it("lists the four Flux models in the OpenAI list shape", async () => {
     const response = await call("/v1/models", { headers: authHeaders() });
     expect(response.status).toBe(200);
-    const body = await response.json<{ object: string; data: { id: string; object: string; created: number; owned_by: string }[] }>();
+    const body = await response.json<{
+      object: string;
+      data: { id: string; object: string; created: number; owned_by: string }[];
+    }>();
     expect(body.object).toBe("list");
     expect(body.data.map((model) => model.id)).toEqual([
       "@cf/black-forest-labs/flux-2-klein-4b",
@@ -15,7 +18,12 @@ describe("GET /v1/models", () => {
       "@cf/black-forest-labs/flux-1-schnell",
     ]);
     for (const model of body.data) {
-      expect(model).toEqual({ id: model.id, object: "model", created: expect.any(Number), owned_by: expect.any(String) });
+      expect(model).toEqual({
+        id: model.id,
+        object: "model",
+        created: expect.any(Number),
+        owned_by: expect.any(String),
+      });
     }
   });
 

@@ -20,7 +20,14 @@ describe("chat completion chunks", () => {
 
   it("report usage in a chunk whose choices array is empty", () => {
     const usage = { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 };
-    expect(usageChunk(META, usage)).toEqual({ id: "chatcmpl-abc", object: "chat.completion.chunk", created: 1_700_000_000, model: META.model, choices: [], usage });
+    expect(usageChunk(META, usage)).toEqual({
+      id: "chatcmpl-abc",
+      object: "chat.completion.chunk",
+      created: 1_700_000_000,
+      model: META.model,
+      choices: [],
+      usage,
+    });
   });
 });
 
@@ -38,20 +45,39 @@ describe("a whole chat completion", () => {
   });
 
   it("can carry the progress as reasoning_content", () => {
-    const completion = chatCompletion(META, "done", { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 }, "stop", "thinking…");
-    expect(completion.choices[0]?.message).toEqual({ role: "assistant", content: "done", reasoning_content: "thinking…" });
+    const completion = chatCompletion(
+      META,
+      "done",
+      { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+      "stop",
+      "thinking…",
+    );
+    expect(completion.choices[0]?.message).toEqual({
+      role: "assistant",
+      content: "done",
+      reasoning_content: "thinking…",
+    });
   });
 });
 
 describe("usage estimates", () => {
   it("count about four characters a token, at least one, and add up", () => {
     expect(estimateUsage("a", "")).toEqual({ prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 });
-    expect(estimateUsage("x".repeat(40), "y".repeat(401))).toEqual({ prompt_tokens: 10, completion_tokens: 101, total_tokens: 111 });
+    expect(estimateUsage("x".repeat(40), "y".repeat(401))).toEqual({
+      prompt_tokens: 10,
+      completion_tokens: 101,
+      total_tokens: 111,
+    });
   });
 });
 
 describe("model list entries", () => {
   it("have the OpenAI model shape", () => {
-    expect(modelEntry("@cf/black-forest-labs/flux-2-dev", 5)).toEqual({ id: "@cf/black-forest-labs/flux-2-dev", object: "model", created: 5, owned_by: "black-forest-labs" });
+    expect(modelEntry("@cf/black-forest-labs/flux-2-dev", 5)).toEqual({
+      id: "@cf/black-forest-labs/flux-2-dev",
+      object: "model",
+      created: 5,
+      owned_by: "black-forest-labs",
+    });
   });
 });

@@ -5,13 +5,23 @@
  */
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SYSTEM_MESSAGE } from "../../src/lib/settings.ts";
-import { call, collectSse, imageUrlIn, marker, postChat, standInUrl, upstreamRequests, type RecordedUpstreamRequest } from "./helpers.ts";
+import {
+  call,
+  collectSse,
+  imageUrlIn,
+  marker,
+  postChat,
+  standInUrl,
+  upstreamRequests,
+  type RecordedUpstreamRequest,
+} from "./helpers.ts";
 
 /** EXTERNAL_MODEL in vitest.config.ts. */
 const OPTIMIZER_MODEL = "stand-in-optimizer";
 const OPTIMIZATION_ON = { PROMPT_OPTIMIZATION: "true" };
 
-const standInRewrite = (prompt: string) => `A highly detailed illustration of ${prompt}, soft natural light, sharp focus`;
+const standInRewrite = (prompt: string) =>
+  `A highly detailed illustration of ${prompt}, soft natural light, sharp focus`;
 
 interface Calls {
   optimizer: RecordedUpstreamRequest[];
@@ -62,7 +72,9 @@ describe("optimisation on", () => {
     expect(calls.image.map((request) => request.prompt)).toEqual([standInRewrite(`${m} a cute cat`)]);
     expect(content).toContain(`🎨 Original prompt: ${m} a cute cat`);
     expect(content).toContain("💬 Prompt model: stand\\-in\\-optimizer");
-    expect(content).toContain(`🌐 Prompt used: A highly detailed illustration of ${m} a cute cat, soft natural light, sharp focus`);
+    expect(content).toContain(
+      `🌐 Prompt used: A highly detailed illustration of ${m} a cute cat, soft natural light, sharp focus`,
+    );
     expect(content).toContain("📐 Size: 1024×576");
   });
 
@@ -85,7 +97,9 @@ describe("optimisation on", () => {
     const m = marker();
     await completion(`${m} a cute cat`, { ...OPTIMIZATION_ON, SYSTEM_MESSAGE: "Answer with a haiku." });
     const [request] = (await callsFor(m)).optimizer;
-    expect(request?.json).toMatchObject({ messages: [{ role: "system", content: "Answer with a haiku." }, { role: "user" }] });
+    expect(request?.json).toMatchObject({
+      messages: [{ role: "system", content: "Answer with a haiku." }, { role: "user" }],
+    });
   });
 
   it("accepts EXTERNAL_API_BASE without its /v1", async () => {
@@ -98,7 +112,9 @@ describe("optimisation on", () => {
     const m = marker();
     const { progress, content } = await streamed(`${m} a cute cat`, OPTIMIZATION_ON);
     expect(progress).toContain(`Optimising the prompt with ${OPTIMIZER_MODEL}…`);
-    expect(progress).toContain(`Optimised prompt: A highly detailed illustration of ${m} a cute cat, soft natural light, sharp focus`);
+    expect(progress).toContain(
+      `Optimised prompt: A highly detailed illustration of ${m} a cute cat, soft natural light, sharp focus`,
+    );
     expect(progress.indexOf("Optimised prompt")).toBeLessThan(progress.indexOf("Generating"));
     expect(content).toContain("💬 Prompt model: stand\\-in\\-optimizer");
   });
@@ -124,22 +140,33 @@ describe("optimisation off", () => {
 describe("optimisation failing", () => {
   it.each([
     ["answers with a server error", "#optfault=server", {}, "HTTP 500"],
-    ["does not answer within OPTIMIZER_TIMEOUT", "#optfault=hang", { OPTIMIZER_TIMEOUT: "0.5" }, "no answer within 0.5 s"],
-  ])("when the optimiser %s, the original prompt is drawn and the reply says so", async (_, directive, extra, reason) => {
-    const m = marker();
-    const prompt = `${m} a cute cat ${directive}`;
-    const content = await completion(prompt, { ...OPTIMIZATION_ON, ...extra });
-    const calls = await callsFor(m);
-    expect(calls.optimizer).toHaveLength(1);
-    expect(calls.image.map((request) => request.prompt)).toEqual([prompt]);
-    expect(content).toContain("💬 Prompt model: original prompt");
-    expect(content).toContain(`Prompt optimisation failed (${reason}); using the original prompt.`);
-    await expectImageServed(content);
-  });
+    [
+      "does not answer within OPTIMIZER_TIMEOUT",
+      "#optfault=hang",
+      { OPTIMIZER_TIMEOUT: "0.5" },
+      "no answer within 0.5 s",
+    ],
+  ])(
+    "when the optimiser %s, the original prompt is drawn and the reply says so",
+    async (_, directive, extra, reason) => {
+      const m = marker();
+      const prompt = `${m} a cute cat ${directive}`;
+      const content = await completion(prompt, { ...OPTIMIZATION_ON, ...extra });
+      const calls = await callsFor(m);
+      expect(calls.optimizer).toHaveLength(1);
+      expect(calls.image.map((request) => request.prompt)).toEqual([prompt]);
+      expect(content).toContain("💬 Prompt model: original prompt");
+      expect(content).toContain(`Prompt optimisation failed (${reason}); using the original prompt.`);
+      await expectImageServed(content);
+    },
+  );
 
   it("says so in the progress too, and still makes the image", async () => {
     const m = marker();
-    const { progress, content } = await streamed(`${m} a cute cat #optfault=hang`, { ...OPTIMIZATION_ON, OPTIMIZER_TIMEOUT: "0.5" });
+    const { progress, content } = await streamed(`${m} a cute cat #optfault=hang`, {
+      ...OPTIMIZATION_ON,
+      OPTIMIZER_TIMEOUT: "0.5",
+    });
     expect(progress).toContain("Prompt optimisation failed (no answer within 0.5 s); using the original prompt.");
     expect(progress).not.toContain("Optimised prompt:");
     expect(content).toContain("🌟 Image generated successfully!");

@@ -30,7 +30,9 @@ describe("the prompt is the last user message", () => {
     expect(lastUserText([{ role: "system", content: "hi" }])).toBeUndefined();
     expect(lastUserText([])).toBeUndefined();
     expect(lastUserText([{ role: "user", content: null }])).toBeUndefined();
-    expect(lastUserText([{ role: "user", content: [{ type: "image_url", image_url: { url: "https://x" } }] }])).toBeUndefined();
+    expect(
+      lastUserText([{ role: "user", content: [{ type: "image_url", image_url: { url: "https://x" } }] }]),
+    ).toBeUndefined();
   });
 
   it("does not fall back to an earlier message when the last one has no text (no conversation context)", () => {

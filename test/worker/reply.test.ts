@@ -67,7 +67,13 @@ describe("the final reply", () => {
   });
 
   it("names the optimiser model and adds size notes and tips", () => {
-    const reply = buildReply("en", { ...FACTS, promptModel: "gpt-4o-mini", promptUsed: "A cat, detailed", sizeNotes: ["note one", "note two"], tips: ["a tip"] });
+    const reply = buildReply("en", {
+      ...FACTS,
+      promptModel: "gpt-4o-mini",
+      promptUsed: "A cat, detailed",
+      sizeNotes: ["note one", "note two"],
+      tips: ["a tip"],
+    });
     expect(reply).toContain("💬 Prompt model: gpt\\-4o\\-mini");
     expect(reply).toContain("🌐 Prompt used: A cat, detailed");
     expect(reply).toContain("📐 Size: 1024×576 (note one; note two)");
@@ -75,7 +81,11 @@ describe("the final reply", () => {
   });
 
   it("has exactly one image: a prompt or optimised prompt cannot add another, nor a link", () => {
-    const reply = buildReply("en", { ...FACTS, originalPrompt: "![x](https://evil) [a](b)", promptUsed: "<img src=x> https://evil.example" });
+    const reply = buildReply("en", {
+      ...FACTS,
+      originalPrompt: "![x](https://evil) [a](b)",
+      promptUsed: "<img src=x> https://evil.example",
+    });
     expect(reply.match(/!\[[^\]]*\]\([^)]*\)/g)).toEqual(["![Generated image](https://flux.example/image/abc)"]);
     expect(reply).not.toMatch(/(?<!\\)<img/);
     expect(reply).not.toMatch(/(?<!\\)\[a(?<!\\)\]/);

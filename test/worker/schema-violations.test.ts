@@ -18,7 +18,13 @@ async function callsCarrying(tag: string): Promise<RecordedUpstreamRequest[]> {
 }
 
 function upstream(): UpstreamSettings {
-  return { cfApiBase: `${standInUrl()}/client/v4`, cfAccountId: "test-account", cfApiToken: "test-token", fluxNumSteps: 4, imageTimeoutMs: 10_000 };
+  return {
+    cfApiBase: `${standInUrl()}/client/v4`,
+    cfAccountId: "test-account",
+    cfApiToken: "test-token",
+    fluxNumSteps: 4,
+    imageTimeoutMs: 10_000,
+  };
 }
 
 function model(id: string): FluxModel {
@@ -28,7 +34,9 @@ function model(id: string): FluxModel {
 }
 
 async function refusal(wrongShape: FluxModel, prompt: string): Promise<ApiError> {
-  const error = await generateImage({ model: wrongShape, prompt, width: 1024, height: 768 }, upstream()).catch((caught: unknown) => caught);
+  const error = await generateImage({ model: wrongShape, prompt, width: 1024, height: 768 }, upstream()).catch(
+    (caught: unknown) => caught,
+  );
   if (!(error instanceof ApiError)) throw new Error(`expected an ApiError, got ${String(error)}`);
   return error;
 }
@@ -54,11 +62,14 @@ describe("a request body of the wrong shape", () => {
     const tag = marker();
     const error = await refusal({ ...model("flux-1-schnell"), input: "multipart", maxSteps: 0 }, `a hare ${tag}`);
     expect(error.message).toMatch(/Workers AI 5006/);
-    const response = await fetch(`${upstream().cfApiBase}/accounts/test-account/ai/run/@cf/black-forest-labs/flux-1-schnell`, {
-      method: "POST",
-      headers: { authorization: "Bearer test-token", "content-type": "application/json" },
-      body: JSON.stringify({ prompt: `a hare ${tag}`, width: 1024 }),
-    });
+    const response = await fetch(
+      `${upstream().cfApiBase}/accounts/test-account/ai/run/@cf/black-forest-labs/flux-1-schnell`,
+      {
+        method: "POST",
+        headers: { authorization: "Bearer test-token", "content-type": "application/json" },
+        body: JSON.stringify({ prompt: `a hare ${tag}`, width: 1024 }),
+      },
+    );
     const body = await response.json<{ success: boolean; errors: { code: number; message: string }[] }>();
     expect(response.status).toBe(400);
     expect(body.errors[0]?.code).toBe(5006);

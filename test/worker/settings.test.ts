@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../../src/lib/errors.ts";
-import { DEFAULT_CF_API_BASE, DEFAULT_SYSTEM_MESSAGE, DEFAULT_WORKERS_AI_CHAT_MODEL, readSettings } from "../../src/lib/settings.ts";
+import {
+  DEFAULT_CF_API_BASE,
+  DEFAULT_SYSTEM_MESSAGE,
+  DEFAULT_WORKERS_AI_CHAT_MODEL,
+  readSettings,
+} from "../../src/lib/settings.ts";
 
 function settingErrorOf(source: Record<string, unknown>): ApiError {
   try {
@@ -17,7 +22,13 @@ describe("default settings", () => {
     const settings = readSettings({});
     expect(settings).toMatchObject({
       apiKeys: [],
-      upstream: { cfApiBase: DEFAULT_CF_API_BASE, cfAccountId: "", cfApiToken: "", fluxNumSteps: 4, imageTimeoutMs: 60_000 },
+      upstream: {
+        cfApiBase: DEFAULT_CF_API_BASE,
+        cfAccountId: "",
+        cfApiToken: "",
+        fluxNumSteps: 4,
+        imageTimeoutMs: 60_000,
+      },
       optimizer: {
         enabled: false,
         externalApiBase: undefined,
@@ -66,8 +77,21 @@ describe("settings a deployer sets", () => {
       OFFLINE_MODE: "true",
     });
     expect(settings).toMatchObject({
-      upstream: { cfApiBase: "http://127.0.0.1:9999/client/v4", cfAccountId: "acct", cfApiToken: "tok", fluxNumSteps: 8, imageTimeoutMs: 30_000 },
-      optimizer: { enabled: true, externalApiBase: "https://api.openai.com/v1", externalApiKey: "sk-ext", model: "gpt-4o-mini", systemMessage: "Be brief.", timeoutMs: 500 },
+      upstream: {
+        cfApiBase: "http://127.0.0.1:9999/client/v4",
+        cfAccountId: "acct",
+        cfApiToken: "tok",
+        fluxNumSteps: 8,
+        imageTimeoutMs: 30_000,
+      },
+      optimizer: {
+        enabled: true,
+        externalApiBase: "https://api.openai.com/v1",
+        externalApiKey: "sk-ext",
+        model: "gpt-4o-mini",
+        systemMessage: "Be brief.",
+        timeoutMs: 500,
+      },
       imageExpirationSeconds: 60,
       language: "zh-cn",
       progressMode: "content",

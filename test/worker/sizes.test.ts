@@ -18,16 +18,22 @@ describe("the size table", () => {
     expect(parseSizeSuffix("a cute cat")).toEqual({ prompt: "a cute cat", size: DEFAULT_SIZE });
   });
 
-  it.each(SIZE_TABLE.map((choice) => [choice.ratio, choice] as const))("gives %s its size from the table, with nothing to report", (ratio, choice) => {
-    const parsed = parseSizeSuffix(`a lighthouse ${ratio}`);
-    expect(parsed.size).toEqual(choice);
-    expect(parsed.requestedRatio).toBeUndefined();
-  });
+  it.each(SIZE_TABLE.map((choice) => [choice.ratio, choice] as const))(
+    "gives %s its size from the table, with nothing to report",
+    (ratio, choice) => {
+      const parsed = parseSizeSuffix(`a lighthouse ${ratio}`);
+      expect(parsed.size).toEqual(choice);
+      expect(parsed.requestedRatio).toBeUndefined();
+    },
+  );
 });
 
 describe("ratio suffixes a user types", () => {
   it("reads a plain suffix and removes it from the prompt", () => {
-    expect(parseSizeSuffix("a cat 16:9")).toEqual({ prompt: "a cat", size: { ratio: "16:9", width: 1024, height: 576 } });
+    expect(parseSizeSuffix("a cat 16:9")).toEqual({
+      prompt: "a cat",
+      size: { ratio: "16:9", width: 1024, height: 576 },
+    });
   });
 
   it("reads --ar and --aspect as Midjourney users write them", () => {
@@ -37,7 +43,10 @@ describe("ratio suffixes a user types", () => {
   });
 
   it("reads the full-width colon Chinese keyboards type", () => {
-    expect(parseSizeSuffix("一只可爱的猫咪 16：9")).toEqual({ prompt: "一只可爱的猫咪", size: { ratio: "16:9", width: 1024, height: 576 } });
+    expect(parseSizeSuffix("一只可爱的猫咪 16：9")).toEqual({
+      prompt: "一只可爱的猫咪",
+      size: { ratio: "16:9", width: 1024, height: 576 },
+    });
   });
 
   it("tolerates spaces around the colon and after the ratio", () => {
@@ -57,14 +66,29 @@ describe("ratio suffixes a user types", () => {
 
 describe("a ratio that is not in the table", () => {
   it("maps to the nearest ratio and remembers what the user asked for", () => {
-    expect(parseSizeSuffix("a cat 2:1")).toEqual({ prompt: "a cat", size: { ratio: "16:9", width: 1024, height: 576 }, requestedRatio: "2:1" });
-    expect(parseSizeSuffix("a cat 1:3")).toMatchObject({ prompt: "a cat", size: { ratio: "1:2" }, requestedRatio: "1:3" });
-    expect(parseSizeSuffix("a cat --ar 21:9")).toMatchObject({ prompt: "a cat", size: { ratio: "16:9" }, requestedRatio: "21:9" });
+    expect(parseSizeSuffix("a cat 2:1")).toEqual({
+      prompt: "a cat",
+      size: { ratio: "16:9", width: 1024, height: 576 },
+      requestedRatio: "2:1",
+    });
+    expect(parseSizeSuffix("a cat 1:3")).toMatchObject({
+      prompt: "a cat",
+      size: { ratio: "1:2" },
+      requestedRatio: "1:3",
+    });
+    expect(parseSizeSuffix("a cat --ar 21:9")).toMatchObject({
+      prompt: "a cat",
+      size: { ratio: "16:9" },
+      requestedRatio: "21:9",
+    });
     expect(parseSizeSuffix("a cat 6:5")).toMatchObject({ size: { ratio: "1:1" }, requestedRatio: "6:5" });
   });
 
   it("treats a table ratio written with other numbers (32:18, 2:2) as that ratio, with nothing to report", () => {
-    expect(parseSizeSuffix("a cat 32:18")).toEqual({ prompt: "a cat", size: { ratio: "16:9", width: 1024, height: 576 } });
+    expect(parseSizeSuffix("a cat 32:18")).toEqual({
+      prompt: "a cat",
+      size: { ratio: "16:9", width: 1024, height: 576 },
+    });
     expect(parseSizeSuffix("a cat 2:2")).toEqual({ prompt: "a cat", size: DEFAULT_SIZE });
   });
 

@@ -26,15 +26,23 @@ describe("the body Workers AI receives", () => {
     expect(typeof fewSteps === "string" && JSON.parse(fewSteps)).toEqual({ prompt: "a lighthouse at dusk", steps: 4 });
   });
 
-  it.each(["flux-2-klein-4b", "flux-2-klein-9b"])("is multipart with prompt, width and height and no steps for %s", (id) => {
-    const { body, contentType } = buildImageBody(request(id, 768, 1024), 8);
-    // No content type of our own: fetch must set the multipart boundary.
-    expect(contentType).toBeUndefined();
-    expect(formFields(body)).toEqual({ prompt: "a lighthouse at dusk", width: "768", height: "1024" });
-  });
+  it.each(["flux-2-klein-4b", "flux-2-klein-9b"])(
+    "is multipart with prompt, width and height and no steps for %s",
+    (id) => {
+      const { body, contentType } = buildImageBody(request(id, 768, 1024), 8);
+      // No content type of our own: fetch must set the multipart boundary.
+      expect(contentType).toBeUndefined();
+      expect(formFields(body)).toEqual({ prompt: "a lighthouse at dusk", width: "768", height: "1024" });
+    },
+  );
 
   it("is multipart with FLUX_NUM_STEPS as steps for flux-2-dev, capped at 50", () => {
-    expect(formFields(buildImageBody(request("flux-2-dev"), 28).body)).toEqual({ prompt: "a lighthouse at dusk", width: "1024", height: "576", steps: "28" });
+    expect(formFields(buildImageBody(request("flux-2-dev"), 28).body)).toEqual({
+      prompt: "a lighthouse at dusk",
+      width: "1024",
+      height: "576",
+      steps: "28",
+    });
     expect(formFields(buildImageBody(request("flux-2-dev"), 80).body).steps).toBe("50");
   });
 });

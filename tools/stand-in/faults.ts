@@ -11,7 +11,7 @@ export interface FaultDirectives {
   retryAfterSeconds?: number;
 }
 
-export type DirectiveKind = 'image' | 'optimiser';
+export type DirectiveKind = "image" | "optimiser";
 
 const PATTERNS: Record<DirectiveKind, { fault: RegExp; delay: RegExp }> = {
   image: { fault: /#fault=([a-z0-9-]+)(?:\*(\d+))?/i, delay: /#delay=(\d+)/i },
@@ -22,7 +22,7 @@ export function readDirectives(text: string, kind: DirectiveKind): FaultDirectiv
   const { fault, delay } = PATTERNS[kind];
   const faultMatch = fault.exec(text);
   const delayMatch = delay.exec(text);
-  const retryAfterMatch = kind === 'image' ? /#retry-after=(\d+)/i.exec(text) : null;
+  const retryAfterMatch = kind === "image" ? /#retry-after=(\d+)/i.exec(text) : null;
   return {
     fault: faultMatch?.[1]?.toLowerCase(),
     failTimes: faultMatch?.[2] === undefined ? undefined : Number(faultMatch[2]),
@@ -42,7 +42,11 @@ const MAX_TRACKED_PROMPTS = 10_000;
  * Counts calls per (kind, exact prompt) so `#fault=NAME*K` fails only the first K calls:
  * that is how a test checks that a caller retries and then succeeds.
  */
-export function createFaultCounter(): (kind: DirectiveKind, prompt: string, directives: FaultDirectives) => string | undefined {
+export function createFaultCounter(): (
+  kind: DirectiveKind,
+  prompt: string,
+  directives: FaultDirectives,
+) => string | undefined {
   const callsByPrompt = new Map<string, number>();
   return (kind, prompt, directives) => {
     if (!directives.fault) return undefined;

@@ -1,11 +1,14 @@
 // Small node:http helpers shared by the stand-in's handlers.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from "node:http";
 
 // Bodies above this are answered 413 (Workers AI has a request-size limit too); the cap
 // also keeps a runaway client from filling the stand-in's memory.
 export const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
-export interface ReadBody { bytes: Buffer; tooLarge: boolean }
+export interface ReadBody {
+  bytes: Buffer;
+  tooLarge: boolean;
+}
 
 export async function readBody(req: IncomingMessage): Promise<ReadBody> {
   const chunks: Buffer[] = [];
@@ -26,13 +29,24 @@ export function canAnswer(res: ServerResponse): boolean {
   return !res.destroyed && !res.writableEnded;
 }
 
-export function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
-  sendRaw(res, status, JSON.stringify(value), 'application/json', headers);
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  value: unknown,
+  headers: Record<string, string> = {},
+): void {
+  sendRaw(res, status, JSON.stringify(value), "application/json", headers);
 }
 
-export function sendRaw(res: ServerResponse, status: number, body: string, contentType: string, headers: Record<string, string> = {}): void {
+export function sendRaw(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  contentType: string,
+  headers: Record<string, string> = {},
+): void {
   if (!canAnswer(res)) return;
-  res.writeHead(status, { 'content-type': contentType, ...headers });
+  res.writeHead(status, { "content-type": contentType, ...headers });
   res.end(body);
 }
 
@@ -44,5 +58,5 @@ export function sleep(ms: number): Promise<void> {
 
 /** `Bearer <token>` with a non-empty token, as both upstreams require. */
 export function hasBearerToken(req: IncomingMessage): boolean {
-  return /^Bearer\s+\S+$/i.test(req.headers.authorization ?? '');
+  return /^Bearer\s+\S+$/i.test(req.headers.authorization ?? "");
 }

@@ -1,8 +1,8 @@
 // Real, decodable JPEGs of any requested size, cheap enough for load tests: the pixels are
 // encoded once per size, and each answer only gets a fresh comment segment so that no two
 // responses carry the same bytes (callers may hash or deduplicate images).
-import { randomUUID } from 'node:crypto';
-import jpeg from 'jpeg-js';
+import { randomUUID } from "node:crypto";
+import jpeg from "jpeg-js";
 
 const MAX_CACHED_SIZES = 64;
 const encodedBySize = new Map<string, Buffer>();
@@ -48,7 +48,7 @@ function sunsetPixels(width: number, height: number): Buffer {
 
 /** Inserts a COM (0xFFFE) segment right after SOI; decoders skip it. */
 function withComment(image: Buffer, comment: string): Buffer {
-  const text = Buffer.from(comment, 'latin1');
+  const text = Buffer.from(comment, "latin1");
   const header = Buffer.from([0xff, 0xfe, 0, 0]);
   header.writeUInt16BE(text.length + 2, 2); // the length field counts itself, not the marker
   return Buffer.concat([image.subarray(0, 2), header, text, image.subarray(2)]);

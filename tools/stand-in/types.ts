@@ -1,7 +1,7 @@
 // The stand-in's public shapes, plus the per-request context its handlers share.
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { DirectiveKind, FaultDirectives } from './faults.ts';
-import type { ReadBody } from './http.ts';
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { DirectiveKind, FaultDirectives } from "./faults.ts";
+import type { ReadBody } from "./http.ts";
 
 export interface StandInOptions {
   /** 0 (the default) = any free port. */
