@@ -72,7 +72,7 @@ export async function startFloorFixture(stateParent: string | undefined): Promis
     await waitUntilReady(fixture.baseUrl, child, "wrangler dev (memory-floor fixture)");
   } catch (error) {
     await fixture.stop();
-    throw new Error(`${String(error)}\n--- fixture output ---\n${output}`);
+    throw new Error(`${String(error)}\n--- fixture output ---\n${output}`, { cause: error });
   }
   return fixture;
 }

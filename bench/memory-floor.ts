@@ -61,7 +61,7 @@ export async function measureMemoryFloor(options: FloorOptions): Promise<MemoryF
     }
     return { concurrency: options.concurrency, warmupRequests: options.warmup, startupMs, kinds };
   } catch (error) {
-    throw new Error(`${String(error)}\n--- fixture output ---\n${fixture.output()}`);
+    throw new Error(`${String(error)}\n--- fixture output ---\n${fixture.output()}`, { cause: error });
   } finally {
     await fixture.stop();
   }

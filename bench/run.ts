@@ -143,7 +143,7 @@ async function main(): Promise<void> {
   };
   const targets = checkTargets(figures);
   const stages = jobStages(jobTimingsById(sessions.map((session) => session.output).join("\n")), figures);
-  const stripIds = <T extends { jobIds: unknown }>({ jobIds: _jobIds, ...rest }: T) => rest;
+  const stripIds = <T extends { jobIds: unknown }>({ jobIds, ...rest }: T) => rest;
   const result = {
     generatedAt: new Date().toISOString(),
     command: ["npm run bench", ...(process.argv.length > 2 ? ["--", ...process.argv.slice(2)] : [])].join(" "),

@@ -74,5 +74,5 @@ router
   .all("*", notFound);
 
 export default {
-  fetch: (request: Request, env: Env, ctx: ExecutionContext) => router.fetch(request, env, ctx),
+  fetch: (request: Request, env: Env, ctx: ExecutionContext): Promise<Response> => router.fetch(request, env, ctx),
 } satisfies ExportedHandler<Env>;

@@ -28,7 +28,8 @@ async function readLimited(request: Request): Promise<string> {
   const decoder = new TextDecoder();
   let size = 0;
   let text = "";
-  for await (const chunk of request.body) {
+  // The platform types a request body as ReadableStream<any>; it yields bytes.
+  for await (const chunk of request.body as ReadableStream<Uint8Array>) {
     size += chunk.byteLength;
     if (size > MAX_BODY_BYTES) throw tooLarge();
     text += decoder.decode(chunk, { stream: true });

@@ -53,17 +53,17 @@ export class GenerationJob extends DurableObject<Env> {
   }
 
   /** Replays the events after `afterId`, then streams live ones until the job ends. */
-  async events(afterId: number): Promise<ReadableStream<Uint8Array> | null> {
+  events(afterId: number): ReadableStream<Uint8Array> | null {
     if (!this.record.exists()) return null;
     return this.openStream(afterId, false);
   }
 
-  async view(): Promise<JobView | null> {
+  view(): JobView | null {
     return this.record.view(this.ctx.id.toString());
   }
 
   /** The bytes of one of this job's images, for when KV misses. */
-  async image(key: string): Promise<StoredImage | null> {
+  image(key: string): StoredImage | null {
     return this.record.image(key) ?? null;
   }
 

@@ -15,7 +15,7 @@ const STATE_KEY = "window";
 
 export class RateLimiter extends DurableObject<Env> {
   /** Counts one request if it fits in `limit` per minute; otherwise says how long to wait. */
-  async take(limit: number): Promise<{ allowed: boolean; retryAfterSeconds: number }> {
+  take(limit: number): { allowed: boolean; retryAfterSeconds: number } {
     const state = this.ctx.storage.kv.get<WindowState>(STATE_KEY);
     const decision = slidingWindowCheck(state, limit, Date.now());
     this.ctx.storage.kv.put(STATE_KEY, decision.state);

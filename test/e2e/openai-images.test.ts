@@ -4,7 +4,8 @@
  * LibreChat, the AI SDK and NextChat's dall-e-3 call it. Every image is checked
  * byte for byte against what the stand-in returned.
  */
-import OpenAI, { BadRequestError } from "openai";
+import type OpenAI from "openai";
+import { BadRequestError } from "openai";
 import { describe, expect, it } from "vitest";
 import { jpegDimensions } from "../stand-in/jpeg-dimensions.ts";
 import { marker, sha256Hex, useService } from "./with-service.ts";

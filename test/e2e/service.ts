@@ -104,7 +104,7 @@ async function startServiceOnce(options: ServiceOptions): Promise<RunningService
     await waitUntilReady(service.baseUrl, child);
   } catch (error) {
     await service.stop();
-    throw new Error(`${String(error)}\n--- service output ---\n${output}`);
+    throw new Error(`${String(error)}\n--- service output ---\n${output}`, { cause: error });
   }
   return service;
 }

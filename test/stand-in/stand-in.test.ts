@@ -194,7 +194,7 @@ describe("fault directives in the prompt", () => {
   it("answers broken 200s: bad-json, empty, no-image, bad-base64, not-image", async () => {
     const text = async (fault: string) => (await runJson(SCHNELL, { prompt: `x #fault=${fault}` })).text();
     const imageField = (body: string) => (JSON.parse(body) as Envelope).result?.image ?? "";
-    await expect(text("bad-json").then((t) => JSON.parse(t))).rejects.toThrow();
+    await expect(text("bad-json").then((t): unknown => JSON.parse(t))).rejects.toThrow();
     expect(await text("empty")).toBe("");
     expect(JSON.parse(await text("no-image"))).toMatchObject({ success: true, result: {} });
     const badBase64 = imageField(await text("bad-base64"));

@@ -57,11 +57,12 @@ export interface SseFrame {
 }
 
 /** Reads an SSE body frame by frame, as chunks arrive. */
-export async function* readSse(response: Response): AsyncGenerator<SseFrame> {
+export async function* readSse(response: Response): AsyncGenerator<SseFrame, void> {
   const body = response.body;
   if (!body) return;
   const started = Date.now();
-  for await (const block of splitStream(body, "\n\n")) yield parseFrame(block, Date.now() - started);
+  for await (const block of splitStream(body as ReadableStream<Uint8Array>, "\n\n"))
+    yield parseFrame(block, Date.now() - started);
 }
 
 function parseFrame(block: string, at: number): SseFrame {
@@ -109,7 +110,7 @@ export function standInUrl(): string {
 /** What the stand-in received whose prompt contains `text`. */
 export async function upstreamRequests(text: string): Promise<RecordedUpstreamRequest[]> {
   const response = await fetch(`${standInUrl()}/__stand-in/requests?contains=${encodeURIComponent(text)}`);
-  return (await response.json()) as RecordedUpstreamRequest[];
+  return response.json<RecordedUpstreamRequest[]>();
 }
 
 /** The markdown image URL in a reply. */

@@ -59,7 +59,7 @@ describe("recognising image bytes", () => {
     expect(inspectImage(new Uint8Array())).toBeUndefined();
     expect(inspectImage(new Uint8Array([0xff, 0xd8, 0xff]))).toBeUndefined();
     expect(inspectImage(jpegHeader(10, 10).subarray(0, 22))).toBeUndefined();
-    expect(inspectImage(webp("VP8Z", new Array(12).fill(0)))).toBeUndefined();
+    expect(inspectImage(webp("VP8Z", Array<number>(12).fill(0)))).toBeUndefined();
   });
 
   it("reads bytes that sit inside a larger buffer", () => {

@@ -29,7 +29,7 @@ describe("a streaming client that disconnects", () => {
     const reader = response.body?.getReader();
     if (!reader) throw new Error("the stream has no body");
     const first = await reader.read();
-    expect(new TextDecoder().decode(first.value)).toContain('"role":"assistant"');
+    expect(new TextDecoder().decode(first.value as Uint8Array)).toContain('"role":"assistant"');
     await reader.cancel();
     // The upstream is still painting (#delay=1500) when the client goes.
     expect(["queued", "generating"]).toContain((await jobView(jobId)).status);
@@ -66,8 +66,9 @@ describe("a store that fails half-way", () => {
         writes.push(write);
         return write;
       },
-      async delete(key: string) {
+      delete(key: string) {
         inKv.delete(key);
+        return Promise.resolve();
       },
     } as unknown as KVNamespace;
     const spec: JobSpec = {
