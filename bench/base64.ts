@@ -1,11 +1,11 @@
 /**
- * Decoding speed of the Worker's own `decodeBase64` (src/lib/image-bytes.ts)
+ * Decoding speed of the Worker's own `decodeBase64` (src/lib/storage/image-bytes.ts)
  * for an image of the given size, in this Node process. Node 22 has no
  * `Uint8Array.fromBase64`, so here the atob fallback runs; workerd-base64.ts
  * measures the same function in workerd, where the native path runs.
  */
 import { randomBytes } from "node:crypto";
-import { decodeBase64 } from "../src/lib/image-bytes.ts";
+import { decodeBase64 } from "../src/lib/storage/image-bytes.ts";
 import { percentile, round } from "./stats.ts";
 
 export interface Base64Figure {

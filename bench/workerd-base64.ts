@@ -1,6 +1,6 @@
 /**
  * The same decodeBase64 measured where it really runs: in workerd (the
- * project's own binary), loaded from src/lib/image-bytes.ts with its types
+ * project's own binary), loaded from src/lib/storage/image-bytes.ts with its types
  * stripped. workerd's clock stands still while code runs (a Spectre
  * mitigation), so the time is taken from outside: requests that decode N
  * times minus requests that decode none, divided by N.
@@ -77,7 +77,7 @@ async function timedGet(url: string): Promise<{ ms: number; path: string; decode
 export async function measureBase64InWorkerd(imageBytes: number, rounds: number): Promise<Base64Figure> {
   const folder = mkdtempSync(join(tmpdir(), "flux-bench-workerd-"));
   const port = await freePort();
-  const source = readFileSync(join(PROJECT_ROOT, "src/lib/image-bytes.ts"), "utf8");
+  const source = readFileSync(join(PROJECT_ROOT, "src/lib/storage/image-bytes.ts"), "utf8");
   writeFileSync(join(folder, "image-bytes.js"), stripTypeScriptTypes(source));
   writeFileSync(join(folder, "main.js"), ENTRY_MODULE);
   writeFileSync(join(folder, "config.capnp"), capnpConfig(port, projectCompatibilityDate()));

@@ -4,9 +4,9 @@
  * every request passes (settings, preflight, errors, CORS).
  */
 import { Router, type RequestHandler } from "itty-router";
-import { requireApiKey } from "./lib/auth.ts";
-import { preflightResponse, withCors } from "./lib/cors.ts";
-import { ApiError, errorResponse } from "./lib/errors.ts";
+import { requireApiKey } from "./lib/http/auth.ts";
+import { preflightResponse, withCors } from "./lib/http/cors.ts";
+import { ApiError, errorResponse } from "./lib/http/errors.ts";
 import { settingsOf } from "./lib/settings.ts";
 import { chatCompletions } from "./routes/chat.ts";
 import type { RouteArgs, RoutedRequest } from "./routes/context.ts";

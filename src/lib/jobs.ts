@@ -3,7 +3,7 @@
  * boundary, and the newline-delimited JSON its events travel in.
  */
 import { splitStream } from "./bytes.ts";
-import type { ErrorBody } from "./errors.ts";
+import type { ErrorBody } from "./http/errors.ts";
 import type { JobSettings } from "./settings.ts";
 
 export type JobStatus = "queued" | "optimizing" | "generating" | "storing" | "succeeded" | "failed";

@@ -3,9 +3,9 @@
  * typed object. A malformed value is an error that names the setting, so a
  * deployer sees what to fix instead of odd behaviour.
  */
-import { ApiError } from "./errors.ts";
-import { findModel, type FluxModel } from "./models.ts";
-import { LANGUAGES, type Language } from "./i18n.ts";
+import { ApiError } from "./http/errors.ts";
+import { findModel, type FluxModel } from "./generation/models.ts";
+import { LANGUAGES, type Language } from "./i18n/strings.ts";
 
 export const DEFAULT_CF_API_BASE = "https://api.cloudflare.com/client/v4";
 /**

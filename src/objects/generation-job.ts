@@ -14,9 +14,9 @@
  * removes a listener, and the job runs to the end.
  */
 import { DurableObject } from "cloudflare:workers";
-import { ApiError, toApiError } from "../lib/errors.ts";
-import { errorText, translate } from "../lib/i18n.ts";
-import { newImageKey, type StoredImage } from "../lib/image-store.ts";
+import { ApiError, toApiError } from "../lib/http/errors.ts";
+import { errorText, translate } from "../lib/i18n/translate.ts";
+import { newImageKey, type StoredImage } from "../lib/storage/image-store.ts";
 import {
   encodeEvent,
   isFinal,

@@ -3,7 +3,7 @@
  * events, and its images' bytes. Bytes are split into parts because a row or
  * BLOB may hold at most 2 MB.
  */
-import type { StoredImage, StoredImageMeta } from "../lib/image-store.ts";
+import type { StoredImage, StoredImageMeta } from "../lib/storage/image-store.ts";
 import { isFinal, type JobEvent, type JobSpec, type JobView } from "../lib/jobs.ts";
 
 /** Under the 2 MB row limit with room for the key and part number. */

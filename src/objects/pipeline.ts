@@ -3,14 +3,15 @@
  * reports progress; a failure anywhere throws, and the store stage undoes its
  * partial writes so a failed job leaves nothing behind.
  */
-import { ApiError } from "../lib/errors.ts";
-import { translate, type MessageKey } from "../lib/i18n.ts";
-import { ImageStore, type StoredImageMeta } from "../lib/image-store.ts";
+import { ApiError } from "../lib/http/errors.ts";
+import type { MessageKey } from "../lib/i18n/strings.ts";
+import { translate } from "../lib/i18n/translate.ts";
+import { ImageStore, type StoredImageMeta } from "../lib/storage/image-store.ts";
 import type { JobImage, JobResult, JobSpec, JobStatus } from "../lib/jobs.ts";
-import { findModel } from "../lib/models.ts";
-import { optimizePrompt } from "../lib/optimizer.ts";
-import { escapeMarkdown } from "../lib/reply.ts";
-import { generateImage, type GeneratedImage } from "../lib/workers-ai.ts";
+import { findModel } from "../lib/generation/models.ts";
+import { optimizePrompt } from "../lib/upstream/optimizer.ts";
+import { escapeMarkdown } from "../lib/openai/markdown-reply.ts";
+import { generateImage, type GeneratedImage } from "../lib/upstream/workers-ai.ts";
 
 export interface PipelineDeps {
   kv: KVNamespace;

@@ -9,7 +9,7 @@
  * generation, next to a generation that takes seconds.
  */
 import { DurableObject } from "cloudflare:workers";
-import { slidingWindowCheck, type WindowState } from "../lib/rate-limit.ts";
+import { slidingWindowCheck, type WindowState } from "../lib/http/rate-limit.ts";
 
 const STATE_KEY = "window";
 

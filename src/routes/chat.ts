@@ -3,15 +3,15 @@
  * GenerationJob makes the image, and the reply is an OpenAI chat completion
  * (streamed as SSE with live progress, or one JSON object).
  */
-import { ApiError } from "../lib/errors.ts";
-import { eventFrames, openingFrame, replyContent, type ChatReplyContext } from "../lib/chat-reply.ts";
+import { ApiError } from "../lib/http/errors.ts";
+import { eventFrames, openingFrame, replyContent, type ChatReplyContext } from "../lib/openai/chat-reply.ts";
 import { isFinal, type JobEvent, type JobSpec } from "../lib/jobs.ts";
-import { effectiveSize, resolveModel } from "../lib/models.ts";
-import { chatCompletion, estimateUsage } from "../lib/openai-shapes.ts";
-import { checkPromptLength, cleanPrompt, lastUserText } from "../lib/prompt.ts";
-import { chatRequestSchema, readJsonBody, validate } from "../lib/request-body.ts";
-import { parseSizeSuffix } from "../lib/sizes.ts";
-import { sseResponse } from "../lib/sse.ts";
+import { effectiveSize, resolveModel } from "../lib/generation/models.ts";
+import { chatCompletion, estimateUsage } from "../lib/openai/shapes.ts";
+import { checkPromptLength, cleanPrompt, lastUserText } from "../lib/generation/prompt.ts";
+import { chatRequestSchema, readJsonBody, validate } from "../lib/openai/request-body.ts";
+import { parseSizeSuffix } from "../lib/generation/sizes.ts";
+import { sseResponse } from "../lib/openai/sse.ts";
 import type { RoutedRequest } from "./context.ts";
 import { completeJob, enforceRateLimit, jobLostError, startJob, type StartedJob } from "./start-job.ts";
 

@@ -1,5 +1,5 @@
 /** GET /: the playground, where a person tries the API in a browser; it also lists the endpoints. */
-import { playgroundCsp, playgroundPage } from "../lib/playground-page.ts";
+import { playgroundCsp, playgroundPage } from "../lib/playground/page.ts";
 import type { RoutedRequest } from "./context.ts";
 
 export const ENDPOINTS: readonly [string, string][] = [

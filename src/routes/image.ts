@@ -3,8 +3,8 @@
  * images without credentials). KV first; when KV has not caught up in this
  * location yet, the job's Durable Object, which keeps the bytes until expiry.
  */
-import { ApiError } from "../lib/errors.ts";
-import { ImageStore, jobIdOfImageKey, type StoredImage } from "../lib/image-store.ts";
+import { ApiError } from "../lib/http/errors.ts";
+import { ImageStore, jobIdOfImageKey, type StoredImage } from "../lib/storage/image-store.ts";
 import type { RoutedRequest } from "./context.ts";
 
 export async function serveImage(request: RoutedRequest, env: Env): Promise<Response> {

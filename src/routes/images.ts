@@ -4,12 +4,12 @@
  * dall-e-3). `b64_json` is the default because several clients send no
  * `response_format` and need base64.
  */
-import { ApiError } from "../lib/errors.ts";
+import { ApiError } from "../lib/http/errors.ts";
 import type { JobSpec } from "../lib/jobs.ts";
-import { effectiveSize, resolveModel } from "../lib/models.ts";
-import { checkPromptLength, cleanPrompt } from "../lib/prompt.ts";
-import { imagesRequestSchema, readJsonBody, validate } from "../lib/request-body.ts";
-import { DEFAULT_SIZE, parseSizeParameter } from "../lib/sizes.ts";
+import { effectiveSize, resolveModel } from "../lib/generation/models.ts";
+import { checkPromptLength, cleanPrompt } from "../lib/generation/prompt.ts";
+import { imagesRequestSchema, readJsonBody, validate } from "../lib/openai/request-body.ts";
+import { DEFAULT_SIZE, parseSizeParameter } from "../lib/generation/sizes.ts";
 import type { RoutedRequest } from "./context.ts";
 import { completeJob, enforceRateLimit } from "./start-job.ts";
 

@@ -3,9 +3,9 @@
  * progress as resumable SSE (past events replayed after `Last-Event-ID`, then
  * live ones, ending when the job ends).
  */
-import { ApiError } from "../lib/errors.ts";
+import { ApiError } from "../lib/http/errors.ts";
 import { readEvents } from "../lib/jobs.ts";
-import { sseEvent, sseResponse } from "../lib/sse.ts";
+import { sseEvent, sseResponse } from "../lib/openai/sse.ts";
 import type { RoutedRequest } from "./context.ts";
 
 const JOB_ID = /^[0-9a-f]{64}$/;

@@ -1,6 +1,6 @@
 /** GET /v1/models: the supported Flux models, as an OpenAI model list. */
-import { FLUX_MODELS } from "../lib/models.ts";
-import { modelEntry } from "../lib/openai-shapes.ts";
+import { FLUX_MODELS } from "../lib/generation/models.ts";
+import { modelEntry } from "../lib/openai/shapes.ts";
 
 /** A fixed date: the list is static, and a stable `created` keeps responses cacheable. */
 const MODELS_CREATED = 1_735_689_600; // 2025-01-01

@@ -2,7 +2,7 @@
  * What chat completions and image generations share: the per-key rate limit
  * and handing the job to a fresh GenerationJob Durable Object.
  */
-import { ApiError } from "../lib/errors.ts";
+import { ApiError } from "../lib/http/errors.ts";
 import { readEvents, type JobEvent, type JobResult, type JobSpec } from "../lib/jobs.ts";
 import type { RoutedRequest } from "./context.ts";
 

@@ -6,7 +6,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { ErrorBody, ErrorType } from "../../src/lib/errors.ts";
+import type { ErrorBody, ErrorType } from "../../src/lib/http/errors.ts";
 import {
   call,
   collectSse,

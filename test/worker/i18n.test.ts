@@ -6,8 +6,9 @@
  * AI's own chat endpoint when no second provider is configured.
  */
 import { describe, expect, it } from "vitest";
-import { errorText, LANGUAGES, STRINGS, translate, type Language, type MessageKey } from "../../src/lib/i18n.ts";
-import { escapeMarkdown } from "../../src/lib/reply.ts";
+import { LANGUAGES, STRINGS, type Language, type MessageKey } from "../../src/lib/i18n/strings.ts";
+import { errorText, translate } from "../../src/lib/i18n/translate.ts";
+import { escapeMarkdown } from "../../src/lib/openai/markdown-reply.ts";
 import { DEFAULT_WORKERS_AI_CHAT_MODEL } from "../../src/lib/settings.ts";
 import { collectSse, imageUrlIn, marker, ORIGIN, postChat, upstreamRequests, type SseFrame } from "./helpers.ts";
 

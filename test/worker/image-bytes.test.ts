@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeBase64, encodeBase64, inspectImage } from "../../src/lib/image-bytes.ts";
+import { decodeBase64, encodeBase64, inspectImage } from "../../src/lib/storage/image-bytes.ts";
 
 const u16be = (n: number) => [(n >> 8) & 0xff, n & 0xff];
 const u32be = (n: number) => [(n >>> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];

@@ -7,7 +7,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { ImageStore, newImageKey, type StoredImageMeta } from "../../src/lib/image-store.ts";
+import { ImageStore, newImageKey, type StoredImageMeta } from "../../src/lib/storage/image-store.ts";
 import { JobRecord } from "../../src/objects/job-record.ts";
 import { authHeaders, call, marker, sha256Hex, upstreamRequests } from "./helpers.ts";
 

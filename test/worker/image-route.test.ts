@@ -1,7 +1,7 @@
 /** GET|HEAD /image/:key: the stored bytes, public, typed from the bytes; 404 JSON when unknown or expired. */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { inspectImage } from "../../src/lib/image-bytes.ts";
+import { inspectImage } from "../../src/lib/storage/image-bytes.ts";
 import { call, imageUrlIn, marker, postChat, sha256Hex, upstreamRequests } from "./helpers.ts";
 
 async function generate(prompt = "a cat") {

@@ -6,10 +6,10 @@
  */
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ApiError } from "../../src/lib/errors.ts";
+import { ApiError } from "../../src/lib/http/errors.ts";
 import type { JobSpec, JobView } from "../../src/lib/jobs.ts";
 import { readSettings } from "../../src/lib/settings.ts";
-import { sseData, sseResponse } from "../../src/lib/sse.ts";
+import { sseData, sseResponse } from "../../src/lib/openai/sse.ts";
 import { runPipeline } from "../../src/objects/pipeline.ts";
 import { authHeaders, call, collectSse, marker, ORIGIN, postChat, upstreamRequests } from "./helpers.ts";
 

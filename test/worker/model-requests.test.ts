@@ -1,7 +1,7 @@
 /** What Workers AI receives for each Flux model, as the stand-in recorded it, and what the reply says about the size. */
 import { describe, expect, it } from "vitest";
 import { call, imageUrlIn, marker, postChat, upstreamRequests, type RecordedUpstreamRequest } from "./helpers.ts";
-import { inspectImage } from "../../src/lib/image-bytes.ts";
+import { inspectImage } from "../../src/lib/storage/image-bytes.ts";
 
 const MODEL = {
   klein4b: "@cf/black-forest-labs/flux-2-klein-4b",

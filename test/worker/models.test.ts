@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_MODEL_ID, effectiveSize, findModel, FLUX_MODELS, resolveModel } from "../../src/lib/models.ts";
+import {
+  DEFAULT_MODEL_ID,
+  effectiveSize,
+  findModel,
+  FLUX_MODELS,
+  resolveModel,
+} from "../../src/lib/generation/models.ts";
 
 function model(id: string) {
   const found = findModel(id);

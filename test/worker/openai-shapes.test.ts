@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chatChunk, chatCompletion, estimateUsage, modelEntry, usageChunk } from "../../src/lib/openai-shapes.ts";
+import { chatChunk, chatCompletion, estimateUsage, modelEntry, usageChunk } from "../../src/lib/openai/shapes.ts";
 
 const META = { id: "chatcmpl-abc", created: 1_700_000_000, model: "@cf/black-forest-labs/flux-2-klein-4b" };
 

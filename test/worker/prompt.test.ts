@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cleanPrompt, isMostlyNonLatin, lastUserText } from "../../src/lib/prompt.ts";
+import { cleanPrompt, isMostlyNonLatin, lastUserText } from "../../src/lib/generation/prompt.ts";
 
 describe("the prompt is the last user message", () => {
   it("takes the last user message, ignoring earlier turns and the assistant's replies", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { slidingWindowCheck, WINDOW_MS, type WindowState } from "../../src/lib/rate-limit.ts";
+import { slidingWindowCheck, WINDOW_MS, type WindowState } from "../../src/lib/http/rate-limit.ts";
 
 /** Runs `count` requests at time `now` and returns the decisions and the state after them. */
 function take(state: WindowState | undefined, limit: number, now: number, count = 1) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildReply, escapeMarkdown, type ReplyFacts } from "../../src/lib/reply.ts";
+import { buildReply, escapeMarkdown, type ReplyFacts } from "../../src/lib/openai/markdown-reply.ts";
 
 /** What a CommonMark renderer shows for escaped text: each backslash-escaped character as itself. */
 function renderedText(escaped: string): string {

@@ -5,10 +5,10 @@
  * Our client must answer that with a clear 502, once, without retrying.
  */
 import { describe, expect, it } from "vitest";
-import { ApiError } from "../../src/lib/errors.ts";
-import { findModel, type FluxModel } from "../../src/lib/models.ts";
+import { ApiError } from "../../src/lib/http/errors.ts";
+import { findModel, type FluxModel } from "../../src/lib/generation/models.ts";
 import type { UpstreamSettings } from "../../src/lib/settings.ts";
-import { generateImage } from "../../src/lib/workers-ai.ts";
+import { generateImage } from "../../src/lib/upstream/workers-ai.ts";
 import { marker, standInUrl, type RecordedUpstreamRequest } from "./helpers.ts";
 
 /** The stand-in's record of calls whose raw body carries `tag`: a refused body is never parsed, so it has no `prompt` to search. */

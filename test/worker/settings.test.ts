@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ApiError } from "../../src/lib/errors.ts";
+import { ApiError } from "../../src/lib/http/errors.ts";
 import {
   DEFAULT_CF_API_BASE,
   DEFAULT_SYSTEM_MESSAGE,

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_SIZE, nearestSize, parseSizeParameter, parseSizeSuffix, SIZE_TABLE } from "../../src/lib/sizes.ts";
+import {
+  DEFAULT_SIZE,
+  nearestSize,
+  parseSizeParameter,
+  parseSizeSuffix,
+  SIZE_TABLE,
+} from "../../src/lib/generation/sizes.ts";
 
 describe("the size table", () => {
   it("offers the original project's six ratios with their sizes, 1:1 by default", () => {

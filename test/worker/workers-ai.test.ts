@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { findModel } from "../../src/lib/models.ts";
-import { buildImageBody, type ImageRequest } from "../../src/lib/workers-ai.ts";
+import { findModel } from "../../src/lib/generation/models.ts";
+import { buildImageBody, type ImageRequest } from "../../src/lib/upstream/workers-ai.ts";
 
 function request(modelId: string, width = 1024, height = 576): ImageRequest {
   const model = findModel(modelId);

@@ -6,7 +6,7 @@
  * job's Durable Object, which keeps the bytes until they expire (KV can take
  * 60 s or more to show a new key in another location).
  */
-import { toHex } from "./bytes.ts";
+import { toHex } from "../bytes.ts";
 
 export interface StoredImageMeta {
   contentType: string;

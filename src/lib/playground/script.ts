@@ -4,8 +4,8 @@
  * interpolated). It talks only to this origin, and puts every text the API
  * returns into the page with textContent, never as HTML.
  */
-import { PLAYGROUND_API_PART } from "./playground-script-api.ts";
-import { PLAYGROUND_VIEW_PART } from "./playground-script-view.ts";
+import { PLAYGROUND_API_PART } from "./script-api.ts";
+import { PLAYGROUND_VIEW_PART } from "./script-view.ts";
 
 /** The opening: strict mode, one function scope, the storage names and the page's elements. */
 const OPENING = String.raw`

@@ -2,7 +2,7 @@
  * The playground script's view: the key and model pickers, what the visitor
  * sees of a run (progress, image, errors), and this session's images. Every
  * text from the API goes in with textContent. Spliced into the one page script
- * by playground-script.ts; plain JS kept verbatim by String.raw.
+ * by script.ts; plain JS kept verbatim by String.raw.
  */
 export const PLAYGROUND_VIEW_PART = String.raw`
   // ---- API key and models

@@ -1,7 +1,7 @@
 /**
  * The playground script's storage and API helpers (same origin only): key and
  * session storage, auth headers, API errors, and an SSE reader. Spliced into
- * the one page script by playground-script.ts; plain JS kept verbatim by
+ * the one page script by script.ts; plain JS kept verbatim by
  * String.raw (no backticks and no "${" inside).
  */
 export const PLAYGROUND_API_PART = String.raw`

@@ -5,8 +5,8 @@
  * answers. A per-response nonce lets a strict Content-Security-Policy allow
  * exactly this page's own style and script.
  */
-import { PLAYGROUND_SCRIPT } from "./playground-script.ts";
-import { PLAYGROUND_STYLES } from "./playground-styles.ts";
+import { PLAYGROUND_SCRIPT } from "./script.ts";
+import { PLAYGROUND_STYLES } from "./styles.ts";
 
 export interface PlaygroundOptions {
   /** `[route, what it does]`, listed for visitors who want the API itself. */

@@ -3,7 +3,7 @@
  * message (plain string or content parts), cleaned of the noise chat clients
  * and users add.
  */
-import { ApiError } from "./errors.ts";
+import { ApiError } from "../http/errors.ts";
 import { MAX_PROMPT_CHARS } from "./models.ts";
 
 export interface ChatMessageLike {

@@ -5,7 +5,7 @@
  * credentials. It never fails a job: on any fault the caller keeps the
  * original prompt and says why.
  */
-import type { OptimizerSettings, UpstreamSettings } from "./settings.ts";
+import type { OptimizerSettings, UpstreamSettings } from "../settings.ts";
 
 export type OptimizeOutcome = { ok: true; prompt: string; model: string } | { ok: false; reason: string };
 

@@ -2,11 +2,12 @@
  * Turns a job's events into what a chat client sees: SSE frames while
  * streaming, or the final reply text. Pure, so the exact frames are testable.
  */
-import { errorText, translate, type Language } from "./i18n.ts";
-import type { JobEvent, JobResult } from "./jobs.ts";
-import { chatChunk, estimateUsage, usageChunk, type CompletionMeta } from "./openai-shapes.ts";
-import { isMostlyNonLatin } from "./prompt.ts";
-import { buildReply } from "./reply.ts";
+import type { Language } from "../i18n/strings.ts";
+import { errorText, translate } from "../i18n/translate.ts";
+import type { JobEvent, JobResult } from "../jobs.ts";
+import { chatChunk, estimateUsage, usageChunk, type CompletionMeta } from "./shapes.ts";
+import { isMostlyNonLatin } from "../generation/prompt.ts";
+import { buildReply } from "./markdown-reply.ts";
 import { sseData, SSE_DONE } from "./sse.ts";
 
 export interface ChatReplyContext {

@@ -3,7 +3,8 @@
  * reply language, with the user's own words escaped so that a prompt cannot
  * add links, images or HTML to what a chat client renders.
  */
-import { translate, type Language } from "./i18n.ts";
+import type { Language } from "../i18n/strings.ts";
+import { translate } from "../i18n/translate.ts";
 
 export interface ReplyFacts {
   originalPrompt: string;

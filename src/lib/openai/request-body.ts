@@ -4,7 +4,7 @@
  * endpoints, in a few declarative lines.
  */
 import { z } from "zod";
-import { ApiError } from "./errors.ts";
+import { ApiError } from "../http/errors.ts";
 
 /** Bodies over 1 MB are refused before they are parsed: prompts are at most 2048 characters. */
 export const MAX_BODY_BYTES = 1_000_000;

@@ -3,11 +3,11 @@
  * builds each model's body, retries transient faults inside one deadline, and
  * maps every failure to an ApiError a person can act on.
  */
-import { ApiError } from "./errors.ts";
-import { decodeBase64, inspectImage, type ImageInfo } from "./image-bytes.ts";
-import type { FluxModel } from "./models.ts";
+import { ApiError } from "../http/errors.ts";
+import { decodeBase64, inspectImage, type ImageInfo } from "../storage/image-bytes.ts";
+import type { FluxModel } from "../generation/models.ts";
 import { backoffDelayMs, MAX_RETRIES, parseRetryAfter, sleep } from "./retry.ts";
-import type { UpstreamSettings } from "./settings.ts";
+import type { UpstreamSettings } from "../settings.ts";
 
 export interface ImageRequest {
   model: FluxModel;

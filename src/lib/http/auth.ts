@@ -4,7 +4,7 @@
  * compared through their SHA-256 digests with a constant-time comparison, and
  * every key is checked, so timing reveals neither a key nor which one matched.
  */
-import { toHex } from "./bytes.ts";
+import { toHex } from "../bytes.ts";
 import { ApiError } from "./errors.ts";
 
 const encoder = new TextEncoder();
