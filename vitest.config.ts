@@ -19,7 +19,9 @@ export default defineConfig({
       {
         plugins: [
           cloudflareTest(({ inject }) => ({
-            wrangler: { configPath: "./wrangler.toml" },
+            wrangler: { configPath: "./wrangler.jsonc" },
+            // The AI binding is for deployment; tests reach the stand-in over REST, offline.
+            remoteBindings: false,
             miniflare: {
               bindings: {
                 API_KEY: `${TEST_API_KEY},sk-second-key`,

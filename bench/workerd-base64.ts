@@ -48,8 +48,8 @@ const decoder :Workerd.Worker = (
 }
 
 function projectCompatibilityDate(): string {
-  const match = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(readFileSync(join(PROJECT_ROOT, "wrangler.toml"), "utf8"));
-  if (!match?.[1]) throw new Error("wrangler.toml has no compatibility_date");
+  const match = /"compatibility_date":\s*"([^"]+)"/.exec(readFileSync(join(PROJECT_ROOT, "wrangler.jsonc"), "utf8"));
+  if (!match?.[1]) throw new Error("wrangler.jsonc has no compatibility_date");
   return match[1];
 }
 

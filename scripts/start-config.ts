@@ -74,5 +74,6 @@ export function wranglerDevArgs({ settings, port, standIn, extraArgs }: DevArgsI
   }
   const varArgs = Object.entries(vars).flatMap(([key, value]) => ["--var", `${key}:${value}`]);
   // Extra args come last so `npm start -- --var NAME:value` overrides ours.
-  return ["dev", "--port", port, "--ip", "127.0.0.1", ...varArgs, ...extraArgs];
+  // --local: remote bindings off (the AI binding would otherwise ask for a Cloudflare login).
+  return ["dev", "--local", "--port", port, "--ip", "127.0.0.1", ...varArgs, ...extraArgs];
 }

@@ -112,7 +112,7 @@ export function readSettings(source: object): Settings {
 }
 
 function settingError(name: string, problem: string): ApiError {
-  return new ApiError(500, `Setting ${name} ${problem}. Fix it in wrangler.toml, .dev.vars or the Worker's secrets.`, {
+  return new ApiError(500, `Setting ${name} ${problem}. Fix it in wrangler.jsonc, .dev.vars or the Worker's secrets.`, {
     code: "invalid_setting",
     param: name,
   });
@@ -122,7 +122,7 @@ function settingError(name: string, problem: string): ApiError {
 function readString(env: EnvLike, name: string): string | undefined {
   const value = env[name];
   if (value === undefined || value === null) return undefined;
-  // wrangler.toml [vars] may hold unquoted numbers and booleans (`IMAGE_EXPIRATION = 1800`): read them as written.
+  // The config's vars may hold unquoted numbers and booleans (`"IMAGE_EXPIRATION": 1800`): read them as written.
   if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean")
     throw settingError(name, "must be a string");
   const trimmed = String(value).trim();

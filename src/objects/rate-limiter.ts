@@ -3,7 +3,7 @@
  * never the key), counting generations in a sliding one-minute window.
  *
  * A Durable Object rather than the Rate Limiting binding: the binding's limit
- * is fixed in wrangler.toml and counts per location, eventually consistent,
+ * is fixed in the Wrangler config and counts per location, eventually consistent,
  * while RATE_LIMIT_PER_MINUTE is a runtime setting and a key's quota should
  * hold wherever its requests land. It costs one small DO request per
  * generation, next to a generation that takes seconds.

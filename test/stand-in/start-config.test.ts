@@ -43,6 +43,7 @@ describe("wranglerDevArgs", () => {
     const settings = readSettings("CF_ACCOUNT_ID=a", { CF_API_TOKEN: "t" });
     expect(wranglerDevArgs({ settings, port: "8787", extraArgs: ["--var", "PROMPT_OPTIMIZATION:true"] })).toEqual([
       "dev",
+      "--local",
       "--port",
       "8787",
       "--ip",
@@ -56,7 +57,7 @@ describe("wranglerDevArgs", () => {
 
   it("offline: points the Worker at the stand-in and sets a local API key", () => {
     const args = wranglerDevArgs({ settings: readSettings(undefined, {}), port: "9000", standIn, extraArgs: [] });
-    expect(args.slice(0, 5)).toEqual(["dev", "--port", "9000", "--ip", "127.0.0.1"]);
+    expect(args.slice(0, 6)).toEqual(["dev", "--local", "--port", "9000", "--ip", "127.0.0.1"]);
     expect(varsOf(args)).toEqual([
       "CF_API_BASE:http://127.0.0.1:8788/client/v4",
       "CF_ACCOUNT_ID:stand-in-account",

@@ -102,7 +102,7 @@ describe("settings a deployer sets", () => {
     expect(settings.defaultModel.id).toBe("@cf/black-forest-labs/flux-1-schnell");
   });
 
-  it("accept numbers and booleans written without quotes in wrangler.toml", () => {
+  it("accept numbers and booleans written without quotes in the Wrangler config", () => {
     const settings = readSettings({ IMAGE_EXPIRATION: 600, FLUX_NUM_STEPS: 6, PROMPT_OPTIMIZATION: true });
     expect(settings.imageExpirationSeconds).toBe(600);
     expect(settings.upstream.fluxNumSteps).toBe(6);
