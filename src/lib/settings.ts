@@ -1,10 +1,11 @@
 /**
  * Reads the Worker's settings (wrangler vars, secrets, `.dev.vars`) into one
  * typed object. A malformed value is an error that names the setting, so a
- * deployer sees what to fix instead of odd behaviour.
+ * deployer sees what to fix instead of odd behaviour, but never repeats the
+ * value: the error reaches every caller, and a value may be a secret.
  */
 import { ApiError } from "./http/errors.ts";
-import { findModel, type FluxModel } from "./generation/models.ts";
+import { FLUX_MODELS, findModel, type FluxModel } from "./generation/models.ts";
 import { LANGUAGES, type Language } from "./i18n/strings.ts";
 
 export const DEFAULT_CF_API_BASE = "https://api.cloudflare.com/client/v4";
@@ -21,6 +22,8 @@ export const DEFAULT_SYSTEM_MESSAGE =
   "prompt only: no preamble, no quotes, no markdown.";
 
 export interface UpstreamSettings {
+  /** How Workers AI is reached: the REST API when CF_ACCOUNT_ID and CF_API_TOKEN are set, else the AI binding. */
+  via: "rest" | "binding";
   cfApiBase: string;
   cfAccountId: string;
   cfApiToken: string;
@@ -77,15 +80,25 @@ export function readSettings(source: object): Settings {
   const timeoutSeconds = (name: string, fallback: number) => readNumber(env, name, fallback, { min: 0.001, max: 900 });
   const cfApiBase = trimSlash(readString(env, "CF_API_BASE") ?? DEFAULT_CF_API_BASE);
   const externalApiBase = readString(env, "EXTERNAL_API_BASE");
+  const cfAccountId = readString(env, "CF_ACCOUNT_ID") ?? "";
+  const cfApiToken = readString(env, "CF_API_TOKEN") ?? "";
+  if (Boolean(cfAccountId) !== Boolean(cfApiToken)) {
+    const missing = cfAccountId ? "CF_API_TOKEN" : "CF_ACCOUNT_ID";
+    throw settingError(
+      missing,
+      "is missing: CF_ACCOUNT_ID and CF_API_TOKEN go together (both for the REST API, neither for the AI binding)",
+    );
+  }
   return {
     apiKeys: (readString(env, "API_KEY") ?? "")
       .split(",")
       .map((key) => key.trim())
       .filter(Boolean),
     upstream: {
+      via: cfApiToken ? "rest" : "binding",
       cfApiBase: readUrl("CF_API_BASE", cfApiBase),
-      cfAccountId: readString(env, "CF_ACCOUNT_ID") ?? "",
-      cfApiToken: readString(env, "CF_API_TOKEN") ?? "",
+      cfAccountId,
+      cfApiToken,
       fluxNumSteps: readNumber(env, "FLUX_NUM_STEPS", 4, { min: 1, max: 50, integer: true }),
       imageTimeoutMs: timeoutSeconds("IMAGE_TIMEOUT", 60) * 1000,
     },
@@ -140,7 +153,7 @@ function readNumber(
   const value = Number(raw);
   const kind = rule.integer ? "a whole number" : "a number";
   if (!Number.isFinite(value) || (rule.integer && !Number.isInteger(value)) || value < rule.min || value > rule.max) {
-    throw settingError(name, `must be ${kind} from ${rule.min} to ${rule.max} (got "${raw}")`);
+    throw settingError(name, `must be ${kind} from ${rule.min} to ${rule.max}`);
   }
   return value;
 }
@@ -150,27 +163,27 @@ function readBoolean(env: EnvLike, name: string, fallback: boolean): boolean {
   if (raw === undefined) return fallback;
   if (raw === "true" || raw === "1") return true;
   if (raw === "false" || raw === "0") return false;
-  throw settingError(name, `must be "true" or "false" (got "${raw}")`);
+  throw settingError(name, `must be "true" or "false"`);
 }
 
 function readChoice<T extends string>(env: EnvLike, name: string, choices: readonly T[], fallback: T): T {
   const raw = readString(env, name)?.toLowerCase();
   if (raw === undefined) return fallback;
   const choice = choices.find((candidate) => candidate === raw);
-  if (choice === undefined) throw settingError(name, `must be one of ${choices.join(", ")} (got "${raw}")`);
+  if (choice === undefined) throw settingError(name, `must be one of ${choices.join(", ")}`);
   return choice;
 }
 
 function readModel(env: EnvLike): FluxModel {
   const raw = readString(env, "FLUX_MODEL") ?? "@cf/black-forest-labs/flux-2-klein-4b";
   const model = findModel(raw);
-  if (!model) throw settingError("FLUX_MODEL", `names an unsupported model "${raw}"`);
+  if (!model) throw settingError("FLUX_MODEL", `must be one of ${FLUX_MODELS.map((known) => known.id).join(", ")}`);
   return model;
 }
 
 function readUrl(name: string, value: string): string {
   if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol))
-    throw settingError(name, `must be an http(s) URL (got "${value}")`);
+    throw settingError(name, "must be an http(s) URL");
   return value;
 }
 

@@ -100,6 +100,7 @@ export class GenerationJob extends DurableObject<Env> {
         spec,
         {
           kv: this.env.FLUX_CF_KV,
+          ai: this.env.AI,
           expiresAt,
           newImageKey: () => newImageKey(jobId),
           progress: (status, message, extra) => this.emit({ status, message, ...extra }),

@@ -12,9 +12,12 @@ import { findModel } from "../lib/generation/models.ts";
 import { optimizePrompt } from "../lib/upstream/optimizer.ts";
 import { escapeMarkdown } from "../lib/openai/markdown-reply.ts";
 import { generateImage, type GeneratedImage } from "../lib/upstream/workers-ai.ts";
+import { workersAi, type AiBinding } from "../lib/upstream/transport.ts";
 
 export interface PipelineDeps {
   kv: KVNamespace;
+  /** The Workers AI binding; unused when the settings choose the REST API. */
+  ai: AiBinding | undefined;
   expiresAt: number;
   newImageKey: () => string;
   progress: (status: JobStatus, message: string, extra?: { optimizedPrompt?: string }) => void;
@@ -53,9 +56,10 @@ export async function runPipeline(
   let promptModel: string | undefined;
   let optimizationFailure: string | undefined;
   const { optimizer, upstream } = spec.settings;
+  const ai = workersAi(upstream, deps.ai); // before any work: a deployment that cannot reach Workers AI fails at once
   if (optimizer.enabled) {
     deps.progress("optimizing", t("optimizing", { model: optimizer.model }));
-    const outcome = await timed("optimize", () => optimizePrompt(spec.prompt, optimizer, upstream));
+    const outcome = await timed("optimize", () => optimizePrompt(spec.prompt, optimizer, upstream, deps.ai));
     if (outcome.ok) {
       promptUsed = outcome.prompt;
       promptModel = outcome.model;
@@ -73,7 +77,7 @@ export async function runPipeline(
   const request = { model, prompt: promptUsed, width: spec.width, height: spec.height };
   const onRetry = (attempt: number, max: number) => deps.progress("generating", t("retrying", { attempt, max }));
   const generated = await timed("generate", () =>
-    Promise.all(Array.from({ length: spec.count }, () => generateImage(request, upstream, { onRetry }))),
+    Promise.all(Array.from({ length: spec.count }, () => generateImage(request, ai, upstream, { onRetry }))),
   );
 
   let images: JobImage[];

@@ -85,6 +85,7 @@ describe("a store that fails half-way", () => {
     let nextKey = 0;
     const run = runPipeline(spec, {
       kv,
+      ai: undefined,
       expiresAt: Date.now() + 60_000,
       newImageKey: () => `key-${nextKey++}`,
       progress: () => undefined,

@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { ApiError } from "../../src/lib/http/errors.ts";
 import { findModel, type FluxModel } from "../../src/lib/generation/models.ts";
 import type { UpstreamSettings } from "../../src/lib/settings.ts";
+import { workersAi } from "../../src/lib/upstream/transport.ts";
 import { generateImage } from "../../src/lib/upstream/workers-ai.ts";
 import { marker, standInUrl, type RecordedUpstreamRequest } from "./helpers.ts";
 
@@ -19,6 +20,7 @@ async function callsCarrying(tag: string): Promise<RecordedUpstreamRequest[]> {
 
 function upstream(): UpstreamSettings {
   return {
+    via: "rest",
     cfApiBase: `${standInUrl()}/client/v4`,
     cfAccountId: "test-account",
     cfApiToken: "test-token",
@@ -34,7 +36,8 @@ function model(id: string): FluxModel {
 }
 
 async function refusal(wrongShape: FluxModel, prompt: string): Promise<ApiError> {
-  const error = await generateImage({ model: wrongShape, prompt, width: 1024, height: 768 }, upstream()).catch(
+  const request = { model: wrongShape, prompt, width: 1024, height: 768 };
+  const error = await generateImage(request, workersAi(upstream(), undefined), upstream()).catch(
     (caught: unknown) => caught,
   );
   if (!(error instanceof ApiError)) throw new Error(`expected an ApiError, got ${String(error)}`);

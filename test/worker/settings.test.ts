@@ -23,6 +23,7 @@ describe("default settings", () => {
     expect(settings).toMatchObject({
       apiKeys: [],
       upstream: {
+        via: "binding",
         cfApiBase: DEFAULT_CF_API_BASE,
         cfAccountId: "",
         cfApiToken: "",
@@ -137,8 +138,36 @@ describe("a malformed setting", () => {
     expect(error.status).toBe(500);
   });
 
-  it("says what it got and what is allowed", () => {
-    expect(settingErrorOf({ IMAGE_EXPIRATION: "59" }).message).toMatch(/from 60 .*got "59"/);
+  it("says what is allowed but never repeats the value: every caller sees the error, and values can be secrets", () => {
+    const tooShort = settingErrorOf({ IMAGE_EXPIRATION: "59" });
+    expect(tooShort.message).toContain("from 60 to 31536000");
+    expect(tooShort.message).not.toContain("59");
     expect(settingErrorOf({ REPLY_LANGUAGE: "xx" }).message).toContain("en, zh-cn");
+    for (const [name, value] of [
+      ["CF_API_BASE", "https//secret-host.example"],
+      ["FLUX_MODEL", "my-secret-model"],
+      ["PROMPT_OPTIMIZATION", "secret-word"],
+    ]) {
+      expect(settingErrorOf({ [name as string]: value }).message).not.toContain(value);
+    }
+  });
+
+  it.each([
+    [{ CF_ACCOUNT_ID: "acct" }, "CF_API_TOKEN"],
+    [{ CF_API_TOKEN: "tok" }, "CF_ACCOUNT_ID"],
+  ])("%j alone is refused, naming the missing one", (source, missing) => {
+    const error = settingErrorOf(source);
+    expect(error.param).toBe(missing);
+    expect(error.message).toContain("go together");
+  });
+});
+
+describe("how Workers AI is reached", () => {
+  it("is the AI binding when neither CF_ACCOUNT_ID nor CF_API_TOKEN is set", () => {
+    expect(readSettings({}).upstream.via).toBe("binding");
+  });
+
+  it("is the REST API when both are set", () => {
+    expect(readSettings({ CF_ACCOUNT_ID: "acct", CF_API_TOKEN: "tok" }).upstream.via).toBe("rest");
   });
 });

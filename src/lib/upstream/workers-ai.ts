@@ -1,13 +1,14 @@
 /**
- * Client for Workers AI's REST API (`POST {base}/accounts/{id}/ai/run/{model}`):
- * builds each model's body, retries transient faults inside one deadline, and
- * maps every failure to an ApiError a person can act on.
+ * Image generation on Workers AI: builds each model's input, retries transient
+ * faults inside one deadline, and maps every failure to an ApiError a person
+ * can act on. The same for the AI binding and the REST API (transport.ts).
  */
 import { ApiError } from "../http/errors.ts";
 import { decodeBase64, inspectImage, type ImageInfo } from "../storage/image-bytes.ts";
 import type { FluxModel } from "../generation/models.ts";
-import { backoffDelayMs, MAX_RETRIES, parseRetryAfter, sleep } from "./retry.ts";
+import { backoffDelayMs, MAX_RETRIES, sleep } from "./retry.ts";
 import type { UpstreamSettings } from "../settings.ts";
+import type { ModelAnswer, ModelInput, WorkersAi } from "./transport.ts";
 
 export interface ImageRequest {
   model: FluxModel;
@@ -25,49 +26,38 @@ export interface GeneratedImage extends ImageInfo {
 export interface GenerateHooks {
   /** Called before each retry, e.g. to tell the user why it is taking longer. */
   onRetry?: (retry: number, maxRetries: number) => void;
-  fetch?: typeof fetch;
 }
 
-/** The request as Workers AI wants it for this model: JSON for schnell, multipart for FLUX.2. */
-export function buildImageBody(
-  request: ImageRequest,
-  steps: number,
-): { body: string | FormData; contentType?: string } {
+/** The input as Workers AI wants it for this model: JSON for schnell, multipart for FLUX.2. */
+export function buildImageInput(request: ImageRequest, steps: number): ModelInput {
   const { model } = request;
-  if (model.input === "json") {
-    return {
-      body: JSON.stringify({ prompt: request.prompt, steps: Math.min(steps, model.maxSteps) }),
-      contentType: "application/json",
-    };
-  }
+  if (model.input === "json") return { json: { prompt: request.prompt, steps: Math.min(steps, model.maxSteps) } };
   const form = new FormData();
   form.set("prompt", request.prompt);
   form.set("width", String(request.width));
   form.set("height", String(request.height));
   if (model.maxSteps > 0) form.set("steps", String(Math.min(steps, model.maxSteps)));
-  return { body: form }; // fetch sets the multipart boundary itself
+  return { form };
 }
 
-/** Generates one image; throws ApiError on any failure. */
+/** Generates one image through `ai`; throws ApiError on any failure. */
 export async function generateImage(
   request: ImageRequest,
+  ai: WorkersAi,
   upstream: UpstreamSettings,
   hooks: GenerateHooks = {},
 ): Promise<GeneratedImage> {
-  const doFetch = hooks.fetch ?? fetch;
-  const url = `${upstream.cfApiBase}/accounts/${encodeURIComponent(upstream.cfAccountId)}/ai/run/${request.model.id}`;
   const deadline = AbortSignal.timeout(upstream.imageTimeoutMs);
   const deadlineAt = Date.now() + upstream.imageTimeoutMs;
   for (let attempt = 0; ; attempt++) {
-    const { body, contentType } = buildImageBody(request, upstream.fluxNumSteps);
-    const headers: Record<string, string> = { authorization: `Bearer ${upstream.cfApiToken}` };
-    if (contentType) headers["content-type"] = contentType;
     let outcome: Attempt;
     try {
-      const response = await doFetch(url, { method: "POST", headers, body, signal: deadline });
-      outcome = await readAttempt(response, request.model);
+      // A fresh input each time: a multipart body is a stream, used up by the attempt before.
+      const answer = await ai(request.model.id, buildImageInput(request, upstream.fluxNumSteps), deadline);
+      outcome = readAnswer(answer, request.model);
     } catch (error) {
       if (deadline.aborted) throw timeoutError(upstream.imageTimeoutMs);
+      if (error instanceof ApiError) throw error; // the transport already knows it is final
       outcome = {
         kind: "retryable",
         error: new ApiError(502, `Could not reach Workers AI: ${String(error)}.`, { code: "upstream_unreachable" }),
@@ -92,18 +82,14 @@ type Attempt =
   | { kind: "retryable"; error: ApiError; retryAfter?: number }
   | { kind: "fatal"; error: ApiError };
 
-interface Envelope {
-  success?: boolean;
-  result?: { image?: unknown } | null;
-  errors?: { code?: number; message?: string }[];
-}
+type Failure = Extract<ModelAnswer, { kind: "error" }>;
 
-async function readAttempt(response: Response, model: FluxModel): Promise<Attempt> {
-  const text = await response.text();
-  const envelope = parseEnvelope(text);
-  if (!response.ok || envelope?.success === false) return classifyFailure(response, envelope, model);
-  if (!envelope) return fatal(502, "Workers AI answered with something that is not JSON.", "upstream_bad_response");
-  const base64 = envelope.result?.image;
+function readAnswer(answer: ModelAnswer, model: FluxModel): Attempt {
+  if (answer.kind === "error") return classifyFailure(answer, model);
+  if (answer.kind === "unreadable")
+    return fatal(502, "Workers AI answered with something that is not JSON.", "upstream_bad_response");
+  const result = answer.result;
+  const base64 = typeof result === "object" && result !== null && "image" in result ? result.image : undefined;
   if (typeof base64 !== "string" || base64 === "")
     return fatal(502, "Workers AI's answer has no image.", "upstream_bad_response");
   const bytes = decodeBase64(base64);
@@ -114,24 +100,14 @@ async function readAttempt(response: Response, model: FluxModel): Promise<Attemp
   return { kind: "image", image: { ...info, bytes, base64 } };
 }
 
-function parseEnvelope(text: string): Envelope | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === "object" && value !== null ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Maps a Workers AI error (HTTP status + envelope code) to what we answer. */
-function classifyFailure(response: Response, envelope: Envelope | undefined, model: FluxModel): Attempt {
-  const first = envelope?.errors?.[0];
-  const code = first?.code;
-  const detail = first?.message
-    ? ` (Workers AI ${code ?? response.status}: ${first.message})`
-    : ` (HTTP ${response.status})`;
-  const status = response.status;
-  if (code === 3030 || /nsfw/i.test(first?.message ?? "")) {
+/**
+ * Maps a Workers AI error to what we answer: by its code first (the binding's errors carry only
+ * the code reliably), then by HTTP status.
+ */
+function classifyFailure(failure: Failure, model: FluxModel): Attempt {
+  const { code, status, message } = failure;
+  const detail = message ? ` (Workers AI ${code ?? status ?? "error"}: ${message})` : ` (HTTP ${status ?? "error"})`;
+  if (code === 3030 || /nsfw/i.test(message ?? "")) {
     return fatal(
       400,
       "The prompt was flagged by Workers AI's safety filter. Rephrase it and try again.",
@@ -147,30 +123,35 @@ function classifyFailure(response: Response, envelope: Envelope | undefined, mod
     );
   }
   if (code === 3040) {
-    const retryAfter = parseRetryAfter(response.headers.get("retry-after"));
     const error = new ApiError(503, `Workers AI is out of capacity for ${model.id}${detail}. Try again in a minute.`, {
       code: "upstream_capacity",
-      retryAfter: retryAfter ?? 30,
+      retryAfter: failure.retryAfter ?? 30,
     });
-    return { kind: "retryable", error, retryAfter };
+    return { kind: "retryable", error, retryAfter: failure.retryAfter };
   }
-  if (status === 401 || code === 10000) {
+  if (code === 10000 || (code === undefined && status === 401)) {
     return fatal(
       502,
       `Workers AI refused the credentials${detail}. Check CF_API_TOKEN (a token with Workers AI permission) and CF_ACCOUNT_ID.`,
       "upstream_auth",
     );
   }
-  if (status === 403 || code === 5035) {
+  if (code === 5035 || (code === undefined && status === 403)) {
     return fatal(
       502,
       `Workers AI refused access to ${model.id}${detail}. Check that CF_ACCOUNT_ID is right and CF_API_TOKEN may use Workers AI; the model may need the Workers Paid plan (or choose another FLUX_MODEL).`,
       "upstream_auth",
     );
   }
-  if (status === 413 || code === 3006)
+  if (code === 5007)
+    return fatal(
+      502,
+      `Workers AI does not offer ${model.id} on this account${detail}. Check FLUX_MODEL.`,
+      "model_not_found",
+    );
+  if (code === 3006 || status === 413)
     return fatal(400, `The request is too large for ${model.id}${detail}. Shorten the prompt.`, "request_too_large");
-  if (status === 408 || code === 3007)
+  if (code === 3007 || status === 408)
     return fatal(504, `Workers AI timed out generating the image${detail}. Try again.`, "upstream_timeout");
   if (status === 429) {
     const error = new ApiError(429, `Workers AI rate limit reached${detail}. Slow down and try again.`, {
@@ -179,18 +160,12 @@ function classifyFailure(response: Response, envelope: Envelope | undefined, mod
     });
     return { kind: "fatal", error };
   }
-  if (status >= 500)
+  if (status !== undefined && status >= 500)
     return {
       kind: "retryable",
       error: new ApiError(502, `Workers AI failed${detail}.`, { code: "upstream_error" }),
-      retryAfter: parseRetryAfter(response.headers.get("retry-after")),
+      retryAfter: failure.retryAfter,
     };
-  if (code === 5007)
-    return fatal(
-      502,
-      `Workers AI does not offer ${model.id} on this account${detail}. Check FLUX_MODEL.`,
-      "model_not_found",
-    );
   return fatal(502, `Workers AI rejected the request${detail}.`, "upstream_error");
 }
 
