@@ -1,4 +1,6 @@
 // Decisions behind `npm start`, kept free of side effects so they can be tested.
+import { ApiError } from "../src/lib/http/errors.ts";
+import { readSettings as readWorkerSettings } from "../src/lib/settings.ts";
 
 /** The settings `npm start` cares about; wrangler itself reads the rest of .dev.vars. */
 export const PROJECT_KEYS = [
@@ -54,12 +56,14 @@ export function hasCloudflareCredentials(settings: Settings): boolean {
 export interface DevArgsInput {
   settings: Settings;
   port: string;
+  /** The address to listen on: 127.0.0.1 unless asked (0.0.0.0 lets a phone on the LAN in). */
+  ip: string;
   /** Present in offline mode: the Worker is pointed at it instead of Cloudflare. */
   standIn?: { url: string; cfApiBase: string };
   extraArgs: string[];
 }
 
-export function wranglerDevArgs({ settings, port, standIn, extraArgs }: DevArgsInput): string[] {
+export function wranglerDevArgs({ settings, port, ip, standIn, extraArgs }: DevArgsInput): string[] {
   const vars: Record<string, string> = { ...settings.environmentOnly };
   if (standIn) {
     Object.assign(vars, {
@@ -75,5 +79,68 @@ export function wranglerDevArgs({ settings, port, standIn, extraArgs }: DevArgsI
   const varArgs = Object.entries(vars).flatMap(([key, value]) => ["--var", `${key}:${value}`]);
   // Extra args come last so `npm start -- --var NAME:value` overrides ours.
   // --local: remote bindings off (the AI binding would otherwise ask for a Cloudflare login).
-  return ["dev", "--local", "--port", port, "--ip", "127.0.0.1", ...varArgs, ...extraArgs];
+  return ["dev", "--local", "--port", port, "--ip", ip, ...varArgs, ...extraArgs];
+}
+
+export interface ListenArgs {
+  port?: string;
+  ip?: string;
+  /** Everything else, passed on to wrangler as given. */
+  rest: string[];
+}
+
+/**
+ * `--port N` and `--ip A` (or `--port=N`) taken out of `npm start -- …`: npm start needs them itself
+ * (the banner, the stand-in's address, the check that the port is free), and wrangler must get each once.
+ */
+export function takeListenArgs(args: readonly string[]): ListenArgs {
+  const taken: ListenArgs = { rest: [] };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? "";
+    const match = /^--(port|ip)(?:=(.*))?$/.exec(arg);
+    if (!match) {
+      taken.rest.push(arg);
+      continue;
+    }
+    const name = match[1] === "port" ? "port" : "ip";
+    const value = match[2] ?? args[++i];
+    if (value === undefined || value === "" || value.startsWith("--")) throw new Error(`${arg} needs a value`);
+    taken[name] = value;
+  }
+  return taken;
+}
+
+/** `NAME:value` of every `--var` in wrangler's arguments (`--var A:1 B:2` or `--var A:1 --var B:2`). */
+export function varsOfArgs(args: readonly string[]): Record<string, string> {
+  const vars: Record<string, string> = {};
+  let inVar = false;
+  for (const arg of args) {
+    if (arg.startsWith("--")) {
+      inVar = arg === "--var";
+      continue;
+    }
+    const colon = arg.indexOf(":");
+    if (inVar && colon > 0) vars[arg.slice(0, colon)] = arg.slice(colon + 1);
+  }
+  return vars;
+}
+
+/**
+ * The Worker's own check of its settings, run on the vars it will see (merged as wrangler merges
+ * them: the config's vars, then .dev.vars, then `--var`): its message when one is malformed, so
+ * `npm start` can stop before serving anything.
+ */
+export function settingsProblem(
+  configVars: Record<string, unknown>,
+  devVarsText: string | undefined,
+  wranglerArgs: readonly string[],
+): string | undefined {
+  const devVars = devVarsText === undefined ? {} : parseDotenv(devVarsText);
+  try {
+    readWorkerSettings({ ...configVars, ...devVars, ...varsOfArgs(wranglerArgs) });
+    return undefined;
+  } catch (error) {
+    if (error instanceof ApiError) return error.message;
+    throw error;
+  }
 }

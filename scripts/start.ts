@@ -1,26 +1,65 @@
 // `npm start`: wrangler dev against Cloudflare when credentials exist; otherwise against a
 // local stand-in for Workers AI (tools/stand-in), announced loudly so nobody mistakes its
-// placeholder pictures for Flux.
+// placeholder pictures for Flux. It checks the settings and its ports first, so a mistake is
+// one clear line before anything starts, not an error on every request.
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { constants } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { experimental_readRawConfig } from "wrangler";
 import { startStandIn } from "../tools/stand-in/server.ts";
 import type { StandIn } from "../tools/stand-in/server.ts";
-import { LOCAL_API_KEY, hasCloudflareCredentials, readSettings, wranglerDevArgs } from "./start-config.ts";
+import {
+  LOCAL_API_KEY,
+  hasCloudflareCredentials,
+  readSettings,
+  settingsProblem,
+  takeListenArgs,
+  wranglerDevArgs,
+} from "./start-config.ts";
 
 const projectRoot = fileURLToPath(new URL("..", import.meta.url));
 const devVarsPath = join(projectRoot, ".dev.vars");
-const settings = readSettings(existsSync(devVarsPath) ? readFileSync(devVarsPath, "utf8") : undefined, process.env);
-const port = process.env.PORT || "8787";
+const devVarsText = existsSync(devVarsPath) ? readFileSync(devVarsPath, "utf8") : undefined;
+const settings = readSettings(devVarsText, process.env);
+
+let listen: ReturnType<typeof takeListenArgs>;
+try {
+  listen = takeListenArgs(process.argv.slice(2));
+} catch (error) {
+  stop(`npm start: ${error instanceof Error ? error.message : String(error)} (e.g. npm start -- --port 9000).`);
+}
+const port = listen.port ?? (process.env.PORT || "8787");
+const ip = listen.ip ?? "127.0.0.1";
+const standInPort = Number(process.env.STAND_IN_PORT || 8788);
+const offline = !hasCloudflareCredentials(settings);
+
+// The stand-in's address is known before it starts, so the settings can be checked first.
+const plannedStandIn = offline
+  ? { url: `http://127.0.0.1:${standInPort}`, cfApiBase: `http://127.0.0.1:${standInPort}/client/v4` }
+  : undefined;
+const args = wranglerDevArgs({ settings, port, ip, standIn: plannedStandIn, extraArgs: listen.rest });
+const { rawConfig } = experimental_readRawConfig({ config: join(projectRoot, "wrangler.jsonc") });
+const problem = settingsProblem(rawConfig.vars ?? {}, devVarsText, args);
+if (problem) stop(problem);
+
+await ensurePortFree(
+  Number(port),
+  ip,
+  `Port ${port} is taken (another npm start?). Set PORT or use npm start -- --port N.`,
+);
 
 let standIn: StandIn | undefined;
-if (!hasCloudflareCredentials(settings)) {
-  standIn = await startStandIn({
-    port: Number(process.env.STAND_IN_PORT || 8788),
-    latencyMs: Number(process.env.STAND_IN_LATENCY_MS || 0),
-  });
+if (offline) {
+  await ensurePortFree(
+    standInPort,
+    "127.0.0.1",
+    `Port ${standInPort} for the offline stand-in is taken. Set STAND_IN_PORT.`,
+  );
+  standIn = await startStandIn({ port: standInPort, latencyMs: Number(process.env.STAND_IN_LATENCY_MS || 0) });
+  const shown = ip === "0.0.0.0" ? `http://127.0.0.1:${port} (and this machine's LAN address)` : `http://${ip}:${port}`;
   const apiKeyLine = settings.configured.API_KEY ? "API key: the API_KEY you configured" : `API key: ${LOCAL_API_KEY}`;
   const bearer = settings.configured.API_KEY ? "$API_KEY" : LOCAL_API_KEY;
   console.log(`
@@ -29,7 +68,7 @@ if (!hasCloudflareCredentials(settings)) {
   NOT from Flux. They are placeholder pictures.
   For real images set CF_ACCOUNT_ID and CF_API_TOKEN in .dev.vars and restart.
 
-  Worker: http://127.0.0.1:${port}    ${apiKeyLine}
+  Worker: ${shown}    ${apiKeyLine}
   curl http://127.0.0.1:${port}/v1/images/generations \\
     -H "Authorization: Bearer ${bearer}" -H "Content-Type: application/json" \\
     -d '{"prompt":"a lighthouse at dusk","response_format":"b64_json"}'
@@ -37,21 +76,17 @@ if (!hasCloudflareCredentials(settings)) {
 `);
 }
 
-const wrangler = spawn(
-  join(projectRoot, "node_modules", ".bin", "wrangler"),
-  wranglerDevArgs({ settings, port, standIn, extraArgs: process.argv.slice(2) }),
-  {
-    cwd: projectRoot,
-    stdio: "inherit",
-    env: {
-      ...process.env,
-      // wrangler's launcher runs whichever `node` is first on PATH: make it the one running us (22+).
-      PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ""}`,
-      CLOUDFLARE_CF_FETCH_ENABLED: "false",
-      WRANGLER_SEND_METRICS: "false",
-    },
+const wrangler = spawn(join(projectRoot, "node_modules", ".bin", "wrangler"), args, {
+  cwd: projectRoot,
+  stdio: "inherit",
+  env: {
+    ...process.env,
+    // wrangler's launcher runs whichever `node` is first on PATH: make it the one running us (22+).
+    PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ""}`,
+    CLOUDFLARE_CF_FETCH_ENABLED: "false",
+    WRANGLER_SEND_METRICS: "false",
   },
-);
+});
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => wrangler.kill(signal));
 
@@ -67,4 +102,21 @@ async function exitAfterCleanup(code: number): Promise<void> {
   exiting = true;
   await standIn?.close();
   process.exit(code);
+}
+
+/** Stops `npm start` with one line, before anything was started. */
+function stop(message: string): never {
+  console.error(message);
+  process.exit(1);
+}
+
+/** Stops with `takenMessage` when something already listens on `port`: one line instead of a stack trace. */
+async function ensurePortFree(portNumber: number, host: string, takenMessage: string): Promise<void> {
+  const failure = await new Promise<string | undefined>((resolve) => {
+    const probe = createServer();
+    probe.once("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+    probe.listen(portNumber, host, () => probe.close(() => resolve(undefined)));
+  });
+  if (failure === "EADDRINUSE") stop(takenMessage);
+  if (failure) stop(`Cannot listen on ${host}:${portNumber} (${failure}).`);
 }

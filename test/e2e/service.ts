@@ -30,6 +30,8 @@ export interface ServiceOptions {
   env?: Record<string, string>;
   /** Where the private state folder (wrangler's `--persist-to`) is made; default the OS temp folder. */
   stateParent?: string;
+  /** Give the Worker's port as `npm start -- --port N --ip 127.0.0.1` instead of PORT. */
+  portArgs?: boolean;
 }
 
 /**
@@ -63,7 +65,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
     try {
       return await startServiceOnce(options);
     } catch (error) {
-      const portTaken = /already in use|EADDRINUSE/.test(String(error));
+      const portTaken = /already in use|EADDRINUSE|is taken/.test(String(error));
       if (!portTaken || attempt >= START_ATTEMPTS) throw error;
     }
   }
@@ -73,12 +75,13 @@ async function startServiceOnce(options: ServiceOptions): Promise<RunningService
   const [port, standInPort] = [await freePort(), await freePort()];
   const state = mkdtempSync(join(options.stateParent ?? tmpdir(), "flux-e2e-"));
   const vars = Object.entries(options.vars ?? {}).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
-  const child = spawn(process.execPath, ["scripts/start.ts", "--persist-to", state, ...vars], {
+  const listen = options.portArgs ? ["--port", String(port), "--ip", "127.0.0.1"] : [];
+  const child = spawn(process.execPath, ["scripts/start.ts", ...listen, "--persist-to", state, ...vars], {
     cwd: PROJECT_ROOT,
     env: {
       ...process.env,
       ...options.env,
-      PORT: String(port),
+      PORT: options.portArgs ? "1" : String(port), // with portArgs, a PORT that would fail shows the flag won
       STAND_IN_PORT: String(standInPort),
       STAND_IN_LATENCY_MS: String(options.standInLatencyMs ?? 0),
       CF_ACCOUNT_ID: options.env?.CF_ACCOUNT_ID ?? "",

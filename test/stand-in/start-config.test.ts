@@ -1,7 +1,15 @@
 // `npm start` must choose offline mode exactly when Cloudflare credentials are missing, and must
 // never override what the developer configured.
 import { describe, expect, it } from "vitest";
-import { hasCloudflareCredentials, parseDotenv, readSettings, wranglerDevArgs } from "../../scripts/start-config.ts";
+import {
+  hasCloudflareCredentials,
+  parseDotenv,
+  readSettings,
+  settingsProblem,
+  takeListenArgs,
+  varsOfArgs,
+  wranglerDevArgs,
+} from "../../scripts/start-config.ts";
 
 const standIn = { url: "http://127.0.0.1:8788", cfApiBase: "http://127.0.0.1:8788/client/v4" };
 
@@ -41,7 +49,9 @@ describe("readSettings", () => {
 describe("wranglerDevArgs", () => {
   it("online: plain wrangler dev, passing environment-only credentials and extra args", () => {
     const settings = readSettings("CF_ACCOUNT_ID=a", { CF_API_TOKEN: "t" });
-    expect(wranglerDevArgs({ settings, port: "8787", extraArgs: ["--var", "PROMPT_OPTIMIZATION:true"] })).toEqual([
+    expect(
+      wranglerDevArgs({ settings, port: "8787", ip: "127.0.0.1", extraArgs: ["--var", "PROMPT_OPTIMIZATION:true"] }),
+    ).toEqual([
       "dev",
       "--local",
       "--port",
@@ -56,7 +66,13 @@ describe("wranglerDevArgs", () => {
   });
 
   it("offline: points the Worker at the stand-in and sets a local API key", () => {
-    const args = wranglerDevArgs({ settings: readSettings(undefined, {}), port: "9000", standIn, extraArgs: [] });
+    const args = wranglerDevArgs({
+      settings: readSettings(undefined, {}),
+      port: "9000",
+      ip: "127.0.0.1",
+      standIn,
+      extraArgs: [],
+    });
     expect(args.slice(0, 6)).toEqual(["dev", "--local", "--port", "9000", "--ip", "127.0.0.1"]);
     expect(varsOf(args)).toEqual([
       "CF_API_BASE:http://127.0.0.1:8788/client/v4",
@@ -69,7 +85,7 @@ describe("wranglerDevArgs", () => {
 
   it("offline: sets no second optimiser provider, so optimisation goes through Workers AI on the stand-in like a Cloudflare-only setup", () => {
     const vars = varsOf(
-      wranglerDevArgs({ settings: readSettings(undefined, {}), port: "9000", standIn, extraArgs: [] }),
+      wranglerDevArgs({ settings: readSettings(undefined, {}), port: "9000", ip: "127.0.0.1", standIn, extraArgs: [] }),
     );
     expect(vars.filter((v) => v.startsWith("EXTERNAL_"))).toEqual([]);
     expect(vars).toContain(`CF_API_BASE:${standIn.cfApiBase}`);
@@ -77,8 +93,62 @@ describe("wranglerDevArgs", () => {
 
   it("offline: keeps a configured optimiser and API key", () => {
     const settings = readSettings("EXTERNAL_API_BASE=https://api.openai.com/v1\nAPI_KEY=sk-mine\nCF_ACCOUNT_ID=a", {});
-    const vars = varsOf(wranglerDevArgs({ settings, port: "8787", standIn, extraArgs: [] }));
+    const vars = varsOf(wranglerDevArgs({ settings, port: "8787", ip: "127.0.0.1", standIn, extraArgs: [] }));
     expect(vars.some((v) => v.startsWith("EXTERNAL_API_") || v.startsWith("API_KEY"))).toBe(false);
     expect(vars).toContain("CF_ACCOUNT_ID:stand-in-account");
+  });
+});
+
+describe("takeListenArgs", () => {
+  it("takes --port and --ip out of npm start's arguments, one value each, in either spelling", () => {
+    expect(takeListenArgs(["--port", "9000", "--ip=0.0.0.0", "--var", "A:1"])).toEqual({
+      port: "9000",
+      ip: "0.0.0.0",
+      rest: ["--var", "A:1"],
+    });
+    expect(takeListenArgs(["--port=9001"])).toEqual({ port: "9001", rest: [] });
+    expect(takeListenArgs(["--persist-to", "/tmp/x"])).toEqual({ rest: ["--persist-to", "/tmp/x"] });
+  });
+
+  it("refuses a flag without its value", () => {
+    expect(() => takeListenArgs(["--port"])).toThrow("--port needs a value");
+    expect(() => takeListenArgs(["--ip", "--port", "1"])).toThrow("--ip needs a value");
+  });
+
+  it("gives wrangler the address asked for", () => {
+    const args = wranglerDevArgs({
+      settings: readSettings(undefined, {}),
+      port: "9000",
+      ip: "0.0.0.0",
+      standIn,
+      extraArgs: [],
+    });
+    expect(args.slice(0, 6)).toEqual(["dev", "--local", "--port", "9000", "--ip", "0.0.0.0"]);
+  });
+});
+
+describe("settingsProblem", () => {
+  const configVars = { IMAGE_EXPIRATION: "1800", FLUX_MODEL: "@cf/black-forest-labs/flux-2-klein-4b" };
+
+  it("is none for the defaults", () => {
+    expect(settingsProblem(configVars, undefined, ["dev"])).toBeUndefined();
+  });
+
+  it("is the Worker's own message for a bad value, from .dev.vars or --var, the later winning", () => {
+    const message =
+      "Setting IMAGE_EXPIRATION must be a whole number from 60 to 31536000. Fix it in wrangler.jsonc, .dev.vars or the Worker's secrets.";
+    expect(settingsProblem(configVars, "IMAGE_EXPIRATION=abc", ["dev"])).toBe(message);
+    expect(settingsProblem(configVars, undefined, ["dev", "--var", "IMAGE_EXPIRATION:abc"])).toBe(message);
+    expect(
+      settingsProblem(configVars, "IMAGE_EXPIRATION=abc", ["dev", "--var", "IMAGE_EXPIRATION:600"]),
+    ).toBeUndefined();
+  });
+
+  it("reads every `--var`, in both of wrangler's spellings", () => {
+    expect(varsOfArgs(["dev", "--var", "A:1", "B:x:y", "--port", "1", "--var", "C:3"])).toEqual({
+      A: "1",
+      B: "x:y",
+      C: "3",
+    });
   });
 });
