@@ -8,7 +8,7 @@ import { createServer } from "node:net";
 import { constants } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { experimental_readRawConfig } from "wrangler";
+import { parse as parseJsonc } from "jsonc-parser";
 import { startStandIn } from "../tools/stand-in/server.ts";
 import type { StandIn } from "../tools/stand-in/server.ts";
 import {
@@ -41,8 +41,10 @@ const plannedStandIn = offline
   ? { url: `http://127.0.0.1:${standInPort}`, cfApiBase: `http://127.0.0.1:${standInPort}/client/v4` }
   : undefined;
 const args = wranglerDevArgs({ settings, port, ip, standIn: plannedStandIn, extraArgs: listen.rest });
-const { rawConfig } = experimental_readRawConfig({ config: join(projectRoot, "wrangler.jsonc") });
-const problem = settingsProblem(rawConfig.vars ?? {}, devVarsText, args);
+const config = parseJsonc(readFileSync(join(projectRoot, "wrangler.jsonc"), "utf8")) as {
+  vars?: Record<string, unknown>;
+};
+const problem = settingsProblem(config.vars ?? {}, devVarsText, args);
 if (problem) stop(problem);
 
 await ensurePortFree(
