@@ -10,46 +10,10 @@ import { ApiError } from "../../src/lib/http/errors.ts";
 import type { JobSpec } from "../../src/lib/jobs.ts";
 import { readSettings, type UpstreamSettings } from "../../src/lib/settings.ts";
 import { optimizePrompt } from "../../src/lib/upstream/optimizer.ts";
-import { workersAi, type AiBinding } from "../../src/lib/upstream/transport.ts";
+import { workersAi } from "../../src/lib/upstream/transport.ts";
 import { generateImage, type ImageRequest } from "../../src/lib/upstream/workers-ai.ts";
 import { runPipeline } from "../../src/objects/pipeline.ts";
-
-/** A 1×1 PNG: what the fake "paints". */
-const PIXEL_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=";
-
-type Step = { image: string } | { answer: unknown } | { fail: string; status?: number } | "hang";
-
-interface RecordedCall {
-  model: string;
-  inputs: Record<string, unknown>;
-  signal: AbortSignal;
-}
-
-/** A binding whose answers are scripted step by step; the last step repeats. */
-class FakeAi implements AiBinding {
-  readonly calls: RecordedCall[] = [];
-  lastRequestHttpStatusCode: number | null = null;
-  constructor(private readonly steps: Step[]) {}
-
-  async run(model: string, inputs: Record<string, unknown>, options: { signal: AbortSignal }): Promise<unknown> {
-    this.calls.push({ model, inputs, signal: options.signal });
-    const step = this.steps[Math.min(this.calls.length - 1, this.steps.length - 1)] ?? "hang";
-    if (step === "hang") {
-      return new Promise((_resolve, reject) => {
-        options.signal.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError")));
-      });
-    }
-    await Promise.resolve();
-    if ("fail" in step) {
-      this.lastRequestHttpStatusCode = step.status ?? null;
-      const error = new Error(step.fail);
-      error.name = "InferenceUpstreamError";
-      throw error;
-    }
-    this.lastRequestHttpStatusCode = 200;
-    return "answer" in step ? step.answer : { image: step.image };
-  }
-}
+import { FakeAi, PIXEL_PNG, type RecordedCall } from "./fake-ai.ts";
 
 const bindingSettings: UpstreamSettings = { ...readSettings({}).upstream, imageTimeoutMs: 10_000 };
 
@@ -60,16 +24,11 @@ function request(modelId: string, width = 1024, height = 768): ImageRequest {
 }
 
 /** The multipart fields the binding was handed, read back the way Workers AI reads them. */
-async function multipartFields(inputs: Record<string, unknown>): Promise<Record<string, string>> {
-  const multipart = inputs.multipart as { body: ReadableStream; contentType: string };
-  expect(Object.keys(inputs)).toEqual(["multipart"]);
-  expect(multipart.contentType).toMatch(/^multipart\/form-data; boundary=/);
-  const form = await new Response(multipart.body, { headers: { "content-type": multipart.contentType } }).formData();
-  const fields: Record<string, string> = {};
-  form.forEach((value, name) => {
-    fields[name] = typeof value === "string" ? value : "<file>";
-  });
-  return fields;
+function multipartFields(call: RecordedCall | undefined): Record<string, string> {
+  expect(Object.keys(call?.inputs ?? {})).toEqual(["multipart"]);
+  const { contentType } = call?.inputs.multipart as { contentType: unknown };
+  expect(contentType).toMatch(/^multipart\/form-data; boundary=/);
+  return call?.fields ?? {};
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<ApiError> {
@@ -83,12 +42,12 @@ async function failureOf(promise: Promise<unknown>): Promise<ApiError> {
 
 describe("an image through the AI binding", () => {
   it("sends a FLUX.2 model its multipart form as a stream with its boundary, and returns the image", async () => {
-    const ai = new FakeAi([{ image: PIXEL_PNG }]);
+    const ai = FakeAi.scripted([{ image: PIXEL_PNG }]);
     const image = await generateImage(request("flux-2-klein-4b", 768, 1024), workersAi(bindingSettings, ai), {
       ...bindingSettings,
     });
     expect(ai.calls.map((call) => call.model)).toEqual(["@cf/black-forest-labs/flux-2-klein-4b"]);
-    expect(await multipartFields(ai.calls[0]?.inputs ?? {})).toEqual({
+    expect(multipartFields(ai.calls[0])).toEqual({
       prompt: "a lighthouse at dusk",
       width: "768",
       height: "1024",
@@ -97,16 +56,16 @@ describe("an image through the AI binding", () => {
   });
 
   it("sends flux-2-dev its steps, capped at 50", async () => {
-    const ai = new FakeAi([{ image: PIXEL_PNG }]);
+    const ai = FakeAi.scripted([{ image: PIXEL_PNG }]);
     await generateImage(request("flux-2-dev"), workersAi(bindingSettings, ai), {
       ...bindingSettings,
       fluxNumSteps: 80,
     });
-    expect((await multipartFields(ai.calls[0]?.inputs ?? {})).steps).toBe("50");
+    expect(multipartFields(ai.calls[0]).steps).toBe("50");
   });
 
   it("sends schnell plain JSON inputs: prompt and steps only", async () => {
-    const ai = new FakeAi([{ image: PIXEL_PNG }]);
+    const ai = FakeAi.scripted([{ image: PIXEL_PNG }]);
     await generateImage(request("flux-1-schnell"), workersAi(bindingSettings, ai), {
       ...bindingSettings,
       fluxNumSteps: 6,
@@ -115,7 +74,7 @@ describe("an image through the AI binding", () => {
   });
 
   it("hands the binding the deadline as its signal, and answers 504 when the binding never answers", async () => {
-    const ai = new FakeAi(["hang"]);
+    const ai = FakeAi.scripted(["hang"]);
     const error = await failureOf(
       generateImage(request("flux-2-klein-4b"), workersAi(bindingSettings, ai), {
         ...bindingSettings,
@@ -127,7 +86,7 @@ describe("an image through the AI binding", () => {
   });
 
   it("retries out of capacity with a fresh multipart body each time, then succeeds", async () => {
-    const ai = new FakeAi([
+    const ai = FakeAi.scripted([
       { fail: "3040: Capacity temporarily exceeded, please try again.", status: 429 },
       { fail: "3040: Capacity temporarily exceeded, please try again.", status: 429 },
       { image: PIXEL_PNG },
@@ -138,12 +97,12 @@ describe("an image through the AI binding", () => {
     });
     expect(image.base64).toBe(PIXEL_PNG);
     expect(retries).toEqual([1, 2]);
-    for (const call of ai.calls) expect((await multipartFields(call.inputs)).prompt).toBe("a lighthouse at dusk");
+    for (const call of ai.calls) expect(multipartFields(call).prompt).toBe("a lighthouse at dusk");
   });
 
   it("reads an answer the binding hands back as a raw stream (a content type other than application/json)", async () => {
     const stream = new Response(JSON.stringify({ image: PIXEL_PNG })).body;
-    const ai = new FakeAi([{ answer: stream }]);
+    const ai = FakeAi.scripted([{ answer: stream }]);
     const image = await generateImage(request("flux-1-schnell"), workersAi(bindingSettings, ai), bindingSettings);
     expect(image.base64).toBe(PIXEL_PNG);
   });
@@ -208,7 +167,7 @@ describe("a Workers AI fault through the binding", () => {
     "code %s (HTTP %s) is mapped exactly as the REST API's answer is",
     async (code, status, message, expected, calls) => {
       const thrown = code === undefined ? message : `${code}: ${message}`;
-      const ai = new FakeAi([{ fail: thrown, status }]);
+      const ai = FakeAi.scripted([{ fail: thrown, status }]);
       const viaBinding = await failureOf(
         generateImage(
           { model, prompt: "x", width: 1024, height: 768 },
@@ -245,7 +204,7 @@ describe("a Workers AI fault through the binding", () => {
   );
 
   it("maps the code even when a concurrent call left another status on the binding", async () => {
-    const ai = new FakeAi([{ fail: "5007: No such model", status: 500 }]);
+    const ai = FakeAi.scripted([{ fail: "5007: No such model", status: 500 }]);
     const error = await failureOf(
       generateImage(request("flux-2-klein-4b"), workersAi(bindingSettings, ai), bindingSettings),
     );
@@ -254,7 +213,7 @@ describe("a Workers AI fault through the binding", () => {
   });
 
   it("treats an error that is no answer at all (no code, no status) as unreachable, and retries it", async () => {
-    const ai = new FakeAi([{ fail: "Network connection lost." }]);
+    const ai = FakeAi.scripted([{ fail: "Network connection lost." }]);
     const error = await failureOf(
       generateImage(request("flux-2-klein-4b"), workersAi(bindingSettings, ai), bindingSettings),
     );
@@ -267,7 +226,7 @@ describe("prompt optimisation through the AI binding", () => {
   const settings = readSettings({ PROMPT_OPTIMIZATION: "true" });
 
   it("sends Workers AI's chat model the messages with thinking off, and reads the chat completion", async () => {
-    const ai = new FakeAi([
+    const ai = FakeAi.scripted([
       { answer: { choices: [{ message: { role: "assistant", content: '"A lighthouse at dusk, oil painting"' } }] } },
     ]);
     const outcome = await optimizePrompt("灯塔", settings.optimizer, settings.upstream, ai);
@@ -288,13 +247,13 @@ describe("prompt optimisation through the AI binding", () => {
   });
 
   it("reads the `{ response }` answer of Workers AI's older text models", async () => {
-    const ai = new FakeAi([{ answer: { response: "A red fox in snow" } }]);
+    const ai = FakeAi.scripted([{ answer: { response: "A red fox in snow" } }]);
     const outcome = await optimizePrompt("fox", settings.optimizer, settings.upstream, ai);
     expect(outcome).toMatchObject({ ok: true, prompt: "A red fox in snow" });
   });
 
   it("falls back with Workers AI's error code as the reason when the binding throws", async () => {
-    const ai = new FakeAi([{ fail: "3040: Capacity temporarily exceeded, please try again.", status: 429 }]);
+    const ai = FakeAi.scripted([{ fail: "3040: Capacity temporarily exceeded, please try again.", status: 429 }]);
     expect(await optimizePrompt("fox", settings.optimizer, settings.upstream, ai)).toEqual({
       ok: false,
       reason: "Workers AI error 3040",
@@ -309,7 +268,7 @@ describe("prompt optimisation through the AI binding", () => {
 
 describe("a job whose settings choose the binding", () => {
   it("generates through the binding it is given and stores the image", async () => {
-    const ai = new FakeAi([{ image: PIXEL_PNG }]);
+    const ai = FakeAi.scripted([{ image: PIXEL_PNG }]);
     const stored = new Map<string, ArrayBuffer>();
     const kv = {
       put: (key: string, value: ArrayBuffer) => Promise.resolve(void stored.set(key, value)),
@@ -335,13 +294,13 @@ describe("a job whose settings choose the binding", () => {
       keepBytes: () => undefined,
       forgetBytes: () => undefined,
     });
-    expect(await multipartFields(ai.calls[0]?.inputs ?? {})).toMatchObject({ prompt: "two kites", width: "512" });
+    expect(multipartFields(ai.calls[0])).toMatchObject({ prompt: "two kites", width: "512" });
     expect(outcome.result.images).toMatchObject([{ key: "the-key", url: "https://flux.example/image/the-key" }]);
     expect([...stored.keys()]).toEqual(["the-key"]);
   });
 
   it("says how to run locally when the binding only refuses (wrangler dev --local), without retrying", async () => {
-    const ai = new FakeAi([{ fail: "Binding AI needs to be run remotely" }]);
+    const ai = FakeAi.scripted([{ fail: "Binding AI needs to be run remotely" }]);
     const error = await failureOf(
       generateImage(request("flux-2-klein-4b"), workersAi(bindingSettings, ai), bindingSettings),
     );
