@@ -158,6 +158,8 @@ export function object<S extends Shape>(shape: S): Schema<ObjectOf<S> & Record<s
 /**
  * The first alternative that takes the value's kind decides, so a bad element
  * inside an array is reported where it is (`content[0].text`), not as "no match".
+ * Two alternatives of the same kind (two object shapes) cannot be told apart this
+ * way: the first would always win; such a choice needs a tag field to pick by.
  */
 export function union<T extends readonly Schema<unknown>[]>(...alternatives: T): Schema<Infer<T[number]>> {
   const expected = alternatives.map((alternative) => alternative.expected).join(" or ");
