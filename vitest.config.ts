@@ -3,8 +3,9 @@
  * - `workers`: the Worker and its modules inside workerd (the Cloudflare
  *   vitest plugin), talking to the local stand-in upstream that globalSetup
  *   starts on a free port;
- * - `node`: the stand-in itself and the end-to-end tests that start the
- *   service the way the README does and drive it with real clients.
+ * - `node`: the stand-in itself, what the Worker bundle is built from, and
+ *   the end-to-end tests that start the service the way the README does and
+ *   drive it with real clients.
  */
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
@@ -48,7 +49,7 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
-          include: ["test/stand-in/**/*.test.ts", "test/e2e/**/*.test.ts"],
+          include: ["test/stand-in/**/*.test.ts", "test/build/**/*.test.ts", "test/e2e/**/*.test.ts"],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,

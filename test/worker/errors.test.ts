@@ -38,7 +38,7 @@ describe("400 for a bad request body", () => {
 
   it.each([
     [{ messages: [{ role: "user", content: 42 }] }, "messages[0].content"],
-    [{ messages: [{ role: "user", content: [{ type: "text", text: 7 }] }] }, "messages[0].content"],
+    [{ messages: [{ role: "user", content: [{ type: "text", text: 7 }] }] }, "messages[0].content[0].text"],
     [{ messages: [{ content: "a cat" }] }, "messages[0].role"],
     [{ messages: "a cat" }, "messages"],
     [{ messages: [{ role: "user", content: "a cat" }], stream: "yes" }, "stream"],

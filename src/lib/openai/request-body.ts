@@ -1,10 +1,25 @@
 /**
- * Reading and validating request bodies. zod earns its place here: it names
- * the offending field (`messages[0].content`) in every type error, for both
- * endpoints, in a few declarative lines.
+ * Reading and validating request bodies: the shapes of both endpoints' bodies,
+ * declared with the small schema module, and the one place where a schema
+ * problem becomes a 400 that names the field (`messages[0].content`).
  */
-import { z } from "zod";
 import { ApiError } from "../http/errors.ts";
+import {
+  array,
+  boolean,
+  integer,
+  nullish,
+  number,
+  object,
+  oneOf,
+  optional,
+  SchemaIssue,
+  string,
+  union,
+  type Infer,
+  type Path,
+  type Schema,
+} from "../schema.ts";
 
 /** Bodies over 1 MB are refused before they are parsed: prompts are at most 2048 characters. */
 export const MAX_BODY_BYTES = 1_000_000;
@@ -42,53 +57,57 @@ function tooLarge(): ApiError {
 }
 
 /** Validates `value` against `schema`; a 400 naming the first bad field otherwise. */
-export function validate<T>(schema: z.ZodType<T>, value: unknown): T {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const param = issue ? fieldName(issue.path) : null;
-  const detail = issue?.message ?? "invalid request";
-  const message = param ? `Invalid value for '${param}': ${detail}.` : `Invalid request body: ${detail}.`;
-  throw new ApiError(400, message, { param, code: "invalid_request" });
+export function validate<T>(schema: Schema<T>, value: unknown): T {
+  try {
+    return schema.parse(value, []);
+  } catch (error) {
+    if (!(error instanceof SchemaIssue)) throw error;
+    const param = fieldName(error.path);
+    throw new ApiError(400, issueMessage(param, error), { param, code: "invalid_request" });
+  }
 }
 
-function fieldName(path: readonly PropertyKey[]): string | null {
+function issueMessage(param: string | null, issue: SchemaIssue): string {
+  if (param === null) return `Invalid request body: ${issue.problem}.`;
+  if (issue.missing) return `Missing required field '${param}': ${issue.problem}.`;
+  return `Invalid value for '${param}': ${issue.problem}.`;
+}
+
+function fieldName(path: Path): string | null {
   if (path.length === 0) return null;
-  return path
-    .map((part, index) => (typeof part === "number" ? `[${part}]` : `${index === 0 ? "" : "."}${String(part)}`))
-    .join("");
+  return path.map((part, index) => (typeof part === "number" ? `[${part}]` : index === 0 ? part : `.${part}`)).join("");
 }
 
-const contentPart = z.looseObject({ type: z.string(), text: z.string().optional() });
+const contentPart = object({ type: string(), text: optional(string()) });
 
-const message = z.looseObject({
-  role: z.string(),
-  content: z.union([z.string(), z.array(contentPart), z.null()]).optional(),
+const message = object({
+  role: string(),
+  content: nullish(union(string(), array(contentPart))),
 });
 
 /** The OpenAI chat-completions body; unknown fields are allowed (clients send many) and ignored. */
-export const chatRequestSchema = z.looseObject({
-  model: z.string().optional(),
-  messages: z.array(message).min(1, "at least one message is required"),
-  stream: z.boolean().nullish(),
-  stream_options: z.looseObject({ include_usage: z.boolean().nullish() }).nullish(),
-  temperature: z.number().nullish(),
-  top_p: z.number().nullish(),
-  max_tokens: z.number().int().nullish(),
-  n: z.number().int().nullish(),
-  user: z.string().nullish(),
+export const chatRequestSchema = object({
+  model: optional(string()),
+  messages: array(message, { nonEmpty: "at least one message is required" }),
+  stream: nullish(boolean()),
+  stream_options: nullish(object({ include_usage: nullish(boolean()) })),
+  temperature: nullish(number()),
+  top_p: nullish(number()),
+  max_tokens: nullish(integer()),
+  n: nullish(integer()),
+  user: nullish(string()),
 });
-export type ChatRequest = z.infer<typeof chatRequestSchema>;
+export type ChatRequest = Infer<typeof chatRequestSchema>;
 
 /** The OpenAI images body; quality, style and user are accepted and ignored. */
-export const imagesRequestSchema = z.looseObject({
-  prompt: z.string().min(1, "a prompt is required"),
-  model: z.string().nullish(),
-  n: z.number().int().min(1).max(4).nullish(),
-  size: z.string().nullish(),
-  response_format: z.enum(["url", "b64_json"]).nullish(),
-  quality: z.string().nullish(),
-  style: z.string().nullish(),
-  user: z.string().nullish(),
+export const imagesRequestSchema = object({
+  prompt: string({ nonEmpty: "a prompt is required" }),
+  model: nullish(string()),
+  n: nullish(integer({ min: 1, max: 4 })),
+  size: nullish(string()),
+  response_format: nullish(oneOf(["url", "b64_json"])),
+  quality: nullish(string()),
+  style: nullish(string()),
+  user: nullish(string()),
 });
-export type ImagesRequest = z.infer<typeof imagesRequestSchema>;
+export type ImagesRequest = Infer<typeof imagesRequestSchema>;
