@@ -100,7 +100,7 @@ describe("other request errors", () => {
 });
 
 describe("a malformed setting", () => {
-  it("gives a clear error that names the setting, on every route", async () => {
+  it("gives a clear error that names the setting but not its value, on every route", async () => {
     for (const path of ["/v1/models", "/v1/chat/completions"]) {
       const init =
         path === "/v1/models"
@@ -111,7 +111,7 @@ describe("a malformed setting", () => {
         code: "invalid_setting",
       });
       expect(error.message).toContain("FLUX_NUM_STEPS");
-      expect(error.message).toContain('"abc"');
+      expect(error.message).not.toContain("abc");
     }
   });
 
