@@ -122,13 +122,17 @@ describe("flux-2 models (multipart only)", () => {
       await runForm(KLEIN, { prompt: "a wide fox", width: "1280", height: "320", seed: "7", guidance: "3.5" }),
     );
     expect(jpegDimensions(sized)).toEqual({ width: 1280, height: 320 });
-    const reference = new Blob([new Uint8Array([1, 2, 3])], { type: "image/png" });
+    const referenceBytes = Uint8Array.from(jpeg.encode({ width: 8, height: 8, data: Buffer.alloc(256) }, 90).data);
+    const reference = new Blob([referenceBytes], { type: "image/jpeg" });
     const defaulted = await imageOf(
       await runForm("@cf/black-forest-labs/flux-2-klein-9b", { prompt: "a default fox", input_image_0: reference }),
     );
     expect(jpegDimensions(defaulted)).toEqual({ width: 1024, height: 768 });
     const record = standIn.requests.findLast((r) => r.prompt === "a default fox");
-    expect(record?.form).toEqual({ prompt: "a default fox", input_image_0: { file: true, size: 3 } });
+    expect(record?.form).toEqual({
+      prompt: "a default fox",
+      input_image_0: { file: true, size: referenceBytes.length },
+    });
   });
 
   it("flux-2-dev accepts steps", async () => {
@@ -367,3 +371,73 @@ describe("OpenAI-compatible chat (prompt optimiser)", () => {
     expect(found[0]?.path).toContain("chat/completions");
   });
 });
+
+describe("FLUX.2 reference images (input_image_N)", () => {
+  /** A real JPEG of that size, in one flat colour. */
+  function referenceJpeg(width: number, height: number, [red, green, blue]: [number, number, number]): Blob {
+    const data = Buffer.alloc(width * height * 4);
+    for (let offset = 0; offset < data.length; offset += 4) data.set([red, green, blue, 255], offset);
+    return new Blob([Uint8Array.from(jpeg.encode({ width, height, data }, 90).data)], { type: "image/jpeg" });
+  }
+
+  /** The pixel at (x, y) of a JPEG, as [r, g, b]. */
+  function pixelAt(image: Buffer, x: number, y: number): number[] {
+    const decoded = jpeg.decode(image, { useTArray: true });
+    const offset = (y * decoded.width + x) * 4;
+    return Array.from(decoded.data.subarray(offset, offset + 3));
+  }
+
+  it("takes up to four binary parts under 512×512, records them, and paints a mark for each", async () => {
+    const prompt = `two references ${randomTag()}`;
+    const edited = await imageOf(
+      await runForm(KLEIN, {
+        prompt,
+        width: "512",
+        height: "512",
+        input_image_0: referenceJpeg(400, 300, [255, 0, 0]),
+        input_image_1: referenceJpeg(511, 511, [0, 0, 255]),
+      }),
+    );
+    const plain = await imageOf(
+      await runForm(KLEIN, { prompt: `no references ${randomTag()}`, width: "512", height: "512" }),
+    );
+    const record = standIn.requests.find((request) => request.prompt === prompt);
+    expect(
+      record?.references?.map(({ name, width, height, contentType }) => ({ name, width, height, contentType })),
+    ).toEqual([
+      { name: "input_image_0", width: 400, height: 300, contentType: "image/jpeg" },
+      { name: "input_image_1", width: 511, height: 511, contentType: "image/jpeg" },
+    ]);
+    // The first mark sits at the bottom left: a text-only picture has sky there.
+    expect(pixelAt(edited, 40, 460)).not.toEqual(pixelAt(plain, 40, 460));
+    expect(jpegDimensions(edited)).toEqual({ width: 512, height: 512 });
+  });
+
+  it("refuses a reference of 512 pixels or more on a side with Workers AI's 5006", async () => {
+    const message = await expectError(
+      await runForm(KLEIN, { prompt: "too big", input_image_0: referenceJpeg(512, 300, [0, 255, 0]) }),
+      400,
+      5006,
+    );
+    expect(message).toContain("All input images must be smaller than 512x512");
+  });
+
+  it("refuses a fifth reference and a part that is not an image", async () => {
+    const fifth = await expectError(
+      await runForm(KLEIN, { prompt: "five", input_image_4: referenceJpeg(64, 64, [0, 0, 0]) }),
+      400,
+      5006,
+    );
+    expect(fifth).toContain("additional properties not allowed at '/': 'input_image_4'");
+    const text = await expectError(
+      await runForm(KLEIN, { prompt: "text", input_image_0: new Blob(["not an image"], { type: "image/png" }) }),
+      400,
+      5006,
+    );
+    expect(text).toContain("not a JPEG, PNG or WebP image");
+  });
+});
+
+function randomTag(): string {
+  return createHash("sha256").update(String(Math.random())).digest("hex").slice(0, 8);
+}

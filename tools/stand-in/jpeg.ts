@@ -1,24 +1,29 @@
 // Real, decodable JPEGs of any requested size, cheap enough for load tests: the pixels are
-// encoded once per size, and each answer only gets a fresh comment segment so that no two
-// responses carry the same bytes (callers may hash or deduplicate images).
+// encoded once per size (and set of references), and each answer only gets a fresh comment
+// segment so that no two responses carry the same bytes (callers may hash or deduplicate images).
+// An edit shows its references as squares of their colours along the bottom edge.
 import { randomUUID } from "node:crypto";
 import jpeg from "jpeg-js";
+import { markColour, type Reference } from "./references.ts";
 
 const MAX_CACHED_SIZES = 64;
 const encodedBySize = new Map<string, Buffer>();
 let imagesServed = 0;
 
-export function standInJpeg(width: number, height: number): Buffer {
+export function standInJpeg(width: number, height: number, references: readonly Reference[] = []): Buffer {
   imagesServed += 1;
-  const comment = `Local stand-in image (not Flux) #${imagesServed} ${randomUUID()}`;
-  return withComment(encodedJpeg(width, height), comment);
+  const edited = references.length ? ` edited from ${references.length} reference image(s)` : "";
+  const comment = `Local stand-in image (not Flux)${edited} #${imagesServed} ${randomUUID()}`;
+  return withComment(encodedJpeg(width, height, references.map(markColour)), comment);
 }
 
-function encodedJpeg(width: number, height: number): Buffer {
-  const key = `${width}x${height}`;
+function encodedJpeg(width: number, height: number, marks: [number, number, number][]): Buffer {
+  const key = `${width}x${height}:${marks.map((mark) => mark.join(",")).join(";")}`;
   let encoded = encodedBySize.get(key);
   if (!encoded) {
-    encoded = jpeg.encode({ width, height, data: sunsetPixels(width, height) }, 80).data;
+    const pixels = sunsetPixels(width, height);
+    paintMarks(pixels, width, height, marks);
+    encoded = jpeg.encode({ width, height, data: pixels }, 80).data;
     encodedBySize.set(key, encoded);
     if (encodedBySize.size > MAX_CACHED_SIZES) encodedBySize.delete(encodedBySize.keys().next().value ?? key);
   }
@@ -44,6 +49,22 @@ function sunsetPixels(width: number, height: number): Buffer {
     }
   }
   return pixels;
+}
+
+/** One square per reference, left to right along the bottom edge, in the reference's colour. */
+function paintMarks(pixels: Buffer, width: number, height: number, marks: [number, number, number][]): void {
+  const side = Math.floor(Math.min(width, height) / 5);
+  marks.forEach(([red, green, blue], index) => {
+    const left = Math.floor(side / 4) + index * Math.floor((side * 5) / 4);
+    for (let y = height - side - Math.floor(side / 4); y < height - Math.floor(side / 4); y++) {
+      for (let x = left; x < Math.min(width, left + side); x++) {
+        const offset = (y * width + x) * 4;
+        pixels[offset] = red;
+        pixels[offset + 1] = green;
+        pixels[offset + 2] = blue;
+      }
+    }
+  });
 }
 
 /** Inserts a COM (0xFFFE) segment right after SOI; decoders skip it. */

@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { DirectiveKind, FaultDirectives } from "./faults.ts";
 import type { ReadBody } from "./http.ts";
+import type { Reference } from "./references.ts";
 
 export interface StandInOptions {
   /** 0 (the default) = any free port. */
@@ -33,6 +34,8 @@ export interface RecordedRequest {
   /** The first 4 KiB of an ai/run body as text, so a refused body (never parsed) can still be found. */
   rawBody?: string;
   imageSha256?: string;
+  /** The reference images (`input_image_N`) of a FLUX.2 call, as received. */
+  references?: Reference[];
 }
 
 export interface StandIn {

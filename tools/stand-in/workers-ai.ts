@@ -6,6 +6,7 @@ import { readDirectives } from "./faults.ts";
 import type { FaultDirectives } from "./faults.ts";
 import { hasBearerToken, sendJson, sendRaw, sleep } from "./http.ts";
 import { standInJpeg } from "./jpeg.ts";
+import { readReferences } from "./references.ts";
 import type { Exchange } from "./types.ts";
 
 type FieldRule =
@@ -99,8 +100,10 @@ async function prepareAnswer(ex: Exchange, modelName: string): Promise<() => voi
   if (ex.body.tooLarge) return () => sendError(ex.res, ENVELOPE_FAULTS["too-large"]);
 
   const input = await readInput(ex, model);
-  if (typeof input === "string")
-    return () => sendError(ex.res, { status: 400, code: 5006, message: `AiError: Bad input: Error: ${input}` });
+  if (typeof input === "string") return () => sendError(ex.res, badInput(input));
+  const references = await readReferences(input);
+  if (typeof references === "string") return () => sendError(ex.res, badInput(references));
+  ex.record.references = references;
 
   const prompt = String(input.prompt);
   const directives = readDirectives(prompt, "image");
@@ -110,7 +113,7 @@ async function prepareAnswer(ex: Exchange, modelName: string): Promise<() => voi
 
   const width = model.fixedSize?.width ?? (input.width as number | undefined) ?? DEFAULT_WIDTH;
   const height = model.fixedSize?.height ?? (input.height as number | undefined) ?? DEFAULT_HEIGHT;
-  const image = standInJpeg(width, height);
+  const image = standInJpeg(width, height, references);
   ex.record.imageSha256 = createHash("sha256").update(image).digest("hex");
   const body = JSON.stringify({ result: { image: image.toString("base64") }, success: true, errors: [], messages: [] });
   return () => sendRaw(ex.res, 200, body, "application/json");
@@ -123,6 +126,10 @@ function sendError(res: ServerResponse, error: EnvelopeError, headers: Record<st
     { result: null, success: false, errors: [{ code: error.code, message: error.message }], messages: [] },
     headers,
   );
+}
+
+function badInput(problem: string): EnvelopeError {
+  return { status: 400, code: 5006, message: `AiError: Bad input: Error: ${problem}` };
 }
 
 function noSuchModel(modelName: string): EnvelopeError {
