@@ -1,28 +1,19 @@
 /**
- * The playground at / in a real browser: Debian's Chromium driven through
- * playwright-core the way a person uses the page (type the key and a prompt,
- * pick a size, click Generate, watch the progress, get the image), against
- * `npm start` offline, under the page's own Content-Security-Policy. With
- * SAVE_SCREENSHOT=1 it also refreshes docs/playground.png for the README
- * (opt-in, so an ordinary run leaves the work tree clean).
+ * The playground at / in a real browser: a Chromium (see chromium.ts for which)
+ * driven through playwright-core the way a person uses the page (type the key
+ * and a prompt, pick a size, click Generate, watch the progress, get the
+ * image), against `npm start` offline, under the page's own Content-Security-
+ * Policy. With SAVE_SCREENSHOT=1 it also refreshes docs/playground.png for the
+ * README (opt-in, so an ordinary run leaves the work tree clean).
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CHROMIUM_ARGS, findChromium } from "./chromium.ts";
 import { startService, type RunningService } from "./service.ts";
 
-const CHROMIUM_PATH = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--no-first-run",
-  "--disable-sync",
-  "--disable-quic",
-];
 const SCREENSHOT_PATH = fileURLToPath(new URL("../../docs/playground.png", import.meta.url));
 const DESKTOP = { width: 1200, height: 900 };
 const PHONE = { width: 375, height: 740 };
@@ -33,15 +24,12 @@ const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
   // A missing browser must fail the run, not skip it: CI would otherwise pass without testing the page.
-  if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(
-      `Chromium is not installed at ${CHROMIUM_PATH}. Install Debian's package: apt-get update && apt-get install -y chromium`,
-    );
-  }
+  const found = await findChromium();
   [service, browser] = await Promise.all([
     startService(),
-    chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS }),
+    chromium.launch({ executablePath: found.executablePath, args: CHROMIUM_ARGS }),
   ]);
+  console.log(`playground test: Chromium ${browser.version()} from ${found.source} (${found.executablePath})`);
 });
 
 afterAll(async () => {
