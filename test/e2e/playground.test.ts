@@ -4,7 +4,8 @@
  * and a prompt, pick a size, click Generate, watch the progress, get the
  * image), against `npm start` offline, under the page's own Content-Security-
  * Policy. With SAVE_SCREENSHOT=1 it also refreshes docs/playground.png for the
- * README (opt-in, so an ordinary run leaves the work tree clean).
+ * README (opt-in, so an ordinary run leaves the work tree clean), with the
+ * service on port 8787 so the picture shows the address a user sees.
  */
 import { mkdirSync } from "node:fs";
 import { randomUUID } from "node:crypto";
@@ -14,6 +15,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CHROMIUM_ARGS, findChromium } from "./chromium.ts";
 import { startService, type RunningService } from "./service.ts";
 
+const SAVE_SCREENSHOT = process.env.SAVE_SCREENSHOT === "1";
+/** `npm start`'s port: the README's picture shows the base URL a user sees. */
+const SCREENSHOT_PORT = 8787;
 const SCREENSHOT_PATH = fileURLToPath(new URL("../../docs/playground.png", import.meta.url));
 const DESKTOP = { width: 1200, height: 900 };
 const PHONE = { width: 375, height: 740 };
@@ -26,7 +30,7 @@ beforeAll(async () => {
   // A missing browser must fail the run, not skip it: CI would otherwise pass without testing the page.
   const found = await findChromium();
   [service, browser] = await Promise.all([
-    startService(),
+    startService(SAVE_SCREENSHOT ? { port: SCREENSHOT_PORT } : {}),
     chromium.launch({ executablePath: found.executablePath, args: CHROMIUM_ARGS }),
   ]);
   console.log(`playground test: Chromium ${browser.version()} from ${found.source} (${found.executablePath})`);
@@ -143,7 +147,7 @@ describe("the playground at /", () => {
     await page.evaluate(() =>
       document.activeElement instanceof HTMLElement ? document.activeElement.blur() : undefined,
     );
-    if (process.env.SAVE_SCREENSHOT === "1") await page.screenshot({ path: SCREENSHOT_PATH, fullPage: true });
+    if (SAVE_SCREENSHOT) await page.screenshot({ path: SCREENSHOT_PATH, fullPage: true });
   });
 
   it("generates with the model picked from the list", async () => {

@@ -30,6 +30,8 @@ export interface ServiceOptions {
   env?: Record<string, string>;
   /** Where the private state folder (wrangler's `--persist-to`) is made; default the OS temp folder. */
   stateParent?: string;
+  /** The Worker's port (e.g. 8787, `npm start`'s own, for a screenshot); default a free one. */
+  port?: number;
 }
 
 /**
@@ -64,13 +66,16 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
       return await startServiceOnce(options);
     } catch (error) {
       const portTaken = /already in use|EADDRINUSE/.test(String(error));
-      if (!portTaken || attempt >= START_ATTEMPTS) throw error;
+      if (!portTaken || attempt >= START_ATTEMPTS || options.port !== undefined) throw error;
     }
   }
 }
 
 async function startServiceOnce(options: ServiceOptions): Promise<RunningService> {
-  const [port, standInPort] = [await freePort(), await freePort()];
+  // A port asked for must be free: otherwise the readiness poll would find whatever answers there.
+  if (options.port !== undefined && !(await canListen(options.port)))
+    throw new Error(`port ${options.port} is in use: stop what runs there (an \`npm start\`?) and try again`);
+  const [port, standInPort] = [options.port ?? (await freePort()), await freePort()];
   const state = mkdtempSync(join(options.stateParent ?? tmpdir(), "flux-e2e-"));
   const vars = Object.entries(options.vars ?? {}).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
   const child = spawn(process.execPath, ["scripts/start.ts", "--persist-to", state, ...vars], {
