@@ -1,10 +1,13 @@
 /**
- * Lint rules for every TypeScript file in the repository: typescript-eslint's
- * type-checked recommendations, with the type information of both tsconfigs
- * (the Worker's and Node's). Formatting is prettier's job, not this file's.
+ * Lint rules for every TypeScript file in the repository and the playground's
+ * browser JavaScript (public/): typescript-eslint's type-checked
+ * recommendations, with the type information of the three tsconfigs (the
+ * Worker's, Node's and the browser code's). Formatting is prettier's job, not
+ * this file's.
  */
 import eslint from "@eslint/js";
 import { defineConfig } from "eslint/config";
+import globals from "globals";
 import tseslint from "typescript-eslint";
 
 export default defineConfig(
@@ -14,7 +17,7 @@ export default defineConfig(
   {
     languageOptions: {
       parserOptions: {
-        project: ["./tsconfig.json", "./tsconfig.node.json"],
+        project: ["./tsconfig.json", "./tsconfig.node.json", "./tsconfig.public.json"],
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -28,6 +31,11 @@ export default defineConfig(
       // The prompt cleaner's whole point is a character class of control characters.
       "no-control-regex": "off",
     },
+  },
+  {
+    // The playground runs in browsers: their globals (document, location, …), and no Node ones.
+    files: ["public/**/*.js"],
+    languageOptions: { globals: globals.browser, sourceType: "module" },
   },
   {
     files: ["test/**"],

@@ -4,7 +4,14 @@
  * report can add the Durable Object's own stage timings.
  */
 import type { RunningService } from "../test/e2e/service.ts";
-import { directUpstreamCall, homePage, plainChat, setUpstreamLatency, streamedChat, type Timed } from "./requests.ts";
+import {
+  directUpstreamCall,
+  plainChat,
+  serviceInfo,
+  setUpstreamLatency,
+  streamedChat,
+  type Timed,
+} from "./requests.ts";
 import { round, summarize, type Summary } from "./stats.ts";
 import type { ProcessRole } from "./processes.ts";
 import { sampleProcessUsage, type ProcessUsage } from "./process-usage.ts";
@@ -43,7 +50,7 @@ export interface OverheadFigures {
   overhead: Summary;
   throughWorker: Summary;
   direct: Summary;
-  /** GET / through wrangler dev: the floor any request pays. */
+  /** GET /v1/service through wrangler dev: the floor any request to the Worker pays. */
   proxyFloor: Summary;
   failures: number;
   jobIds: (string | undefined)[];
@@ -63,7 +70,7 @@ export async function measureOverhead(
   for (let index = 0; index < warmup; index++) {
     await directUpstreamCall(service, `bench warm-up ${index}`);
     await plainChat(service, `bench warm-up ${index}`);
-    await homePage(service);
+    await serviceInfo(service);
   }
   const differences: number[] = [];
   const through: number[] = [];
@@ -77,8 +84,8 @@ export async function measureOverhead(
     const first = directFirst ? await directUpstreamCall(service, prompt) : await plainChat(service, prompt);
     const second = directFirst ? await plainChat(service, prompt) : await directUpstreamCall(service, prompt);
     const [viaDirect, viaWorker] = directFirst ? [first, second] : [second, first];
-    const home = await homePage(service);
-    if (home.ok) floor.push(home.totalMs);
+    const smallest = await serviceInfo(service);
+    if (smallest.ok) floor.push(smallest.totalMs);
     if (!viaDirect.ok || !viaWorker.ok) {
       failures += 1;
       continue;

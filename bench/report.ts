@@ -105,7 +105,13 @@ export function formatTables(
       "",
     ],
     ["  direct upstream call", "same multipart ai/run", ms(overhead.direct.p50), ms(overhead.direct.p99), ""],
-    ["  GET / (proxy floor)", "wrangler dev round trip", ms(overhead.proxyFloor.p50), ms(overhead.proxyFloor.p99), ""],
+    [
+      "  GET /v1/service (proxy floor)",
+      "wrangler dev round trip",
+      ms(overhead.proxyFloor.p50),
+      ms(overhead.proxyFloor.p99),
+      "",
+    ],
   ];
   for (const run of figures.throughput) {
     measured.push([

@@ -159,11 +159,14 @@ export async function directUpstreamCall(service: RunningService, prompt: string
   }
 }
 
-/** `GET /`: the smallest round trip through wrangler dev, i.e. the local proxy's floor. */
-export async function homePage(service: RunningService): Promise<Timed> {
+/**
+ * `GET /v1/service`: the smallest round trip through wrangler dev to the Worker, i.e. the local
+ * proxy's floor. (`GET /` no longer counts: it is a static file, served without the Worker.)
+ */
+export async function serviceInfo(service: RunningService): Promise<Timed> {
   const started = performance.now();
   try {
-    const response = await exchange(`${service.baseUrl}/`, "GET", {});
+    const response = await exchange(`${service.baseUrl}/v1/service`, "GET", {});
     return { ok: response.status === 200, status: response.status, totalMs: performance.now() - started };
   } catch {
     return { ok: false, status: 0, totalMs: performance.now() - started };

@@ -10,11 +10,11 @@ import { ApiError, errorResponse } from "./lib/http/errors.ts";
 import { settingsOf } from "./lib/settings.ts";
 import { chatCompletions } from "./routes/chat.ts";
 import type { RouteArgs, RoutedRequest } from "./routes/context.ts";
-import { homePage } from "./routes/home.ts";
 import { serveImage } from "./routes/image.ts";
 import { imageGenerations } from "./routes/images.ts";
 import { getJob, getJobEvents } from "./routes/jobs.ts";
 import { listModels } from "./routes/models.ts";
+import { serviceInfo } from "./routes/service.ts";
 
 export { GenerationJob } from "./objects/generation-job.ts";
 export { RateLimiter } from "./objects/rate-limiter.ts";
@@ -54,9 +54,10 @@ const router = Router<RoutedRequest, RouteArgs>({
   finally: [(response: Response, request) => withCors(response, request, request.settings?.corsOrigins ?? ["*"])],
 });
 
+// The playground (GET /) is static files in public/ (wrangler.jsonc "assets"): a request for one of
+// them never reaches the Worker. Everything else does: the API, the images and unknown paths.
 router
-  .get("/", homePage)
-  .head("/", homePage)
+  .get("/v1/service", serviceInfo)
   .get("/v1/models", withApiKey, listModels)
   .post("/v1/chat/completions", withApiKey, chatCompletions)
   .post("/v1/images/generations", withApiKey, imageGenerations)
@@ -64,7 +65,7 @@ router
   .get("/v1/jobs/:id/events", withApiKey, getJobEvents)
   .get("/image/:key", serveImage)
   .head("/image/:key", serveImage)
-  .all("/", allowOnly("GET, HEAD"))
+  .all("/v1/service", allowOnly("GET"))
   .all("/v1/models", allowOnly("GET"))
   .all("/v1/chat/completions", allowOnly("POST"))
   .all("/v1/images/generations", allowOnly("POST"))

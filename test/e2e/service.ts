@@ -32,6 +32,8 @@ export interface ServiceOptions {
   stateParent?: string;
   /** Give the Worker's port as `npm start -- --port N --ip 127.0.0.1` instead of PORT. */
   portArgs?: boolean;
+  /** The Worker's port (e.g. 8787, `npm start`'s own, for a screenshot); default a free one. */
+  port?: number;
 }
 
 /**
@@ -66,13 +68,16 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
       return await startServiceOnce(options);
     } catch (error) {
       const portTaken = /already in use|EADDRINUSE|is taken/.test(String(error));
-      if (!portTaken || attempt >= START_ATTEMPTS) throw error;
+      if (!portTaken || attempt >= START_ATTEMPTS || options.port !== undefined) throw error;
     }
   }
 }
 
 async function startServiceOnce(options: ServiceOptions): Promise<RunningService> {
-  const [port, standInPort] = [await freePort(), await freePort()];
+  // A port asked for must be free: otherwise the readiness poll would find whatever answers there.
+  if (options.port !== undefined && !(await canListen(options.port)))
+    throw new Error(`port ${options.port} is in use: stop what runs there (an \`npm start\`?) and try again`);
+  const [port, standInPort] = [options.port ?? (await freePort()), await freePort()];
   const state = mkdtempSync(join(options.stateParent ?? tmpdir(), "flux-e2e-"));
   const vars = Object.entries(options.vars ?? {}).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
   const listen = options.portArgs ? ["--port", String(port), "--ip", "127.0.0.1"] : [];

@@ -1,8 +1,10 @@
 /**
  * `npm start` with no Cloudflare credentials: the service runs offline against
- * the stand-in upstream and says so loudly, in the terminal and on its page.
- * Before it starts anything it checks its settings and ports, and a mistake is
- * one clear line and a non-zero exit, not a stack trace or a broken service.
+ * the stand-in upstream and says so loudly, in the terminal and on its page;
+ * the page itself is public/ served as static assets, the way Cloudflare
+ * serves it after a deploy. Before it starts anything it checks its settings
+ * and ports, and a mistake is one clear line and a non-zero exit, not a stack
+ * trace or a broken service.
  */
 import { spawn } from "node:child_process";
 import { createServer, type Server } from "node:net";
@@ -19,6 +21,11 @@ const FLUX_MODELS = [
 ];
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
+/** The policy public/_headers gives the page: nothing inline, nothing from other sites. */
+const PAGE_POLICY =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
+  "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
 // Its port comes as `npm start -- --port N --ip 127.0.0.1`, with a PORT that would fail if used.
 const live = useService({ portArgs: true });
 
@@ -31,11 +38,10 @@ describe("npm start without Cloudflare credentials", () => {
     expect(output).toContain(`API key: ${live.service.apiKey}`);
   });
 
-  it("says on its home page that it runs in offline mode", async () => {
-    const response = await fetch(`${live.service.baseUrl}/`);
+  it("tells its page that it runs in offline mode, through GET /v1/service", async () => {
+    const response = await fetch(`${live.service.baseUrl}/v1/service`);
     expect(response.status).toBe(200);
-    expect(response.headers.get("content-type")).toContain("text/html");
-    expect(await response.text()).toMatch(/offline mode/i);
+    expect(await response.json()).toEqual({ object: "service", offline: true });
   });
 
   it("lists the four Flux models through the openai client", async () => {
@@ -114,5 +120,52 @@ describe("npm start refusing to start", () => {
     const exit = await startExpectingExit(["--port"], {});
     expect(exit.code).toBe(1);
     expect(exit.output.trim()).toBe("npm start: --port needs a value (e.g. npm start -- --port 9000).");
+  });
+});
+
+describe("the playground's files, as npm start serves them from public/", () => {
+  const get = (path: string, init?: RequestInit) => fetch(`${live.service.baseUrl}${path}`, init);
+
+  it("serves / as index.html with the headers of public/_headers", async () => {
+    const response = await get("/");
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(response.headers.get("content-security-policy")).toBe(PAGE_POLICY);
+    expect(response.headers.get("referrer-policy")).toBe("no-referrer");
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(await response.text()).toContain("The service is running");
+  });
+
+  it("holds no inline script or style: everything the page runs is a file of its own", async () => {
+    const html = await (await get("/")).text();
+    const scripts = [...html.matchAll(/<script\b[^>]*>/g)].map((match) => match[0]);
+    expect(scripts).toEqual(['<script type="module" src="/playground/main.js">']);
+    expect(html).not.toMatch(/<style\b|\sstyle=|\son[a-z]+=/);
+  });
+
+  it.each([
+    ["/playground/main.js", /^(text|application)\/javascript/],
+    ["/playground.css", /^text\/css/],
+    ["/favicon.svg", /^image\/svg\+xml/],
+  ])("serves %s with its type and the same headers", async (path, type) => {
+    const response = await get(path);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toMatch(type);
+    expect(response.headers.get("content-security-policy")).toBe(PAGE_POLICY);
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+  });
+
+  it("leaves any other path to the Worker, which answers with the API's 404", async () => {
+    for (const path of ["/no/such/page", "/favicon.ico", "/v1/no-such-endpoint"]) {
+      const response = await get(path);
+      expect(response.status).toBe(404);
+      expect(await response.json()).toMatchObject({ error: { code: "not_found", type: "invalid_request_error" } });
+    }
+  });
+
+  it("sends /v1/ to the Worker even for methods static files refuse: 405 with Allow", async () => {
+    const response = await get("/v1/service", { method: "DELETE" });
+    expect(response.status).toBe(405);
+    expect(response.headers.get("allow")).toBe("GET");
   });
 });

@@ -75,7 +75,7 @@ describe("no API_KEY configured (fail closed)", () => {
     );
   });
 
-  it("still serves the public page", async () => {
-    expect((await callWith({ API_KEY: "" }, "/")).status).toBe(200);
+  it("still answers the public service endpoint the playground asks", async () => {
+    expect((await callWith({ API_KEY: "" }, "/v1/service")).status).toBe(200);
   });
 });

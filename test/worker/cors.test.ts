@@ -12,7 +12,7 @@ function expectCors(response: Response): void {
 describe("CORS headers", () => {
   it.each([
     ["200 model list", () => call("/v1/models", { headers: authHeaders(FROM_A_PAGE) }), 200],
-    ["200 home page", () => call("/", { headers: FROM_A_PAGE }), 200],
+    ["200 service info", () => call("/v1/service", { headers: FROM_A_PAGE }), 200],
     ["401 missing key", () => call("/v1/models", { headers: FROM_A_PAGE }), 401],
     ["404 unknown route", () => call("/v2/nothing", { headers: FROM_A_PAGE }), 404],
     ["404 unknown image", () => call("/image/none", { headers: FROM_A_PAGE }), 404],
@@ -48,7 +48,7 @@ describe("CORS headers", () => {
 });
 
 describe("preflight", () => {
-  it.each(["/v1/chat/completions", "/v1/models", "/image/anything", "/", "/no/such/route"])(
+  it.each(["/v1/chat/completions", "/v1/models", "/v1/service", "/image/anything", "/no/such/route"])(
     "is answered for %s, without a key",
     async (path) => {
       const response = await call(path, {

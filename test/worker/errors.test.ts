@@ -85,7 +85,7 @@ describe("other request errors", () => {
     ["GET", "/v1/images/generations"],
     ["POST", `/image/${"a".repeat(64)}.${"b".repeat(32)}`],
     ["DELETE", `/v1/jobs/${"a".repeat(64)}`],
-    ["PUT", "/"],
+    ["PUT", "/v1/service"],
   ])("405 for %s %s", async (method, path) => {
     const error = await expectError(await call(path, { method, headers: authHeaders() }), 405, {
       code: "method_not_allowed",

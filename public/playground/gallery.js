@@ -1,0 +1,49 @@
+// @ts-check
+/**
+ * "This session": the images generated in this tab, newest first, kept in
+ * sessionStorage so a reload does not lose them.
+ */
+import { loadSessionImages, rememberSessionImage } from "./storage.js";
+import { downloadName, safeImageUrl, ui } from "./view.js";
+
+/** @param {import("./storage.js").SessionImage} image */
+export function addToGallery(image) {
+  renderGallery(rememberSessionImage(image));
+}
+
+/** @param {import("./storage.js").SessionImage[]} [images] */
+export function renderGallery(images = loadSessionImages()) {
+  const items = images.flatMap((image) => {
+    const url = safeImageUrl(image.url);
+    return url === undefined ? [] : [galleryItem(url, image)];
+  });
+  ui.gallery.replaceChildren(...items);
+  ui.galleryEmpty.hidden = items.length > 0;
+}
+
+/**
+ * @param {string} url checked to be http(s)
+ * @param {import("./storage.js").SessionImage} image
+ * @returns {HTMLLIElement}
+ */
+function galleryItem(url, image) {
+  const item = document.createElement("li");
+  const picture = document.createElement("img");
+  picture.loading = "lazy";
+  picture.src = url;
+  picture.alt = image.prompt;
+  const caption = document.createElement("p");
+  caption.textContent = image.ratio === "" ? image.prompt : `${image.prompt} · ${image.ratio}`;
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = downloadName(image.prompt);
+  link.textContent = "Download";
+  // Images expire on the server (IMAGE_EXPIRATION): say so instead of showing a broken picture.
+  picture.addEventListener("error", () => {
+    item.classList.add("expired");
+    link.textContent = "Expired";
+    link.removeAttribute("href");
+  });
+  item.append(picture, caption, link);
+  return item;
+}

@@ -1,0 +1,100 @@
+// @ts-check
+/**
+ * The playground's start-up: asks the Worker what only it knows (offline
+ * mode; the models, once a key is typed), wires the form, and restores what
+ * this browser kept: the key, this tab's images and a generation that a
+ * reload interrupted.
+ */
+import { fetchServiceInfo, listModels } from "./api.js";
+import { renderGallery } from "./gallery.js";
+import { followJob, generate } from "./generate.js";
+import { loadApiKey, loadInFlight, saveApiKey } from "./storage.js";
+import { chooseRatio, chosenRatio, fillModels, setKeyStatus, showError, ui } from "./view.js";
+
+/** Typing pauses this long before the key is checked, so a pasted key is checked once. */
+const KEY_CHECK_DELAY_MS = 400;
+const KEY_HINT = "Kept in this browser only and sent only to this site.";
+
+let keyCheck = 0;
+/** Saves the key and asks GET /v1/models with it, which both checks it and fills the model picker. */
+async function checkKey() {
+  const key = ui.apiKey.value.trim();
+  saveApiKey(key);
+  const ticket = ++keyCheck;
+  if (key === "") {
+    setKeyStatus("", KEY_HINT);
+    return;
+  }
+  setKeyStatus("", "Checking the key…");
+  /** @type {Awaited<ReturnType<typeof listModels>>} */
+  let answer;
+  try {
+    answer = await listModels(key);
+  } catch {
+    if (ticket === keyCheck) setKeyStatus("bad", "Could not reach the service to check the key.");
+    return;
+  }
+  if (ticket !== keyCheck) return; // the key changed meanwhile
+  if ("failure" in answer) {
+    const { status, message } = answer.failure;
+    setKeyStatus("bad", status === 401 ? `This key was refused: ${message}` : `Could not list the models: ${message}`);
+    return;
+  }
+  if (answer.ids.length > 0) fillModels(answer.ids);
+  setKeyStatus("ok", `Key accepted · ${answer.ids.length} models available.`);
+}
+
+function submit() {
+  const apiKey = ui.apiKey.value.trim();
+  const prompt = ui.prompt.value.trim();
+  if (apiKey === "") {
+    showError("Enter your API key first.");
+    ui.apiKey.focus();
+    return;
+  }
+  if (prompt === "") {
+    showError("Describe the image you want first.");
+    ui.prompt.focus();
+    return;
+  }
+  void generate(apiKey, { prompt, ratio: chosenRatio(), model: ui.model.value });
+}
+
+let keyTimer = 0;
+ui.apiKey.addEventListener("input", () => {
+  clearTimeout(keyTimer);
+  keyTimer = setTimeout(() => void checkKey(), KEY_CHECK_DELAY_MS);
+});
+ui.apiKey.addEventListener("change", () => {
+  clearTimeout(keyTimer);
+  void checkKey();
+});
+ui.toggleKey.addEventListener("click", () => {
+  const show = ui.apiKey.type === "password";
+  ui.apiKey.type = show ? "text" : "password";
+  ui.toggleKey.textContent = show ? "Hide" : "Show";
+  ui.toggleKey.setAttribute("aria-pressed", String(show));
+});
+ui.form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  if (!ui.generate.disabled) submit();
+});
+ui.prompt.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) ui.form.requestSubmit();
+});
+
+// The address the visitor reached the page by is the one OpenAI clients should use too.
+ui.baseUrl.textContent = `${location.origin}/v1`;
+void fetchServiceInfo().then((info) => {
+  ui.offlineNotice.hidden = info?.offline !== true;
+});
+
+ui.apiKey.value = loadApiKey();
+if (ui.apiKey.value !== "") void checkKey();
+renderGallery();
+const interrupted = loadInFlight();
+if (interrupted) {
+  ui.prompt.value = interrupted.prompt;
+  chooseRatio(interrupted.ratio);
+  void followJob(ui.apiKey.value.trim(), interrupted);
+}

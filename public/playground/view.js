@@ -1,0 +1,190 @@
+// @ts-check
+/**
+ * What the visitor sees: the page's elements, the key's status, the model
+ * picker, and a run's state, progress, result and errors. Every text that
+ * came from the API goes in with textContent, never as HTML.
+ */
+
+const MODEL_PREFIX = "@cf/black-forest-labs/";
+/** Below this width the result panel sits under the form (see playground.css). */
+const ONE_COLUMN_QUERY = "(max-width: 879px)";
+
+/**
+ * @template {HTMLElement} T
+ * @param {string} id
+ * @param {{ new (): T }} type
+ * @returns {T}
+ */
+function byId(id, type) {
+  const element = document.getElementById(id);
+  // The page and its scripts ship together: a missing element is a bug to see at once, not later.
+  if (!(element instanceof type)) throw new Error(`The page has no ${type.name} #${id}.`);
+  return element;
+}
+
+export const ui = {
+  offlineNotice: byId("offline-notice", HTMLElement),
+  baseUrl: byId("base-url", HTMLElement),
+  form: byId("generate-form", HTMLFormElement),
+  apiKey: byId("api-key", HTMLInputElement),
+  toggleKey: byId("toggle-key", HTMLButtonElement),
+  keyStatus: byId("key-status", HTMLElement),
+  prompt: byId("prompt", HTMLTextAreaElement),
+  model: byId("model", HTMLSelectElement),
+  generate: byId("generate", HTMLButtonElement),
+  state: byId("job-state", HTMLElement),
+  error: byId("error", HTMLElement),
+  progress: byId("progress", HTMLOListElement),
+  stage: byId("stage", HTMLElement),
+  result: byId("result", HTMLElement),
+  resultImage: byId("result-image", HTMLImageElement),
+  reply: byId("reply", HTMLUListElement),
+  download: byId("download", HTMLAnchorElement),
+  gallery: byId("gallery", HTMLUListElement),
+  galleryEmpty: byId("gallery-empty", HTMLElement),
+};
+
+/**
+ * @param {"" | "ok" | "bad"} kind
+ * @param {string} text
+ */
+export function setKeyStatus(kind, text) {
+  ui.keyStatus.className = kind === "" ? "hint" : `hint ${kind}`;
+  ui.keyStatus.textContent = text;
+  ui.apiKey.setAttribute("aria-invalid", kind === "bad" ? "true" : "false");
+}
+
+/**
+ * @param {string} id a model id, e.g. "@cf/black-forest-labs/flux-2-dev"
+ * @returns {string} the name people know it by ("flux-2-dev")
+ */
+export function modelLabel(id) {
+  return id.startsWith(MODEL_PREFIX) ? id.slice(MODEL_PREFIX.length) : id;
+}
+
+/** @param {string[]} ids */
+export function fillModels(ids) {
+  const chosen = ui.model.value;
+  // "Server default" stays first: it sends no model, so the operator's FLUX_MODEL applies.
+  const options = ["", ...ids].map((id) => new Option(id === "" ? "Server default" : modelLabel(id), id));
+  ui.model.replaceChildren(...options);
+  if (ids.includes(chosen)) ui.model.value = chosen;
+}
+
+/** @returns {string} the ratio picked in the size picker */
+export function chosenRatio() {
+  const checked = ui.form.querySelector("input[name=size]:checked");
+  return checked instanceof HTMLInputElement ? checked.value : "1:1";
+}
+
+/** @param {string} ratio */
+export function chooseRatio(ratio) {
+  for (const option of ui.form.querySelectorAll("input[name=size]")) {
+    if (option instanceof HTMLInputElement) option.checked = option.value === ratio;
+  }
+}
+
+/**
+ * @param {"" | "working" | "done" | "failed"} kind
+ * @param {string} text
+ */
+function setState(kind, text) {
+  ui.state.className = kind === "" ? "badge" : `badge ${kind}`;
+  ui.state.textContent = text;
+}
+
+/** @param {string} text */
+export function showError(text) {
+  ui.error.textContent = text;
+  ui.error.hidden = false;
+}
+
+/** @param {import("./storage.js").ProgressLine} line */
+export function showProgressLine(line) {
+  const item = document.createElement("li");
+  const time = document.createElement("time");
+  const when = new Date(line.at);
+  time.dateTime = when.toISOString();
+  time.textContent = when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  const text = document.createElement("span");
+  text.textContent = line.text;
+  item.append(time, text);
+  ui.progress.append(item);
+}
+
+/** @param {import("./storage.js").ProgressLine[]} lines shown again, e.g. after a reload */
+export function showRunStarted(lines) {
+  ui.error.hidden = true;
+  ui.result.hidden = true;
+  ui.stage.hidden = false;
+  ui.stage.textContent = "Working on it…";
+  ui.progress.replaceChildren();
+  for (const line of lines) showProgressLine(line);
+  ui.generate.disabled = true;
+  ui.generate.textContent = "Generating…";
+  // On a phone the result panel sits below the form: bring it into view.
+  if (window.matchMedia(ONE_COLUMN_QUERY).matches) ui.state.closest("section")?.scrollIntoView({ block: "start" });
+  setState("working", "Generating");
+}
+
+function showRunEnded() {
+  ui.generate.disabled = false;
+  ui.generate.textContent = "Generate";
+}
+
+/** @param {string} text why, in the visitor's terms */
+export function showRunFailed(text) {
+  ui.stage.textContent = "No image this time.";
+  setState("failed", "Failed");
+  showError(text);
+  showRunEnded();
+}
+
+/**
+ * @param {string} prompt
+ * @param {{ url: string, details: string[] }} image details: the reply's lines (prompt used, size, model)
+ */
+export function showRunSucceeded(prompt, image) {
+  ui.resultImage.src = image.url;
+  ui.resultImage.alt = prompt;
+  ui.download.href = image.url;
+  ui.download.download = downloadName(prompt);
+  ui.reply.replaceChildren(
+    ...image.details.map((text) => {
+      const item = document.createElement("li");
+      item.textContent = text;
+      return item;
+    }),
+  );
+  ui.stage.hidden = true;
+  ui.result.hidden = false;
+  setState("done", "Done");
+  showRunEnded();
+}
+
+/**
+ * Only http(s) links are shown: a `javascript:` or `data:` URL from a tampered answer is ignored.
+ * @param {string} text
+ * @returns {string | undefined}
+ */
+export function safeImageUrl(text) {
+  try {
+    const url = new URL(text, location.href);
+    return url.protocol === "http:" || url.protocol === "https:" ? url.href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * @param {string} prompt
+ * @returns {string} a file name a person recognises, e.g. "flux-a-lighthouse-at-dusk"
+ */
+export function downloadName(prompt) {
+  const slug = prompt
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 48);
+  return `flux-${slug || "image"}`;
+}
