@@ -18,6 +18,8 @@ export interface JobSpec {
   width: number;
   height: number;
   count: number;
+  /** One seed per image for a model that takes seeds; undefined for one that does not (schnell). */
+  seeds?: number[];
   /** `url` stores images in KV; `b64_json` hands the bytes back and stores nothing. */
   delivery: "url" | "b64_json";
   /** Where image links point (`<origin>/image/<key>`). */
@@ -29,6 +31,8 @@ export interface JobImage {
   width: number;
   height: number;
   contentType: string;
+  /** The seed it was painted with: the same request with this seed paints it again. */
+  seed?: number;
   key?: string;
   url?: string;
   /** Only on the live event sent to the job's own caller; never stored. */

@@ -26,6 +26,9 @@ export interface PipelineDeps {
   forgetBytes: (key: string) => void;
 }
 
+/** A generated image with the seed it was painted with (none for a model without seeds). */
+type SeededImage = GeneratedImage & { seed?: number };
+
 export interface PipelineOutcome {
   result: JobResult;
   /** The images as base64, for `b64_json` delivery. */
@@ -77,7 +80,12 @@ export async function runPipeline(
   const request = { model, prompt: promptUsed, width: spec.width, height: spec.height };
   const onRetry = (attempt: number, max: number) => deps.progress("generating", t("retrying", { attempt, max }));
   const generated = await timed("generate", () =>
-    Promise.all(Array.from({ length: spec.count }, () => generateImage(request, ai, upstream, { onRetry }))),
+    Promise.all(
+      Array.from({ length: spec.count }, async (_, index) => {
+        const seed = spec.seeds?.[index];
+        return { ...(await generateImage({ ...request, seed }, ai, upstream, { onRetry })), seed };
+      }),
+    ),
   );
 
   let images: JobImage[];
@@ -85,7 +93,7 @@ export async function runPipeline(
     deps.progress("storing", t("storing"));
     images = await timed("store", () => storeAll(spec, deps, generated));
   } else {
-    images = generated.map(({ width, height, contentType }) => ({ width, height, contentType }));
+    images = generated.map(({ width, height, contentType, seed }) => ({ width, height, contentType, seed }));
   }
   const result: JobResult = {
     model: model.id,
@@ -100,7 +108,7 @@ export async function runPipeline(
 }
 
 /** Writes every image to KV and the job's storage; on any failure removes what was written. */
-async function storeAll(spec: JobSpec, deps: PipelineDeps, generated: GeneratedImage[]): Promise<JobImage[]> {
+async function storeAll(spec: JobSpec, deps: PipelineDeps, generated: SeededImage[]): Promise<JobImage[]> {
   const store = new ImageStore(deps.kv);
   const written: string[] = [];
   // allSettled, not all: cleaning up while another put is still in flight would leave that one behind.
@@ -122,6 +130,7 @@ async function storeAll(spec: JobSpec, deps: PipelineDeps, generated: GeneratedI
         width: image.width,
         height: image.height,
         contentType: image.contentType,
+        seed: image.seed,
       };
     }),
   );

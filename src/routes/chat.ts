@@ -10,6 +10,7 @@ import { effectiveSize, resolveModel } from "../lib/generation/models.ts";
 import { chatCompletion, estimateUsage } from "../lib/openai/shapes.ts";
 import { checkPromptLength, cleanPrompt, lastUserText } from "../lib/generation/prompt.ts";
 import { chatRequestSchema, readJsonBody, validate } from "../lib/openai/request-body.ts";
+import { seedsFor, takeSeedFlag } from "../lib/generation/seeds.ts";
 import { parseSizeSuffix } from "../lib/generation/sizes.ts";
 import { sseResponse } from "../lib/openai/sse.ts";
 import type { RoutedRequest } from "./context.ts";
@@ -24,7 +25,8 @@ export async function chatCompletions(request: RoutedRequest, env: Env, ctx: Exe
       param: "messages",
       code: "invalid_request",
     });
-  const parsed = parseSizeSuffix(cleanPrompt(text));
+  const flagged = takeSeedFlag(cleanPrompt(text));
+  const parsed = parseSizeSuffix(flagged.text);
   checkPromptLength(parsed.prompt, "messages");
   const model = resolveModel(body.model, settings.defaultModel);
   const size = effectiveSize(model, parsed.size.width, parsed.size.height);
@@ -36,6 +38,7 @@ export async function chatCompletions(request: RoutedRequest, env: Env, ctx: Exe
     model: model.id,
     ...size,
     count: 1,
+    seeds: seedsFor(model, 1, flagged.seed),
     delivery: "url",
     origin: new URL(request.url).origin,
     settings,
@@ -50,6 +53,7 @@ export async function chatCompletions(request: RoutedRequest, env: Env, ctx: Exe
     nearestRatio: parsed.size.ratio,
     requestedSize: { width: parsed.size.width, height: parsed.size.height },
     optimizationEnabled: settings.optimizer.enabled,
+    seedGiven: flagged.seed !== undefined,
   });
   if (body.stream) return streamedReply(await startJob(env, spec), contextFor, ctx);
   const { jobId, result } = await completeJob(env, spec);

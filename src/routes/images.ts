@@ -9,6 +9,7 @@ import type { JobSpec } from "../lib/jobs.ts";
 import { effectiveSize, resolveModel } from "../lib/generation/models.ts";
 import { checkPromptLength, cleanPrompt } from "../lib/generation/prompt.ts";
 import { imagesRequestSchema, readJsonBody, validate } from "../lib/openai/request-body.ts";
+import { checkSeed, refuseUnusedSeed, seedsFor } from "../lib/generation/seeds.ts";
 import { DEFAULT_SIZE, parseSizeParameter } from "../lib/generation/sizes.ts";
 import type { RoutedRequest } from "./context.ts";
 import { completeJob, enforceRateLimit } from "./start-job.ts";
@@ -26,6 +27,8 @@ export async function imageGenerations(request: RoutedRequest, env: Env): Promis
       { param: "size", code: "invalid_size" },
     );
   const model = resolveModel(body.model, settings.defaultModel);
+  const seed = body.seed == null ? undefined : checkSeed(body.seed, "seed");
+  refuseUnusedSeed(model, seed, "seed");
   const delivery = body.response_format ?? "b64_json";
   await enforceRateLimit(request, env);
 
@@ -35,6 +38,7 @@ export async function imageGenerations(request: RoutedRequest, env: Env): Promis
     model: model.id,
     ...effectiveSize(model, requested.width, requested.height),
     count: body.n ?? 1,
+    seeds: seedsFor(model, body.n ?? 1, seed),
     delivery,
     origin: new URL(request.url).origin,
     settings,
@@ -47,8 +51,8 @@ export async function imageGenerations(request: RoutedRequest, env: Env): Promis
       created: Math.floor(Date.now() / 1000),
       data: result.images.map((image) =>
         delivery === "url"
-          ? { url: image.url, revised_prompt: result.promptUsed }
-          : { b64_json: image.b64_json, revised_prompt: result.promptUsed },
+          ? { url: image.url, revised_prompt: result.promptUsed, seed: image.seed }
+          : { b64_json: image.b64_json, revised_prompt: result.promptUsed, seed: image.seed },
       ),
       // As in OpenAI's newer image responses: what was really made.
       size: first ? `${first.width}x${first.height}` : undefined,

@@ -57,7 +57,12 @@ describe("with no CF_* settings, a chat completion", () => {
 
     const [flux] = callsFor(m);
     expect(flux?.model).toBe("@cf/black-forest-labs/flux-2-klein-4b");
-    expect(flux?.fields).toEqual({ prompt: `${m} a harbour at night`, width: "1024", height: "576" });
+    expect(flux?.fields).toEqual({
+      prompt: `${m} a harbour at night`,
+      width: "1024",
+      height: "576",
+      seed: expect.stringMatching(/^\d+$/),
+    });
 
     const image = await callWith(BINDING, new URL(url).pathname);
     expect(image.status).toBe(200);

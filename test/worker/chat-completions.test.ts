@@ -47,11 +47,12 @@ describe("a chat completion", () => {
     const m = marker();
     const { content } = await completionFor(`${m} a cute cat 16:9`);
     const lines = content.split("\n");
-    expect(lines.slice(0, 5)).toEqual([
+    expect(lines.slice(0, 6)).toEqual([
       `🎨 Original prompt: ${m} a cute cat`,
       "💬 Prompt model: original prompt",
       `🌐 Prompt used: ${m} a cute cat`,
       "📐 Size: 1024×576",
+      expect.stringMatching(/^🎲 Seed: \d+$/),
       "🌟 Image generated successfully!",
     ]);
     const url = imageUrlIn(content) ?? "";

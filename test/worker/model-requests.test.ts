@@ -36,7 +36,7 @@ describe("FLUX.2 klein (4b and 9b)", () => {
     expect(upstream.contentType).toMatch(/^multipart\/form-data; boundary=/);
     expect(upstream.authorization).toBe("Bearer test-token");
     expect(upstream.status).toBe(200);
-    expect(Object.keys(upstream.form ?? {}).sort()).toEqual(["height", "prompt", "width"]);
+    expect(Object.keys(upstream.form ?? {}).sort()).toEqual(["height", "prompt", "seed", "width"]);
     expect(upstream.form).toMatchObject({ width: "1024", height: "576" });
     expect(String(upstream.form?.prompt)).toMatch(/ a harbour$/);
     expect(content).toContain("📐 Size: 1024×576");
@@ -49,7 +49,7 @@ describe("FLUX.2 dev", () => {
     expect(upstream.model).toBe(MODEL.dev);
     expect(upstream.contentType).toMatch(/^multipart\/form-data/);
     expect(upstream.form).toMatchObject({ width: "768", height: "1024", steps: "12" });
-    expect(Object.keys(upstream.form ?? {}).sort()).toEqual(["height", "prompt", "steps", "width"]);
+    expect(Object.keys(upstream.form ?? {}).sort()).toEqual(["height", "prompt", "seed", "steps", "width"]);
   });
 });
 

@@ -49,6 +49,8 @@ const FACTS: ReplyFacts = {
   width: 1024,
   height: 576,
   imageUrl: "https://flux.example/image/abc",
+  seed: undefined,
+  seedNote: undefined,
   sizeNotes: [],
   tips: [],
 };
@@ -64,6 +66,16 @@ describe("the final reply", () => {
       "",
       "![Generated image](https://flux.example/image/abc)",
     ]);
+  });
+
+  it("states the seed after the size, so the picture can be repeated", () => {
+    const lines = buildReply("en", { ...FACTS, seed: 4_294_967_295 }).split("\n");
+    expect(lines.slice(3, 5)).toEqual(["📐 Size: 1024×576", "🎲 Seed: 4294967295"]);
+  });
+
+  it("says why there is no seed when one was asked of a model that takes none", () => {
+    const reply = buildReply("zh-cn", { ...FACTS, seedNote: "flux-1-schnell 不支持随机种子" });
+    expect(reply).toContain("🎲 随机种子: — (flux-1-schnell 不支持随机种子)");
   });
 
   it("names the optimiser model and adds size notes and tips", () => {

@@ -1,7 +1,8 @@
 // Real, decodable JPEGs of any requested size, cheap enough for load tests: the pixels are
 // encoded once per size (and set of references), and each answer only gets a fresh comment
 // segment so that no two responses carry the same bytes (callers may hash or deduplicate images).
-// An edit shows its references as squares of their colours along the bottom edge.
+// An edit shows its references as squares of their colours along the bottom edge, and the seed
+// moves the sun (one of SUN_POSITIONS places, so the cache still hits): two seeds, two pictures.
 import { randomUUID } from "node:crypto";
 import jpeg from "jpeg-js";
 import { markColour, type Reference } from "./references.ts";
@@ -10,18 +11,26 @@ const MAX_CACHED_SIZES = 64;
 const encodedBySize = new Map<string, Buffer>();
 let imagesServed = 0;
 
-export function standInJpeg(width: number, height: number, references: readonly Reference[] = []): Buffer {
+const SUN_POSITIONS = 16;
+
+export function standInJpeg(
+  width: number,
+  height: number,
+  references: readonly Reference[] = [],
+  seed?: number,
+): Buffer {
   imagesServed += 1;
   const edited = references.length ? ` edited from ${references.length} reference image(s)` : "";
-  const comment = `Local stand-in image (not Flux)${edited} #${imagesServed} ${randomUUID()}`;
-  return withComment(encodedJpeg(width, height, references.map(markColour)), comment);
+  const comment = `Local stand-in image (not Flux)${edited} seed ${seed ?? "none"} #${imagesServed} ${randomUUID()}`;
+  const sunPosition = (seed ?? 0) % SUN_POSITIONS;
+  return withComment(encodedJpeg(width, height, sunPosition, references.map(markColour)), comment);
 }
 
-function encodedJpeg(width: number, height: number, marks: [number, number, number][]): Buffer {
-  const key = `${width}x${height}:${marks.map((mark) => mark.join(",")).join(";")}`;
+function encodedJpeg(width: number, height: number, sunPosition: number, marks: [number, number, number][]): Buffer {
+  const key = `${width}x${height}:${sunPosition}:${marks.map((mark) => mark.join(",")).join(";")}`;
   let encoded = encodedBySize.get(key);
   if (!encoded) {
-    const pixels = sunsetPixels(width, height);
+    const pixels = sunsetPixels(width, height, sunPosition);
     paintMarks(pixels, width, height, marks);
     encoded = jpeg.encode({ width, height, data: pixels }, 80).data;
     encodedBySize.set(key, encoded);
@@ -31,9 +40,9 @@ function encodedJpeg(width: number, height: number, marks: [number, number, numb
 }
 
 /** RGBA pixels: a dusk sky fading into a warm horizon, with a pale sun. */
-function sunsetPixels(width: number, height: number): Buffer {
+function sunsetPixels(width: number, height: number, sunPosition: number): Buffer {
   const pixels = Buffer.alloc(width * height * 4);
-  const sunX = width * 0.68;
+  const sunX = width * (0.2 + (0.6 * sunPosition) / (SUN_POSITIONS - 1));
   const sunY = height * 0.62;
   const sunRadius = Math.min(width, height) * 0.12;
   for (let y = 0; y < height; y++) {

@@ -113,7 +113,8 @@ async function prepareAnswer(ex: Exchange, modelName: string): Promise<() => voi
 
   const width = model.fixedSize?.width ?? (input.width as number | undefined) ?? DEFAULT_WIDTH;
   const height = model.fixedSize?.height ?? (input.height as number | undefined) ?? DEFAULT_HEIGHT;
-  const image = standInJpeg(width, height, references);
+  const seed = typeof input.seed === "number" ? input.seed : undefined;
+  const image = standInJpeg(width, height, references, seed);
   ex.record.imageSha256 = createHash("sha256").update(image).digest("hex");
   const body = JSON.stringify({ result: { image: image.toString("base64") }, success: true, errors: [], messages: [] });
   return () => sendRaw(ex.res, 200, body, "application/json");

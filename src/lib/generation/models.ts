@@ -11,6 +11,8 @@ export interface FluxModel {
   takesSize: boolean;
   /** Upper bound of `steps`, or 0 when the model has a fixed step count. */
   maxSteps: number;
+  /** FLUX.2 takes a `seed` and up to four reference images; schnell takes neither. */
+  takesSeedAndReferences: boolean;
   minEdge: number;
   maxEdge: number;
 }
@@ -20,6 +22,7 @@ export const FLUX_MODELS: readonly FluxModel[] = [
     id: "@cf/black-forest-labs/flux-2-klein-4b",
     input: "multipart",
     takesSize: true,
+    takesSeedAndReferences: true,
     maxSteps: 0,
     minEdge: 256,
     maxEdge: 1920,
@@ -28,6 +31,7 @@ export const FLUX_MODELS: readonly FluxModel[] = [
     id: "@cf/black-forest-labs/flux-2-klein-9b",
     input: "multipart",
     takesSize: true,
+    takesSeedAndReferences: true,
     maxSteps: 0,
     minEdge: 256,
     maxEdge: 1920,
@@ -36,6 +40,7 @@ export const FLUX_MODELS: readonly FluxModel[] = [
     id: "@cf/black-forest-labs/flux-2-dev",
     input: "multipart",
     takesSize: true,
+    takesSeedAndReferences: true,
     maxSteps: 50,
     minEdge: 256,
     maxEdge: 1920,
@@ -44,6 +49,7 @@ export const FLUX_MODELS: readonly FluxModel[] = [
     id: "@cf/black-forest-labs/flux-1-schnell",
     input: "json",
     takesSize: false,
+    takesSeedAndReferences: false,
     maxSteps: 8,
     minEdge: 1024,
     maxEdge: 1024,

@@ -23,6 +23,8 @@ export interface ChatReplyContext {
   /** The size the user asked for, to say so when the model makes another. */
   requestedSize: { width: number; height: number };
   optimizationEnabled: boolean;
+  /** The user wrote `--seed`: a model without seeds must say it could not honour it. */
+  seedGiven: boolean;
 }
 
 /** The final markdown reply for a finished job. */
@@ -47,6 +49,9 @@ export function replyContent(result: JobResult, context: ChatReplyContext): stri
     width,
     height,
     imageUrl: image?.url ?? "",
+    seed: image?.seed,
+    seedNote:
+      image?.seed === undefined && context.seedGiven ? t("seedUnsupported", { model: result.model }) : undefined,
     sizeNotes,
     tips,
   });

@@ -14,6 +14,10 @@ export interface ReplyFacts {
   width: number;
   height: number;
   imageUrl: string;
+  /** The seed the picture was painted with, when the model takes one. */
+  seed: number | undefined;
+  /** Why there is no seed although one was asked for. */
+  seedNote: string | undefined;
   /** Extra size notes (a ratio mapped to the nearest, a model with a fixed size). */
   sizeNotes: string[];
   /** Extra tip lines, e.g. the suggestion to enable optimisation. */
@@ -38,6 +42,8 @@ export function buildReply(language: Language, facts: ReplyFacts): string {
     `💬 ${t("promptModel")}: ${facts.promptModel ? escapeMarkdown(facts.promptModel) : t("noPromptModel")}`,
     `🌐 ${t("promptUsed")}: ${escapeMarkdown(facts.promptUsed)}`,
     `📐 ${t("size")}: ${size}`,
+    ...(facts.seed !== undefined ? [`🎲 ${t("seed")}: ${facts.seed}`] : []),
+    ...(facts.seedNote !== undefined ? [`🎲 ${t("seed")}: — (${facts.seedNote})`] : []),
     `🌟 ${t("success")}`,
     ...facts.tips.map((tip) => `💡 ${tip}`),
     "",

@@ -106,6 +106,7 @@ export const imagesRequestSchema = object({
   n: nullish(integer({ min: 1, max: 4 })),
   size: nullish(string()),
   response_format: nullish(oneOf(["url", "b64_json"])),
+  seed: nullish(integer()),
   quality: nullish(string()),
   style: nullish(string()),
   user: nullish(string()),

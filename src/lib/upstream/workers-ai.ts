@@ -15,6 +15,8 @@ export interface ImageRequest {
   prompt: string;
   width: number;
   height: number;
+  /** Only for a model that takes one (FLUX.2). */
+  seed?: number;
 }
 
 export interface GeneratedImage extends ImageInfo {
@@ -36,6 +38,7 @@ export function buildImageInput(request: ImageRequest, steps: number): ModelInpu
   form.set("prompt", request.prompt);
   form.set("width", String(request.width));
   form.set("height", String(request.height));
+  if (request.seed !== undefined) form.set("seed", String(request.seed));
   if (model.maxSteps > 0) form.set("steps", String(Math.min(steps, model.maxSteps)));
   return { form };
 }

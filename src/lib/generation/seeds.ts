@@ -1,0 +1,54 @@
+/**
+ * Seeds: the number that makes a FLUX.2 picture repeatable. A user gives one
+ * (`--seed N` in chat, `seed` in the Images API) or the Worker picks one, and
+ * every reply states it, so the same request with that seed paints the same.
+ */
+import { ApiError } from "../http/errors.ts";
+import type { FluxModel } from "./models.ts";
+
+/** Seeds are unsigned 32-bit integers, the range every FLUX.2 runtime accepts. */
+export const MAX_SEED = 0xffff_ffff;
+
+/** A seed the user wrote, checked; `param` names where it came from. */
+export function checkSeed(seed: number, param: string): number {
+  if (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) {
+    throw new ApiError(400, `Invalid value for '${param}': a seed is a whole number from 0 to ${MAX_SEED}.`, {
+      param,
+      code: "invalid_seed",
+    });
+  }
+  return seed;
+}
+
+/** A seed asked of a model that takes none is refused: the caller wanted a picture it can repeat. */
+export function refuseUnusedSeed(model: FluxModel, seed: number | undefined, param: string): void {
+  if (seed !== undefined && !model.takesSeedAndReferences) {
+    throw new ApiError(400, `${model.id} takes no seed: leave '${param}' out, or choose a FLUX.2 model.`, {
+      param,
+      code: "unsupported_parameter",
+    });
+  }
+}
+
+/**
+ * One seed per image: the given seed and the ones after it (so n images differ, and each can be
+ * repeated on its own), or random ones. Undefined for a model that takes no seed.
+ */
+export function seedsFor(model: FluxModel, count: number, given: number | undefined): number[] | undefined {
+  if (!model.takesSeedAndReferences) return undefined;
+  if (given !== undefined) return Array.from({ length: count }, (_, index) => (given + index) % (MAX_SEED + 1));
+  return Array.from(crypto.getRandomValues(new Uint32Array(count)));
+}
+
+// `--seed 42` anywhere in the message, as `--ar` is written: a flag, not part of the picture.
+const SEED_FLAG = /(?:^|\s)--seed(?:\s+|=)(\S+)(?=\s|$)/u;
+
+/** Takes `--seed N` out of a chat message; a malformed one is a 400, not words to draw. */
+export function takeSeedFlag(text: string): { text: string; seed?: number } {
+  const match = SEED_FLAG.exec(text);
+  if (!match) return { text };
+  const raw = match[1] ?? "";
+  const seed = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  const rest = `${text.slice(0, match.index)} ${text.slice(match.index + match[0].length)}`.replace(/\s+/g, " ").trim();
+  return { text: rest, seed: checkSeed(seed, "messages") };
+}
