@@ -110,6 +110,12 @@ export function takeListenArgs(args: readonly string[]): ListenArgs {
   return taken;
 }
 
+/** A port number as `npm start` takes it from `name`, or what is wrong with it. */
+export function portProblem(value: string, name: string): string | undefined {
+  const port = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  return port >= 1 && port <= 65_535 ? undefined : `${name} must be a port number from 1 to 65535.`;
+}
+
 /** `NAME:value` of every `--var` in wrangler's arguments (`--var A:1 B:2` or `--var A:1 --var B:2`). */
 export function varsOfArgs(args: readonly string[]): Record<string, string> {
   const vars: Record<string, string> = {};

@@ -14,6 +14,7 @@ import type { StandIn } from "../tools/stand-in/server.ts";
 import {
   LOCAL_API_KEY,
   hasCloudflareCredentials,
+  portProblem,
   readSettings,
   settingsProblem,
   takeListenArgs,
@@ -33,33 +34,36 @@ try {
 }
 const port = listen.port ?? (process.env.PORT || "8787");
 const ip = listen.ip ?? "127.0.0.1";
-const standInPort = Number(process.env.STAND_IN_PORT || 8788);
-const offline = !hasCloudflareCredentials(settings);
+const standInPortText = process.env.STAND_IN_PORT || "8788";
+const configVars =
+  (parseJsonc(readFileSync(join(projectRoot, "wrangler.jsonc"), "utf8")) as { vars?: Record<string, unknown> }).vars ??
+  {};
+const problem =
+  portProblem(port, listen.port ? "--port" : "PORT") ??
+  portProblem(standInPortText, "STAND_IN_PORT") ??
+  // The settings as the developer wrote them, before offline mode fills in the stand-in's.
+  settingsProblem(configVars, devVarsText, wranglerDevArgs({ settings, port, ip, extraArgs: listen.rest }));
+if (problem) stop(problem);
 
-// The stand-in's address is known before it starts, so the settings can be checked first.
+const standInPort = Number(standInPortText);
+const offline = !hasCloudflareCredentials(settings);
 const plannedStandIn = offline
   ? { url: `http://127.0.0.1:${standInPort}`, cfApiBase: `http://127.0.0.1:${standInPort}/client/v4` }
   : undefined;
 const args = wranglerDevArgs({ settings, port, ip, standIn: plannedStandIn, extraArgs: listen.rest });
-const config = parseJsonc(readFileSync(join(projectRoot, "wrangler.jsonc"), "utf8")) as {
-  vars?: Record<string, unknown>;
-};
-const problem = settingsProblem(config.vars ?? {}, devVarsText, args);
-if (problem) stop(problem);
 
-await ensurePortFree(
-  Number(port),
-  ip,
-  `Port ${port} is taken (another npm start?). Set PORT or use npm start -- --port N.`,
-);
+const workerPortFree = await portIsFree(Number(port), ip);
+const standInPortFree = !offline || (await portIsFree(standInPort, "127.0.0.1"));
+if (!workerPortFree && !standInPortFree) {
+  stop(
+    `Ports ${port} and ${standInPort} are taken (another npm start?). Set both, e.g. PORT=8797 STAND_IN_PORT=8798 npm start.`,
+  );
+}
+if (!workerPortFree) stop(`Port ${port} is taken (another npm start?). Set PORT or use npm start -- --port N.`);
+if (!standInPortFree) stop(`Port ${standInPort} for the offline stand-in is taken. Set STAND_IN_PORT.`);
 
 let standIn: StandIn | undefined;
 if (offline) {
-  await ensurePortFree(
-    standInPort,
-    "127.0.0.1",
-    `Port ${standInPort} for the offline stand-in is taken. Set STAND_IN_PORT.`,
-  );
   standIn = await startStandIn({ port: standInPort, latencyMs: Number(process.env.STAND_IN_LATENCY_MS || 0) });
   const shown = ip === "0.0.0.0" ? `http://127.0.0.1:${port} (and this machine's LAN address)` : `http://${ip}:${port}`;
   const apiKeyLine = settings.configured.API_KEY ? "API key: the API_KEY you configured" : `API key: ${LOCAL_API_KEY}`;
@@ -112,13 +116,14 @@ function stop(message: string): never {
   process.exit(1);
 }
 
-/** Stops with `takenMessage` when something already listens on `port`: one line instead of a stack trace. */
-async function ensurePortFree(portNumber: number, host: string, takenMessage: string): Promise<void> {
+/** False when something already listens on `port`; stops at once on any other failure to listen there. */
+async function portIsFree(portNumber: number, host: string): Promise<boolean> {
   const failure = await new Promise<string | undefined>((resolve) => {
     const probe = createServer();
     probe.once("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
     probe.listen(portNumber, host, () => probe.close(() => resolve(undefined)));
   });
-  if (failure === "EADDRINUSE") stop(takenMessage);
+  if (failure === "EADDRINUSE") return false;
   if (failure) stop(`Cannot listen on ${host}:${portNumber} (${failure}).`);
+  return true;
 }

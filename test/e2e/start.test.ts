@@ -116,6 +116,27 @@ describe("npm start refusing to start", () => {
     expect(exit.output.trim()).toBe(`Port ${standInPort} for the offline stand-in is taken. Set STAND_IN_PORT.`);
   });
 
+  it("names both variables when both the Worker's and the stand-in's ports are taken", async () => {
+    const [port, standInPort] = [await occupy(), await occupy()];
+    const exit = await startExpectingExit([], { PORT: String(port), STAND_IN_PORT: String(standInPort) });
+    expect(exit.code).toBe(1);
+    expect(exit.output.trim()).toBe(
+      `Ports ${port} and ${standInPort} are taken (another npm start?). Set both, e.g. PORT=8797 STAND_IN_PORT=8798 npm start.`,
+    );
+  });
+
+  it("refuses a PORT that is not a port number in one line", async () => {
+    const exit = await startExpectingExit([], { PORT: "abc" });
+    expect(exit.code).toBe(1);
+    expect(exit.output.trim()).toBe("PORT must be a port number from 1 to 65535.");
+  });
+
+  it("refuses half the Cloudflare credentials instead of quietly going offline", async () => {
+    const exit = await startExpectingExit([], { PORT: String(await freePort()), CF_ACCOUNT_ID: "abc" });
+    expect(exit.code).toBe(1);
+    expect(exit.output.trim()).toMatch(/^Setting CF_API_TOKEN is missing: CF_ACCOUNT_ID and CF_API_TOKEN go together/);
+  });
+
   it("asks for a value when --port has none", async () => {
     const exit = await startExpectingExit(["--port"], {});
     expect(exit.code).toBe(1);

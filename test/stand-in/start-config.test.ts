@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import {
   hasCloudflareCredentials,
   parseDotenv,
+  portProblem,
   readSettings,
   settingsProblem,
   takeListenArgs,
@@ -124,6 +125,14 @@ describe("takeListenArgs", () => {
       extraArgs: [],
     });
     expect(args.slice(0, 6)).toEqual(["dev", "--local", "--port", "9000", "--ip", "0.0.0.0"]);
+  });
+});
+
+describe("portProblem", () => {
+  it("takes a port number from 1 to 65535 and names the variable otherwise", () => {
+    expect(portProblem("8787", "PORT")).toBeUndefined();
+    for (const bad of ["abc", "0", "65536", "80.5", "-1", ""])
+      expect(portProblem(bad, "STAND_IN_PORT")).toBe("STAND_IN_PORT must be a port number from 1 to 65535.");
   });
 });
 
