@@ -41,8 +41,8 @@ export interface FetchImageOptions {
 
 /** Downloads one reference image from a public https URL, within the limits; throws ApiError (400) otherwise. */
 export async function fetchImage(url: string, param: string, options: FetchImageOptions = {}): Promise<FetchedImage> {
-  // Called through a closure: workerd refuses the global fetch called as a method of another object.
-  const fetcher = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
+  // Called as a plain function, never as options.fetch(…): workerd refuses its global fetch called as another object's method.
+  const fetcher = options.fetch ?? fetch;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   const signal = AbortSignal.timeout(timeoutMs);
