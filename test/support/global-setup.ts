@@ -1,15 +1,17 @@
-/** Starts the stand-in upstream once for the workerd tests and tells them where it listens. */
+/**
+ * Starts the stand-in upstream and the test image server once for the workerd tests and tells
+ * them where they listen.
+ */
 import type { TestProject } from "vitest/node";
 import { startStandIn } from "../../tools/stand-in/server.ts";
-
-declare module "vitest" {
-  export interface ProvidedContext {
-    standInUrl: string;
-  }
-}
+import { startImageServer } from "./image-server.ts";
+import "./provided-context.ts";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const standIn = await startStandIn({ port: 0, quiet: true });
+  const [standIn, imageServer] = await Promise.all([startStandIn({ port: 0, quiet: true }), startImageServer()]);
   project.provide("standInUrl", standIn.url);
-  return () => standIn.close();
+  project.provide("imageServerUrl", imageServer.url);
+  return async () => {
+    await Promise.all([standIn.close(), imageServer.close()]);
+  };
 }
