@@ -11,7 +11,7 @@ import { settingsOf } from "./lib/settings.ts";
 import { chatCompletions } from "./routes/chat.ts";
 import type { RouteArgs, RoutedRequest } from "./routes/context.ts";
 import { serveImage } from "./routes/image.ts";
-import { imageGenerations } from "./routes/images.ts";
+import { imageEdits, imageGenerations } from "./routes/images.ts";
 import { getJob, getJobEvents } from "./routes/jobs.ts";
 import { listModels } from "./routes/models.ts";
 import { serviceInfo } from "./routes/service.ts";
@@ -61,6 +61,7 @@ router
   .get("/v1/models", withApiKey, listModels)
   .post("/v1/chat/completions", withApiKey, chatCompletions)
   .post("/v1/images/generations", withApiKey, imageGenerations)
+  .post("/v1/images/edits", withApiKey, imageEdits)
   .get("/v1/jobs/:id", withApiKey, getJob)
   .get("/v1/jobs/:id/events", withApiKey, getJobEvents)
   .get("/image/:key", serveImage)
@@ -69,6 +70,7 @@ router
   .all("/v1/models", allowOnly("GET"))
   .all("/v1/chat/completions", allowOnly("POST"))
   .all("/v1/images/generations", allowOnly("POST"))
+  .all("/v1/images/edits", allowOnly("POST"))
   .all("/v1/jobs/:id", allowOnly("GET"))
   .all("/v1/jobs/:id/events", allowOnly("GET"))
   .all("/image/:key", allowOnly("GET, HEAD"))

@@ -4,9 +4,11 @@
  */
 import { splitStream } from "./bytes.ts";
 import type { ErrorBody } from "./http/errors.ts";
+import type { PreviousImage } from "./generation/follow-up.ts";
+import type { ReferenceSource } from "./images/intake.ts";
 import type { JobSettings } from "./settings.ts";
 
-export type JobStatus = "queued" | "optimizing" | "generating" | "storing" | "succeeded" | "failed";
+export type JobStatus = "queued" | "reading" | "optimizing" | "generating" | "storing" | "succeeded" | "failed";
 
 /** Everything a job needs; built and validated by the Worker. */
 export interface JobSpec {
@@ -14,9 +16,15 @@ export interface JobSpec {
   /** The user's prompt, cleaned, ratio text removed. */
   prompt: string;
   model: string;
-  /** The size the model will really make. */
+  /** The size the model will really make (unless `sizeFromReference` says to follow the first reference). */
   width: number;
   height: number;
+  /** Reference images to edit or combine, in order; their uploaded bytes travel beside the spec. */
+  references?: ReferenceSource[];
+  /** A chat follow-up the optimiser judges: edit this earlier picture of the conversation, or draw anew. */
+  followUp?: PreviousImage;
+  /** No size was asked for an edit: take it from the first reference (chat: a preset; Images API: long side 1024). */
+  sizeFromReference?: "preset" | "long-side";
   count: number;
   /** One seed per image for a model that takes seeds; undefined for one that does not (schnell). */
   seeds?: number[];
@@ -47,6 +55,8 @@ export interface JobResult {
   promptModel?: string;
   /** Why optimisation failed, when it was on and the original prompt was used instead. */
   optimizationFailure?: string;
+  /** How many reference images the picture was edited from (absent for a new picture). */
+  referenceCount?: number;
   images: JobImage[];
   expiresAt: number;
 }

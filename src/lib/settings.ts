@@ -58,6 +58,8 @@ export interface Settings extends JobSettings {
   corsOrigins: string[];
   /** True when `npm start` runs us against the local stand-in upstream. */
   offline: boolean;
+  /** Whether a chat follow-up may edit the conversation's last image (`--edit`, or as the optimiser judges). */
+  chatEdits: boolean;
 }
 
 type EnvLike = Readonly<Record<string, unknown>>;
@@ -121,6 +123,7 @@ export function readSettings(source: object): Settings {
       .map((origin) => trimSlash(origin.trim()))
       .filter(Boolean),
     offline: readBoolean(env, "OFFLINE_MODE", false),
+    chatEdits: readChoice(env, "CHAT_EDITS", ["on", "off"] as const, "on") === "on",
   };
 }
 

@@ -16,7 +16,9 @@
 import { DurableObject } from "cloudflare:workers";
 import { ApiError, toApiError } from "../lib/http/errors.ts";
 import { errorText, translate } from "../lib/i18n/translate.ts";
-import { newImageKey, type StoredImage } from "../lib/storage/image-store.ts";
+import { fetchImage } from "../lib/images/fetch-image.ts";
+import { findImage } from "../lib/storage/find-image.ts";
+import { jobIdOfImageKey, newImageKey, type StoredImage } from "../lib/storage/image-store.ts";
 import {
   encodeEvent,
   isFinal,
@@ -39,17 +41,20 @@ export class GenerationJob extends DurableObject<Env> {
   private readonly record = new JobRecord(this.ctx.storage.sql);
   private readonly listeners = new Set<Listener>();
 
-  /** Starts the job and returns its event stream (NDJSON), from the first event on. */
-  async start(spec: JobSpec): Promise<ReadableStream<Uint8Array>> {
+  /**
+   * Starts the job and returns its event stream (NDJSON), from the first event on. `uploads` are
+   * the uploaded reference images, one stream each (a whole photo is too big for one RPC message).
+   */
+  async start(spec: JobSpec, uploads: ReadableStream<Uint8Array>[] = []): Promise<ReadableStream<Uint8Array>> {
     const expiresAt = await this.prepare(spec);
     const stream = this.openStream(0, true);
-    void this.launch(spec, expiresAt);
+    void this.launch(spec, uploads, expiresAt);
     return stream;
   }
 
   /** Runs the job to its end and returns its final event: for callers that wait rather than stream. */
-  async complete(spec: JobSpec): Promise<JobEvent> {
-    return this.launch(spec, await this.prepare(spec));
+  async complete(spec: JobSpec, uploads: ReadableStream<Uint8Array>[] = []): Promise<JobEvent> {
+    return this.launch(spec, uploads, await this.prepare(spec));
   }
 
   /** Replays the events after `afterId`, then streams live ones until the job ends. */
@@ -65,6 +70,24 @@ export class GenerationJob extends DurableObject<Env> {
   /** The bytes of one of this job's images, for when KV misses. */
   image(key: string): StoredImage | null {
     return this.record.image(key) ?? null;
+  }
+
+  /** The prompt the job that made image `key` painted from (a follow-up's judgement needs it). */
+  private async previousPrompt(key: string): Promise<string | undefined> {
+    const jobId = jobIdOfImageKey(key);
+    if (jobId === undefined) return undefined;
+    try {
+      const view = await this.env.GENERATION_JOB.get(this.env.GENERATION_JOB.idFromString(jobId)).view();
+      return view?.result?.promptUsed;
+    } catch {
+      return undefined; // hex that is not one of our job ids
+    }
+  }
+
+  /** One of this Worker's images, for an edit: from KV, else from the job that made it (KV may lag). */
+  private async readStoredImage(key: string): Promise<Uint8Array | undefined> {
+    const image = await findImage(this.env, key);
+    return image ? new Uint8Array(image.bytes) : undefined;
   }
 
   override async alarm(): Promise<void> {
@@ -84,15 +107,20 @@ export class GenerationJob extends DurableObject<Env> {
   }
 
   /** Runs the job under waitUntil, so it finishes even when nobody waits for it any more. */
-  private launch(spec: JobSpec, expiresAt: number): Promise<JobEvent> {
+  private launch(spec: JobSpec, uploads: ReadableStream<Uint8Array>[], expiresAt: number): Promise<JobEvent> {
     this.emit({ status: "queued" });
-    const finished = this.run(this.ctx.id.toString(), spec, expiresAt);
+    const finished = this.run(this.ctx.id.toString(), spec, uploads, expiresAt);
     this.ctx.waitUntil(finished);
     return finished;
   }
 
   /** Returns the final event as the job's own caller gets it (with `b64_json` images). */
-  private async run(jobId: string, spec: JobSpec, expiresAt: number): Promise<JobEvent> {
+  private async run(
+    jobId: string,
+    spec: JobSpec,
+    uploads: ReadableStream<Uint8Array>[],
+    expiresAt: number,
+  ): Promise<JobEvent> {
     const started = Date.now();
     const timings: Record<string, number> = {}; // filled stage by stage, so a failure's log shows where the time went
     try {
@@ -101,6 +129,15 @@ export class GenerationJob extends DurableObject<Env> {
         {
           kv: this.env.FLUX_CF_KV,
           ai: this.env.AI,
+          gather: {
+            uploads: await Promise.all(
+              uploads.map(async (upload) => new Uint8Array(await new Response(upload).arrayBuffer())),
+            ),
+            readStoredImage: (key) => this.readStoredImage(key),
+            fetchImage: (url, param) => fetchImage(url, param),
+            images: this.env.IMAGES,
+          },
+          previousPrompt: (key) => this.previousPrompt(key),
           expiresAt,
           newImageKey: () => newImageKey(jobId),
           progress: (status, message, extra) => this.emit({ status, message, ...extra }),

@@ -1,15 +1,19 @@
 /**
- * The stages of one generation: optimise → generate → store. Each stage
- * reports progress; a failure anywhere throws, and the store stage undoes its
- * partial writes so a failed job leaves nothing behind.
+ * The stages of one generation: read the reference images (edits) → optimise →
+ * generate → store. Each stage reports progress; a failure anywhere throws, and
+ * the store stage undoes its partial writes so a failed job leaves nothing behind.
  */
 import { ApiError } from "../lib/http/errors.ts";
 import type { MessageKey } from "../lib/i18n/strings.ts";
 import { translate } from "../lib/i18n/translate.ts";
 import { ImageStore, type StoredImageMeta } from "../lib/storage/image-store.ts";
 import type { JobImage, JobResult, JobSpec, JobStatus } from "../lib/jobs.ts";
-import { findModel } from "../lib/generation/models.ts";
-import { optimizePrompt } from "../lib/upstream/optimizer.ts";
+import { effectiveSize, findModel, type FluxModel } from "../lib/generation/models.ts";
+import { sizeForReference } from "../lib/generation/sizes.ts";
+import { gatherReferences, type GatherDeps } from "../lib/images/gather.ts";
+import type { ReferenceImage } from "../lib/images/downscale.ts";
+import { judgeFollowUp, optimizePrompt } from "../lib/upstream/optimizer.ts";
+import type { ReferenceSource } from "../lib/images/intake.ts";
 import { escapeMarkdown } from "../lib/openai/markdown-reply.ts";
 import { generateImage, type GeneratedImage } from "../lib/upstream/workers-ai.ts";
 import { workersAi, type AiBinding } from "../lib/upstream/transport.ts";
@@ -18,6 +22,10 @@ export interface PipelineDeps {
   kv: KVNamespace;
   /** The Workers AI binding; unused when the settings choose the REST API. */
   ai: AiBinding | undefined;
+  /** How reference images are read and shrunk: needed only by an edit (spec.references). */
+  gather?: GatherDeps;
+  /** The prompt an earlier picture of this Worker was painted from, for a follow-up's judgement. */
+  previousPrompt?: (key: string) => Promise<string | undefined>;
   expiresAt: number;
   newImageKey: () => string;
   progress: (status: JobStatus, message: string, extra?: { optimizedPrompt?: string }) => void;
@@ -36,14 +44,15 @@ export interface PipelineOutcome {
   timings: Record<string, number>;
 }
 
+type Translate = (key: MessageKey, params?: Record<string, string | number>) => string;
+
 /** `timings` is the caller's, so the time spent in each stage is known even when a stage throws. */
 export async function runPipeline(
   spec: JobSpec,
   deps: PipelineDeps,
   timings: Record<string, number> = {},
 ): Promise<PipelineOutcome> {
-  const t = (key: MessageKey, params?: Record<string, string | number>) =>
-    translate(spec.settings.language, key, params);
+  const t: Translate = (key, params) => translate(spec.settings.language, key, params);
   const model = findModel(spec.model);
   if (!model) throw new ApiError(400, `Unsupported model ${spec.model}.`, { param: "model" });
   const timed = async <T>(stage: string, work: () => Promise<T>): Promise<T> => {
@@ -54,32 +63,31 @@ export async function runPipeline(
       timings[stage] = Date.now() - start;
     }
   };
-
-  let promptUsed = spec.prompt;
-  let promptModel: string | undefined;
-  let optimizationFailure: string | undefined;
-  const { optimizer, upstream } = spec.settings;
+  const { upstream } = spec.settings;
   const ai = workersAi(upstream, deps.ai); // before any work: a deployment that cannot reach Workers AI fails at once
-  if (optimizer.enabled) {
-    deps.progress("optimizing", t("optimizing", { model: optimizer.model }));
-    const outcome = await timed("optimize", () => optimizePrompt(spec.prompt, optimizer, upstream, deps.ai));
-    if (outcome.ok) {
-      promptUsed = outcome.prompt;
-      promptModel = outcome.model;
-      // Chat clients render progress lines as markdown, and the rewrite echoes the user's words.
-      deps.progress("optimizing", t("optimized", { prompt: escapeMarkdown(outcome.prompt) }), {
-        optimizedPrompt: outcome.prompt,
-      });
-    } else {
-      optimizationFailure = outcome.reason;
-      deps.progress("optimizing", t("optimizeFailed", { reason: outcome.reason }));
-    }
-  }
 
-  deps.progress("generating", t("generating", { width: spec.width, height: spec.height, model: model.id }));
-  const request = { model, prompt: promptUsed, width: spec.width, height: spec.height };
+  // A follow-up the optimiser judged to be an edit adds the earlier picture as the first reference.
+  const judged = spec.followUp ? await timed("judge", () => judgeStage(spec, deps, t)) : undefined;
+  const sources = [...(judged?.reference ? [judged.reference] : []), ...(spec.references ?? [])];
+  let references: ReferenceImage[] = [];
+  if (sources.length > 0) {
+    deps.progress("reading", t("readingReferences", { count: sources.length }));
+    const gather = deps.gather;
+    if (!gather) throw new ApiError(500, "This job cannot read reference images.", { code: "internal_error" });
+    references = await timed("references", () => gatherReferences(sources, gather));
+  }
+  const size = sizeOf(spec, model, references[0]);
+  const optimized =
+    judged?.optimized ??
+    (spec.settings.optimizer.enabled
+      ? await timed("optimize", () => optimizeStage(spec, deps, t, references.length))
+      : { promptUsed: spec.prompt });
+
+  const action = references.length > 0 ? "editing" : "generating";
+  deps.progress("generating", t(action, { ...size, model: model.id }));
+  const request = { model, prompt: optimized.promptUsed, ...size, references };
   const onRetry = (attempt: number, max: number) => deps.progress("generating", t("retrying", { attempt, max }));
-  const generated = await timed("generate", () =>
+  const generated: SeededImage[] = await timed("generate", () =>
     Promise.all(
       Array.from({ length: spec.count }, async (_, index) => {
         const seed = spec.seeds?.[index];
@@ -98,13 +106,76 @@ export async function runPipeline(
   const result: JobResult = {
     model: model.id,
     originalPrompt: spec.prompt,
-    promptUsed,
-    promptModel,
-    optimizationFailure,
+    ...optimized,
     images,
     expiresAt: deps.expiresAt,
+    ...(references.length > 0 ? { referenceCount: references.length } : {}),
   };
   return { result, base64: spec.delivery === "b64_json" ? generated.map((image) => image.base64) : undefined, timings };
+}
+
+/** The size to paint: the spec's, or, for an edit that asked for none, the first reference's shape. */
+function sizeOf(spec: JobSpec, model: FluxModel, first: ReferenceImage | undefined): { width: number; height: number } {
+  if (!spec.sizeFromReference || !first) return { width: spec.width, height: spec.height };
+  const wanted = sizeForReference(first.width, first.height, spec.sizeFromReference);
+  return effectiveSize(model, wanted.width, wanted.height);
+}
+
+interface Optimized {
+  promptUsed: string;
+  promptModel?: string;
+  optimizationFailure?: string;
+}
+
+interface Judged {
+  optimized: Optimized;
+  reference?: ReferenceSource;
+}
+
+/**
+ * A chat follow-up to one of this Worker's pictures, while it still exists: the optimiser says
+ * whether the message edits it or asks for a new one, and writes the prompt. Undefined (a new
+ * picture, optimised as usual) when the picture is gone or the answer is not the expected form.
+ */
+async function judgeStage(spec: JobSpec, deps: PipelineDeps, t: Translate): Promise<Judged | undefined> {
+  const previous = spec.followUp;
+  const { optimizer, upstream } = spec.settings;
+  if (!previous || !deps.gather || !deps.previousPrompt) return undefined;
+  const [stillThere, previousPrompt] = await Promise.all([
+    deps.gather.readStoredImage(previous.key),
+    deps.previousPrompt(previous.key),
+  ]);
+  if (stillThere === undefined || previousPrompt === undefined) return undefined;
+  deps.progress("optimizing", t("optimizing", { model: optimizer.model }));
+  const verdict = await judgeFollowUp(spec.prompt, previousPrompt, optimizer, upstream, deps.ai);
+  if (!verdict.ok) return undefined;
+  deps.progress("optimizing", t("optimized", { prompt: escapeMarkdown(verdict.prompt) }), {
+    optimizedPrompt: verdict.prompt,
+  });
+  const optimized = { promptUsed: verdict.prompt, promptModel: verdict.model };
+  if (verdict.action === "new") return { optimized };
+  return { optimized, reference: { kind: "stored", key: previous.key, param: previous.param } };
+}
+
+/** The prompt rewritten by the optimiser (which is on); the user's own when it fails. */
+async function optimizeStage(
+  spec: JobSpec,
+  deps: PipelineDeps,
+  t: Translate,
+  referenceCount: number,
+): Promise<Optimized> {
+  const { optimizer, upstream } = spec.settings;
+  deps.progress("optimizing", t("optimizing", { model: optimizer.model }));
+  const outcome = await optimizePrompt(spec.prompt, optimizer, upstream, deps.ai, { referenceCount });
+  if (!outcome.ok) {
+    deps.progress("optimizing", t("optimizeFailed", { reason: outcome.reason }));
+    return { promptUsed: spec.prompt, optimizationFailure: outcome.reason };
+  }
+  // Chat clients render progress lines as markdown, and the rewrite echoes the user's words.
+  deps.progress("optimizing", t("optimized", { prompt: escapeMarkdown(outcome.prompt) }), {
+    optimizedPrompt: outcome.prompt,
+  });
+  return { promptUsed: outcome.prompt, promptModel: outcome.model };
 }
 
 /** Writes every image to KV and the job's storage; on any failure removes what was written. */

@@ -1,46 +1,48 @@
 /**
- * POST /v1/chat/completions: the last user message becomes a prompt, a
- * GenerationJob makes the image, and the reply is an OpenAI chat completion
- * (streamed as SSE with live progress, or one JSON object).
+ * POST /v1/chat/completions: the last user message becomes a prompt (and its
+ * attached images, references to edit), a GenerationJob makes the image, and
+ * the reply is an OpenAI chat completion (streamed as SSE with live progress,
+ * or one JSON object).
  */
-import { ApiError } from "../lib/http/errors.ts";
 import { eventFrames, openingFrame, replyContent, type ChatReplyContext } from "../lib/openai/chat-reply.ts";
 import { isFinal, type JobEvent, type JobSpec } from "../lib/jobs.ts";
 import { effectiveSize, resolveModel } from "../lib/generation/models.ts";
 import { chatCompletion, estimateUsage } from "../lib/openai/shapes.ts";
-import { checkPromptLength, cleanPrompt, lastUserText } from "../lib/generation/prompt.ts";
-import { chatRequestSchema, readJsonBody, validate } from "../lib/openai/request-body.ts";
-import { seedsFor, takeSeedFlag } from "../lib/generation/seeds.ts";
-import { parseSizeSuffix } from "../lib/generation/sizes.ts";
+import { readChatAsk } from "../lib/openai/chat-request.ts";
+import { chatRequestSchema, MAX_BODY_WITH_IMAGES_BYTES, readJsonBody, validate } from "../lib/openai/request-body.ts";
+import { seedsFor } from "../lib/generation/seeds.ts";
 import { sseResponse } from "../lib/openai/sse.ts";
 import type { RoutedRequest } from "./context.ts";
 import { completeJob, enforceRateLimit, jobLostError, startJob, type StartedJob } from "./start-job.ts";
 
 export async function chatCompletions(request: RoutedRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
   const { settings } = request;
-  const body = validate(chatRequestSchema, await readJsonBody(request));
-  const text = lastUserText(body.messages);
-  if (text === undefined)
-    throw new ApiError(400, "No user message with text was found in 'messages'.", {
-      param: "messages",
-      code: "invalid_request",
-    });
-  const flagged = takeSeedFlag(cleanPrompt(text));
-  const parsed = parseSizeSuffix(flagged.text);
-  checkPromptLength(parsed.prompt, "messages");
+  const body = validate(chatRequestSchema, await readJsonBody(request, MAX_BODY_WITH_IMAGES_BYTES));
   const model = resolveModel(body.model, settings.defaultModel);
-  const size = effectiveSize(model, parsed.size.width, parsed.size.height);
+  const origin = new URL(request.url).origin;
+  const ask = readChatAsk(body, {
+    model,
+    origin,
+    chatEdits: settings.chatEdits,
+    optimizerEnabled: settings.optimizer.enabled,
+  });
+  const size = effectiveSize(model, ask.size.width, ask.size.height);
+  const mayEdit = ask.references.sources.length > 0 || ask.followUp !== undefined;
+  const followsReference = mayEdit && !ask.ratioWritten;
   await enforceRateLimit(request, env);
 
   const spec: JobSpec = {
     kind: "chat",
-    prompt: parsed.prompt,
+    prompt: ask.prompt,
     model: model.id,
     ...size,
     count: 1,
-    seeds: seedsFor(model, 1, flagged.seed),
+    seeds: seedsFor(model, 1, ask.seed),
+    ...(ask.references.sources.length > 0 ? { references: ask.references.sources } : {}),
+    ...(ask.followUp ? { followUp: ask.followUp } : {}),
+    ...(followsReference ? { sizeFromReference: "preset" as const } : {}),
     delivery: "url",
-    origin: new URL(request.url).origin,
+    origin,
     settings,
   };
   const contextFor = (jobId: string): ChatReplyContext => ({
@@ -48,18 +50,18 @@ export async function chatCompletions(request: RoutedRequest, env: Env, ctx: Exe
     language: settings.language,
     progressMode: settings.progressMode,
     includeUsage: body.stream_options?.include_usage === true,
-    prompt: parsed.prompt,
-    requestedRatio: parsed.requestedRatio,
-    nearestRatio: parsed.size.ratio,
-    requestedSize: { width: parsed.size.width, height: parsed.size.height },
+    prompt: ask.prompt,
+    requestedRatio: ask.requestedRatio,
+    nearestRatio: ask.size.ratio,
+    requestedSize: followsReference ? "reference" : { width: ask.size.width, height: ask.size.height },
     optimizationEnabled: settings.optimizer.enabled,
-    seedGiven: flagged.seed !== undefined,
+    seedGiven: ask.seed !== undefined,
   });
-  if (body.stream) return streamedReply(await startJob(env, spec), contextFor, ctx);
-  const { jobId, result } = await completeJob(env, spec);
+  if (body.stream) return streamedReply(await startJob(env, spec, ask.references.uploads), contextFor, ctx);
+  const { jobId, result } = await completeJob(env, spec, ask.references.uploads);
   const context = contextFor(jobId);
   const content = replyContent(result, context);
-  return Response.json(chatCompletion(context.meta, content, estimateUsage(parsed.prompt, content)), {
+  return Response.json(chatCompletion(context.meta, content, estimateUsage(ask.prompt, content)), {
     headers: { "x-job-id": jobId },
   });
 }

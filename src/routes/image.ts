@@ -4,29 +4,18 @@
  * location yet, the job's Durable Object, which keeps the bytes until expiry.
  */
 import { ApiError } from "../lib/http/errors.ts";
-import { ImageStore, jobIdOfImageKey, type StoredImage } from "../lib/storage/image-store.ts";
+import { findImage } from "../lib/storage/find-image.ts";
+import type { StoredImage } from "../lib/storage/image-store.ts";
 import type { RoutedRequest } from "./context.ts";
 
 export async function serveImage(request: RoutedRequest, env: Env): Promise<Response> {
   const key = request.params.key ?? "";
-  const image = (await new ImageStore(env.FLUX_CF_KV).get(key)) ?? (await fromJob(env, key));
+  const image = await findImage(env, key);
   if (!image)
     throw new ApiError(404, "Image not found. Images are kept for IMAGE_EXPIRATION seconds after they are made.", {
       code: "image_not_found",
     });
   return imageResponse(request, key, image);
-}
-
-async function fromJob(env: Env, key: string): Promise<StoredImage | undefined> {
-  const jobId = jobIdOfImageKey(key);
-  if (!jobId) return undefined;
-  let id: DurableObjectId;
-  try {
-    id = env.GENERATION_JOB.idFromString(jobId);
-  } catch {
-    return undefined; // hex that is not one of our job ids
-  }
-  return (await env.GENERATION_JOB.get(id).image(key)) ?? undefined;
 }
 
 /** Bytes never change under a key, so the key is a strong ETag; caches keep it no longer than the image lives. */

@@ -30,9 +30,9 @@ export interface StartedJob {
 }
 
 /** Starts the job in its own Durable Object; its events begin at once. */
-export async function startJob(env: Env, spec: JobSpec): Promise<StartedJob> {
+export async function startJob(env: Env, spec: JobSpec, uploads: readonly Uint8Array[] = []): Promise<StartedJob> {
   const id = env.GENERATION_JOB.newUniqueId();
-  const stream = await env.GENERATION_JOB.get(id).start(spec);
+  const stream = await env.GENERATION_JOB.get(id).start(spec, uploads.map(streamOf));
   return { jobId: id.toString(), events: readEvents(stream) };
 }
 
@@ -46,18 +46,28 @@ export interface CompletedJob {
  * stream: a waiting caller needs only the outcome). Its error is thrown as
  * the ApiError it was, with the job's id.
  */
-export async function completeJob(env: Env, spec: JobSpec): Promise<CompletedJob> {
+export async function completeJob(env: Env, spec: JobSpec, uploads: readonly Uint8Array[] = []): Promise<CompletedJob> {
   const id = env.GENERATION_JOB.newUniqueId();
   const jobId = id.toString();
   const headers = { "x-job-id": jobId };
   // An error thrown across the RPC boundary arrives as a plain Error: the object was reset mid-job.
   const final = await env.GENERATION_JOB.get(id)
-    .complete(spec)
+    .complete(spec, uploads.map(streamOf))
     .catch(() => undefined);
   if (final?.result) return { jobId, result: final.result };
   const failure = final?.failure;
   if (failure) throw ApiError.fromBody(failure.status, failure.error, { retryAfter: failure.retryAfter, headers });
   throw jobLostError(headers);
+}
+
+/** Uploaded bytes as a stream: each image travels to the job on its own, not inside one RPC message. */
+function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    start(controller) {
+      controller.enqueue(bytes);
+      controller.close();
+    },
+  });
 }
 
 /** A job whose Durable Object stopped before its final event (e.g. reset during a deploy). */

@@ -1,6 +1,7 @@
 /** POST /v1/chat/completions without streaming: one chat.completion holding the reply and the image link. */
 import { describe, expect, it } from "vitest";
 import { authHeaders, call, imageUrlIn, marker, ORIGIN, postChat, sha256Hex, upstreamRequests } from "./helpers.ts";
+import { dataUrl, sampleJpeg } from "./sample-images.ts";
 
 interface ChatCompletion {
   id: string;
@@ -103,7 +104,7 @@ describe("a chat completion", () => {
             role: "user",
             content: [
               { type: "text", text: `${m} a red\n\nballoon` },
-              { type: "image_url", image_url: { url: "https://example.com/reference.png" } },
+              { type: "image_url", image_url: { url: dataUrl(sampleJpeg(60, 40)) } },
               { type: "text", text: "over the sea 3:2" },
             ],
           },

@@ -75,7 +75,7 @@ describe("other request errors", () => {
       code: "not_found",
     });
     expect(error.message).toContain("/v1/completions");
-    await expectError(await call("/v1/images/edits"), 404);
+    await expectError(await call("/v1/images/variations"), 404);
   });
 
   it.each([
@@ -93,9 +93,10 @@ describe("other request errors", () => {
     expect(error.message).toContain(method);
   });
 
-  it("413 for a body over 1 MB", async () => {
-    const huge = chatBody(`a cat ${"x".repeat(1_100_000)}`);
-    await expectError(await postRaw(huge), 413, { code: "request_too_large" });
+  it("413 for an images body over 1 MB", async () => {
+    const huge = JSON.stringify({ prompt: `a cat ${"x".repeat(1_100_000)}` });
+    const response = await call("/v1/images/generations", { method: "POST", headers: authHeaders(), body: huge });
+    await expectError(response, 413, { code: "request_too_large" });
   });
 });
 

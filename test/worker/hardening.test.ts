@@ -25,15 +25,28 @@ async function expectOpenAiError(response: Response, status: number): Promise<Er
 describe("request size limit", () => {
   const OVER_LIMIT = 1_000_001;
 
-  it("refuses a body over 1 MB that declares its length with 413", async () => {
-    const body = chatBody("x".repeat(OVER_LIMIT));
-    const response = await call("/v1/chat/completions", {
+  it("refuses an images body over 1 MB that declares its length with 413", async () => {
+    const body = JSON.stringify({ prompt: "x".repeat(OVER_LIMIT) });
+    const response = await call("/v1/images/generations", {
       method: "POST",
       headers: authHeaders({ "content-length": String(new TextEncoder().encode(body).byteLength) }),
       body,
     });
     const error = await expectOpenAiError(response, 413);
     expect(error.message).toMatch(/larger than 1000000 bytes/);
+  });
+
+  it("lets chat bodies carry images, up to the platform's 100 MB, and refuses more with 413", async () => {
+    const response = await call("/v1/chat/completions", {
+      method: "POST",
+      headers: authHeaders({ "content-length": "100000001" }),
+      body: chatBody("a cat"),
+    });
+    const error = await expectOpenAiError(response, 413);
+    expect(error.message).toMatch(/larger than 100000000 bytes/);
+    // Over 1 MB is fine for chat: this one is refused only for its prompt's length.
+    const long = await expectOpenAiError(await postChat("x".repeat(OVER_LIMIT)), 400);
+    expect(long.code).toBe("prompt_too_long");
   });
 
   it("refuses a streamed body over 1 MB without a content-length with 413", async () => {

@@ -99,6 +99,8 @@ export interface RecordedUpstreamRequest {
   form?: Record<string, unknown>;
   status: number;
   imageSha256?: string;
+  /** The reference images (input_image_N) of a FLUX.2 call, as received. */
+  references?: { name: string; contentType: string; width: number; height: number }[];
   rawBody?: string;
 }
 

@@ -151,6 +151,14 @@ describe("errorText", () => {
     model_not_found: "errorModelMissing",
     storage_error: "errorStorage",
     job_lost: "errorInterrupted",
+    invalid_image: "errorImage",
+    image_too_large: "errorImage",
+    image_resize_failed: "errorImage",
+    invalid_image_url: "errorImageUrl",
+    image_url_unreachable: "errorImageUrl",
+    image_url_timeout: "errorImageUrl",
+    reference_expired: "errorReferenceExpired",
+    images_quota_exceeded: "errorImagesQuota",
   };
 
   it.each(LANGUAGES)("maps each API error code to its sentence in %s", (language) => {

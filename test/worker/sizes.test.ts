@@ -21,7 +21,7 @@ describe("the size table", () => {
   });
 
   it("makes a prompt without a ratio square", () => {
-    expect(parseSizeSuffix("a cute cat")).toEqual({ prompt: "a cute cat", size: DEFAULT_SIZE });
+    expect(parseSizeSuffix("a cute cat")).toEqual({ prompt: "a cute cat", size: DEFAULT_SIZE, ratioWritten: false });
   });
 
   it.each(SIZE_TABLE.map((choice) => [choice.ratio, choice] as const))(
@@ -39,6 +39,7 @@ describe("ratio suffixes a user types", () => {
     expect(parseSizeSuffix("a cat 16:9")).toEqual({
       prompt: "a cat",
       size: { ratio: "16:9", width: 1024, height: 576 },
+      ratioWritten: true,
     });
   });
 
@@ -52,6 +53,7 @@ describe("ratio suffixes a user types", () => {
     expect(parseSizeSuffix("一只可爱的猫咪 16：9")).toEqual({
       prompt: "一只可爱的猫咪",
       size: { ratio: "16:9", width: 1024, height: 576 },
+      ratioWritten: true,
     });
   });
 
@@ -75,6 +77,7 @@ describe("a ratio that is not in the table", () => {
     expect(parseSizeSuffix("a cat 2:1")).toEqual({
       prompt: "a cat",
       size: { ratio: "16:9", width: 1024, height: 576 },
+      ratioWritten: true,
       requestedRatio: "2:1",
     });
     expect(parseSizeSuffix("a cat 1:3")).toMatchObject({
@@ -94,12 +97,18 @@ describe("a ratio that is not in the table", () => {
     expect(parseSizeSuffix("a cat 32:18")).toEqual({
       prompt: "a cat",
       size: { ratio: "16:9", width: 1024, height: 576 },
+      ratioWritten: true,
     });
-    expect(parseSizeSuffix("a cat 2:2")).toEqual({ prompt: "a cat", size: DEFAULT_SIZE });
+    expect(parseSizeSuffix("a cat 2:2")).toEqual({ prompt: "a cat", size: DEFAULT_SIZE, ratioWritten: true });
   });
 
   it("answers a zero ratio with the default size and says what was asked", () => {
-    expect(parseSizeSuffix("a cat 0:9")).toEqual({ prompt: "a cat", size: DEFAULT_SIZE, requestedRatio: "0:9" });
+    expect(parseSizeSuffix("a cat 0:9")).toEqual({
+      prompt: "a cat",
+      size: DEFAULT_SIZE,
+      ratioWritten: true,
+      requestedRatio: "0:9",
+    });
   });
 
   it("compares ratios on a log scale, so tall and wide ratios are treated alike", () => {

@@ -65,7 +65,7 @@ export async function handleChatCompletion(ex: Exchange): Promise<void> {
       );
   }
 
-  const content = optimisedPrompt(userText);
+  const content = isFollowUpJudgement(request.messages) ? followUpVerdict(userText) : optimisedPrompt(userText);
   if (request.stream === true) return streamCompletion(res, request, content, userText);
   sendJson(
     res,
@@ -77,6 +77,25 @@ export async function handleChatCompletion(ex: Exchange): Promise<void> {
       userText,
     ),
   );
+}
+
+/** A follow-up in a chat: the optimiser is asked, in its system message, for a JSON verdict. */
+function isFollowUpJudgement(messages: unknown[]): boolean {
+  const system = messages.find(
+    (m): m is { role: string; content: string } =>
+      typeof m === "object" && m !== null && (m as { role?: unknown }).role === "system",
+  );
+  return typeof system?.content === "string" && system.content.includes("Answer with JSON only");
+}
+
+// The stand-in's judgement, predictable for tests: a message with one of these words changes the picture.
+const EDIT_WORDS = /\b(?:make|change|turn|add|remove|replace|instead|now|more|less|edit)\b/i;
+
+/** `{"action": "edit" | "new", "prompt": …}`, as the optimiser is asked to answer a follow-up. */
+export function followUpVerdict(userText: string): string {
+  const action = EDIT_WORDS.test(userText) ? "edit" : "new";
+  const prompt = action === "edit" ? `Edit the picture: ${optimisedPrompt(userText)}` : optimisedPrompt(userText);
+  return JSON.stringify({ action, prompt });
 }
 
 export function handleModelList(ex: Exchange): void {

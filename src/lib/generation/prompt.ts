@@ -13,12 +13,39 @@ export interface ChatMessageLike {
 
 /** The text of the last user message, or undefined when there is none with text. */
 export function lastUserText(messages: readonly ChatMessageLike[]): string | undefined {
-  for (let i = messages.length - 1; i >= 0; i--) {
-    const message = messages[i];
-    if (message?.role !== "user") continue;
-    return textOf(message.content);
-  }
+  const last = lastUserIndex(messages);
+  return last === undefined ? undefined : textOf(messages[last]?.content);
+}
+
+/** An `image_url` part of the last user message, with the request field it sits in. */
+export interface ImageUrlPart {
+  url: string;
+  param: string;
+}
+
+/** The images attached to the last user message, in order (`{type: "image_url", image_url: {url}}`). */
+export function lastUserImageUrls(messages: readonly ChatMessageLike[]): ImageUrlPart[] {
+  const last = lastUserIndex(messages);
+  const content = last === undefined ? undefined : messages[last]?.content;
+  if (!Array.isArray(content)) return [];
+  return content.flatMap((part: unknown, index) => {
+    const url = imageUrlOf(part);
+    return url === undefined ? [] : [{ url, param: `messages[${last}].content[${index}].image_url.url` }];
+  });
+}
+
+function lastUserIndex(messages: readonly ChatMessageLike[]): number | undefined {
+  for (let i = messages.length - 1; i >= 0; i--) if (messages[i]?.role === "user") return i;
   return undefined;
+}
+
+/** The URL of an image part: `image_url` is `{url}` in OpenAI's shape, a bare string in some older clients. */
+function imageUrlOf(part: unknown): string | undefined {
+  if (typeof part !== "object" || part === null || !("type" in part) || part.type !== "image_url") return undefined;
+  const value = "image_url" in part ? part.image_url : undefined;
+  if (typeof value === "string") return value;
+  const url = typeof value === "object" && value !== null && "url" in value ? value.url : undefined;
+  return typeof url === "string" ? url : undefined;
 }
 
 function textOf(content: unknown): string | undefined {

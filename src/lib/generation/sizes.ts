@@ -24,6 +24,8 @@ export interface ParsedPrompt {
   /** The prompt with the ratio text removed. */
   prompt: string;
   size: SizeChoice;
+  /** Whether the user wrote a ratio (an edit without one takes its reference's shape). */
+  ratioWritten: boolean;
   /** The ratio as the user wrote it, when it is not in the table and was mapped to `size`. */
   requestedRatio?: string;
 }
@@ -34,15 +36,17 @@ const RATIO_SUFFIX = /(?:^|\s)(?:--(?:ar|aspect)\s*)?(\d{1,3})\s*[:：]\s*(\d{1,
 /** Splits a trailing aspect ratio off a prompt and maps it to the nearest supported size. */
 export function parseSizeSuffix(text: string): ParsedPrompt {
   const match = RATIO_SUFFIX.exec(text);
-  if (!match) return { prompt: text.trim(), size: DEFAULT_SIZE };
+  if (!match) return { prompt: text.trim(), size: DEFAULT_SIZE, ratioWritten: false };
   const w = Number(match[1]);
   const h = Number(match[2]);
   const prompt = text.slice(0, match.index).trim();
-  if (w === 0 || h === 0) return { prompt, size: DEFAULT_SIZE, requestedRatio: `${w}:${h}` };
+  if (w === 0 || h === 0) return { prompt, size: DEFAULT_SIZE, ratioWritten: true, requestedRatio: `${w}:${h}` };
   const size = nearestSize(w / h);
   // Compared as proportions, so "32:18" is 16:9 and "2:2" is 1:1, not "an unsupported ratio".
   const exact = SIZE_TABLE.find((choice) => choice.width * h === choice.height * w);
-  return exact ? { prompt, size: exact } : { prompt, size, requestedRatio: `${w}:${h}` };
+  return exact
+    ? { prompt, size: exact, ratioWritten: true }
+    : { prompt, size, ratioWritten: true, requestedRatio: `${w}:${h}` };
 }
 
 /** The table entry whose ratio is closest to `ratio`, compared on a log scale so 2:1 and 1:2 are equally far from 1:1. */
@@ -57,6 +61,25 @@ export function nearestSize(ratio: number): SizeChoice {
     }
   }
   return best;
+}
+
+/**
+ * The size an edit takes from its first reference image when none was asked for: chat picks the
+ * nearest preset (as a written ratio would), the Images API keeps the ratio with the long side 1024.
+ */
+export function sizeForReference(
+  width: number,
+  height: number,
+  style: "preset" | "long-side",
+): { width: number; height: number } {
+  if (style === "preset") {
+    const { width: presetWidth, height: presetHeight } = nearestSize(width / height);
+    return { width: presetWidth, height: presetHeight };
+  }
+  // Multiples of 16, the step FLUX paints in; it also absorbs the rounding of a shrunk reference's size.
+  const scale = 1024 / Math.max(width, height);
+  const toSixteen = (edge: number) => Math.max(16, Math.round((edge * scale) / 16) * 16);
+  return { width: toSixteen(width), height: toSixteen(height) };
 }
 
 /** Parses an OpenAI `size` ("1024x576"); undefined when absent or "auto". */

@@ -23,6 +23,9 @@ const en = {
   optimized: "Optimised prompt: {prompt}",
   optimizeFailed: "Prompt optimisation failed ({reason}); using the original prompt.",
   generating: "Generating {width}×{height} with {model}…",
+  readingReferences: "Reading {count} reference image(s)…",
+  editing: "Editing {width}×{height} with {model}…",
+  followsReference: "follows the reference image",
   retrying: "The image service is busy; retrying ({attempt} of {max})…",
   storing: "Storing the image…",
   failed: "Image generation failed: {reason}",
@@ -42,6 +45,10 @@ const en = {
   errorModelMissing: "this Cloudflare account does not offer the model. The operator should check FLUX_MODEL.",
   errorStorage: "the image could not be stored. Please try again.",
   errorInterrupted: "the generation was interrupted before it finished. Please try again.",
+  errorImage: "a reference image could not be read. Attach a JPEG, PNG or WebP image of at most 20 MB.",
+  errorImageUrl: "a reference image could not be downloaded from its link. Attach the image itself instead.",
+  errorReferenceExpired: "the image to edit has expired. Attach it to your message to edit it.",
+  errorImagesQuota: "this month's free image resizing is used up. Attach images of at most 511×511 pixels.",
 };
 
 export type MessageKey = keyof typeof en;
@@ -64,6 +71,9 @@ const zhCn: StringTable = {
   optimized: "优化后的提示词：{prompt}",
   optimizeFailed: "提示词优化失败（{reason}），将使用原始提示词。",
   generating: "正在使用 {model} 生成 {width}×{height} 的图像…",
+  readingReferences: "正在读取 {count} 张参考图…",
+  editing: "正在使用 {model} 编辑 {width}×{height} 的图像…",
+  followsReference: "沿用参考图的比例",
   retrying: "图像服务繁忙，正在重试（第 {attempt} 次，共 {max} 次）…",
   storing: "正在保存图像…",
   failed: "图像生成失败：{reason}",
@@ -82,6 +92,10 @@ const zhCn: StringTable = {
   errorModelMissing: "该 Cloudflare 账号无法使用此模型，请管理员检查 FLUX_MODEL。",
   errorStorage: "图像保存失败，请重试。",
   errorInterrupted: "生成在完成前被中断，请重试。",
+  errorImage: "无法读取参考图。请附上不超过 20 MB 的 JPEG、PNG 或 WebP 图片。",
+  errorImageUrl: "无法从链接下载参考图。请直接附上图片。",
+  errorReferenceExpired: "要编辑的图片已过期。请把它附在消息中再编辑。",
+  errorImagesQuota: "本月免费的图片缩放额度已用完。请附上不超过 511×511 像素的图片。",
 };
 
 // Traditional Chinese, with the vocabulary used in Taiwan and Hong Kong (儲存, 憑證, 伺服器…).
@@ -101,6 +115,9 @@ const zhHant: StringTable = {
   optimized: "最佳化後的提示詞：{prompt}",
   optimizeFailed: "提示詞最佳化失敗（{reason}），將使用原始提示詞。",
   generating: "正在使用 {model} 生成 {width}×{height} 的圖像…",
+  readingReferences: "正在讀取 {count} 張參考圖…",
+  editing: "正在使用 {model} 編輯 {width}×{height} 的圖像…",
+  followsReference: "沿用參考圖的比例",
   retrying: "圖像服務忙碌中，正在重試（第 {attempt} 次，共 {max} 次）…",
   storing: "正在儲存圖像…",
   failed: "圖像生成失敗：{reason}",
@@ -119,6 +136,10 @@ const zhHant: StringTable = {
   errorModelMissing: "此 Cloudflare 帳戶無法使用這個模型，請管理員檢查 FLUX_MODEL。",
   errorStorage: "無法儲存圖像，請再試一次。",
   errorInterrupted: "生成在完成前遭到中斷，請再試一次。",
+  errorImage: "無法讀取參考圖。請附上不超過 20 MB 的 JPEG、PNG 或 WebP 圖片。",
+  errorImageUrl: "無法從連結下載參考圖。請直接附上圖片。",
+  errorReferenceExpired: "要編輯的圖片已過期。請把它附在訊息中再編輯。",
+  errorImagesQuota: "本月免費的圖片縮放額度已用完。請附上不超過 511×511 像素的圖片。",
 };
 
 const ja: StringTable = {
@@ -137,6 +158,9 @@ const ja: StringTable = {
   optimized: "最適化されたプロンプト：{prompt}",
   optimizeFailed: "プロンプトの最適化に失敗しました（{reason}）。元のプロンプトを使用します。",
   generating: "{model} で {width}×{height} の画像を生成しています…",
+  readingReferences: "参照画像を {count} 枚読み込んでいます…",
+  editing: "{model} で {width}×{height} の画像を編集しています…",
+  followsReference: "参照画像の縦横比に合わせました",
   retrying: "画像サービスが混み合っています。再試行しています（{attempt}/{max} 回目）…",
   storing: "画像を保存しています…",
   failed: "画像の生成に失敗しました：{reason}",
@@ -158,6 +182,10 @@ const ja: StringTable = {
     "この Cloudflare アカウントではこのモデルを利用できません。管理者は FLUX_MODEL を確認してください。",
   errorStorage: "画像を保存できませんでした。もう一度お試しください。",
   errorInterrupted: "生成が完了する前に中断されました。もう一度お試しください。",
+  errorImage: "参照画像を読み込めませんでした。20 MB 以下の JPEG、PNG、WebP 画像を添付してください。",
+  errorImageUrl: "参照画像をリンクからダウンロードできませんでした。画像そのものを添付してください。",
+  errorReferenceExpired: "編集する画像の保存期限が切れています。メッセージに画像を添付してから編集してください。",
+  errorImagesQuota: "今月の無料の画像縮小枠を使い切りました。511×511 ピクセル以下の画像を添付してください。",
 };
 
 const es: StringTable = {
@@ -176,6 +204,9 @@ const es: StringTable = {
   optimized: "Prompt optimizado: {prompt}",
   optimizeFailed: "No se pudo optimizar el prompt ({reason}); se usará el prompt original.",
   generating: "Generando una imagen de {width}×{height} con {model}…",
+  readingReferences: "Leyendo {count} imagen(es) de referencia…",
+  editing: "Editando una imagen de {width}×{height} con {model}…",
+  followsReference: "sigue la imagen de referencia",
   retrying: "El servicio de imágenes está ocupado; reintentando ({attempt} de {max})…",
   storing: "Guardando la imagen…",
   failed: "No se pudo generar la imagen: {reason}",
@@ -198,6 +229,11 @@ const es: StringTable = {
   errorModelMissing: "esta cuenta de Cloudflare no ofrece el modelo. El administrador debe revisar FLUX_MODEL.",
   errorStorage: "no se pudo guardar la imagen. Inténtalo de nuevo.",
   errorInterrupted: "la generación se interrumpió antes de terminar. Inténtalo de nuevo.",
+  errorImage: "no se pudo leer una imagen de referencia. Adjunta una imagen JPEG, PNG o WebP de 20 MB como máximo.",
+  errorImageUrl: "no se pudo descargar una imagen de referencia desde su enlace. Adjunta la imagen directamente.",
+  errorReferenceExpired: "la imagen que quieres editar ha caducado. Adjúntala a tu mensaje para editarla.",
+  errorImagesQuota:
+    "se agotaron las transformaciones de imágenes gratuitas de este mes. Adjunta imágenes de 511×511 píxeles como máximo.",
 };
 
 const fr: StringTable = {
@@ -216,6 +252,9 @@ const fr: StringTable = {
   optimized: "Prompt optimisé : {prompt}",
   optimizeFailed: "L'optimisation du prompt a échoué ({reason}) ; le prompt d'origine est utilisé.",
   generating: "Génération d'une image {width}×{height} avec {model}…",
+  readingReferences: "Lecture de {count} image(s) de référence…",
+  editing: "Modification d'une image {width}×{height} avec {model}…",
+  followsReference: "suit l'image de référence",
   retrying: "Le service d'images est surchargé ; nouvelle tentative ({attempt} sur {max})…",
   storing: "Enregistrement de l'image…",
   failed: "Échec de la génération de l'image : {reason}",
@@ -237,6 +276,12 @@ const fr: StringTable = {
   errorModelMissing: "ce compte Cloudflare ne propose pas le modèle. L'administrateur doit vérifier FLUX_MODEL.",
   errorStorage: "l'image n'a pas pu être enregistrée. Veuillez réessayer.",
   errorInterrupted: "la génération a été interrompue avant la fin. Veuillez réessayer.",
+  errorImage: "une image de référence n'a pas pu être lue. Joignez une image JPEG, PNG ou WebP de 20 Mo au plus.",
+  errorImageUrl:
+    "une image de référence n'a pas pu être téléchargée depuis son lien. Joignez plutôt l'image elle-même.",
+  errorReferenceExpired: "l'image à modifier a expiré. Joignez-la à votre message pour la modifier.",
+  errorImagesQuota:
+    "les transformations d'images gratuites de ce mois sont épuisées. Joignez des images de 511×511 pixels au plus.",
 };
 
 const ru: StringTable = {
@@ -255,6 +300,9 @@ const ru: StringTable = {
   optimized: "Оптимизированный промпт: {prompt}",
   optimizeFailed: "Не удалось оптимизировать промпт ({reason}); используется исходный промпт.",
   generating: "Генерация изображения {width}×{height} с помощью {model}…",
+  readingReferences: "Читаю референсные изображения: {count}…",
+  editing: "Редактирование изображения {width}×{height} с помощью {model}…",
+  followsReference: "по пропорциям референсного изображения",
   retrying: "Сервис изображений перегружен; повторная попытка ({attempt} из {max})…",
   storing: "Сохранение изображения…",
   failed: "Не удалось создать изображение: {reason}",
@@ -275,6 +323,13 @@ const ru: StringTable = {
   errorModelMissing: "этот аккаунт Cloudflare не предоставляет модель. Администратору следует проверить FLUX_MODEL.",
   errorStorage: "не удалось сохранить изображение. Попробуйте ещё раз.",
   errorInterrupted: "генерация прервалась, не завершившись. Попробуйте ещё раз.",
+  errorImage:
+    "не удалось прочитать референсное изображение. Приложите изображение JPEG, PNG или WebP размером не более 20 МБ.",
+  errorImageUrl: "не удалось скачать референсное изображение по ссылке. Приложите само изображение.",
+  errorReferenceExpired:
+    "срок хранения изображения, которое нужно отредактировать, истёк. Приложите его к сообщению, чтобы отредактировать.",
+  errorImagesQuota:
+    "бесплатный лимит преобразований изображений на этот месяц исчерпан. Приложите изображения не больше 511×511 пикселей.",
 };
 
 const de: StringTable = {
@@ -293,6 +348,9 @@ const de: StringTable = {
   optimized: "Optimierter Prompt: {prompt}",
   optimizeFailed: "Prompt-Optimierung fehlgeschlagen ({reason}); der ursprüngliche Prompt wird verwendet.",
   generating: "Erzeuge ein {width}×{height}-Bild mit {model}…",
+  readingReferences: "Lese {count} Referenzbild(er)…",
+  editing: "Bearbeite ein {width}×{height}-Bild mit {model}…",
+  followsReference: "folgt dem Referenzbild",
   retrying: "Der Bilddienst ist ausgelastet; neuer Versuch ({attempt} von {max})…",
   storing: "Speichere das Bild…",
   failed: "Bilderzeugung fehlgeschlagen: {reason}",
@@ -314,6 +372,14 @@ const de: StringTable = {
   errorModelMissing: "Dieses Cloudflare-Konto bietet das Modell nicht an. Der Betreiber sollte FLUX_MODEL prüfen.",
   errorStorage: "Das Bild konnte nicht gespeichert werden. Bitte versuchen Sie es erneut.",
   errorInterrupted: "Die Generierung wurde vor ihrem Ende unterbrochen. Bitte versuchen Sie es erneut.",
+  errorImage:
+    "Ein Referenzbild konnte nicht gelesen werden. Hängen Sie ein JPEG-, PNG- oder WebP-Bild von höchstens 20 MB an.",
+  errorImageUrl:
+    "Ein Referenzbild konnte nicht über seinen Link geladen werden. Hängen Sie stattdessen das Bild selbst an.",
+  errorReferenceExpired:
+    "Das zu bearbeitende Bild ist abgelaufen. Hängen Sie es an Ihre Nachricht an, um es zu bearbeiten.",
+  errorImagesQuota:
+    "Die kostenlosen Bildtransformationen dieses Monats sind aufgebraucht. Hängen Sie Bilder von höchstens 511×511 Pixeln an.",
 };
 
 /** Every language's table; a test checks that none misses a key or drops a placeholder. */

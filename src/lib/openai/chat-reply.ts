@@ -20,8 +20,8 @@ export interface ChatReplyContext {
   /** Set when the user's ratio was not in the table. */
   requestedRatio?: string;
   nearestRatio: string;
-  /** The size the user asked for, to say so when the model makes another. */
-  requestedSize: { width: number; height: number };
+  /** The size the user asked for, to say so when the model makes another; or that it follows the reference. */
+  requestedSize: { width: number; height: number } | "reference";
   optimizationEnabled: boolean;
   /** The user wrote `--seed`: a model without seeds must say it could not honour it. */
   seedGiven: boolean;
@@ -37,7 +37,11 @@ export function replyContent(result: JobResult, context: ChatReplyContext): stri
   const sizeNotes: string[] = [];
   if (context.requestedRatio)
     sizeNotes.push(t("ratioMapped", { ratio: context.requestedRatio, nearest: context.nearestRatio }));
-  if (width !== context.requestedSize.width || height !== context.requestedSize.height)
+  const requested = context.requestedSize;
+  if (requested === "reference") {
+    // A judged follow-up that became a new picture has the default size, and no note.
+    if (result.referenceCount) sizeNotes.push(t("followsReference"));
+  } else if (width !== requested.width || height !== requested.height)
     sizeNotes.push(t("fixedSize", { model: result.model, width, height }));
   const tips = !context.optimizationEnabled && isMostlyNonLatin(context.prompt) ? [t("suggestOptimization")] : [];
   // Said in the reply itself too: a non-streaming client never sees the progress line that said it.

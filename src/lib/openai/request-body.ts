@@ -23,12 +23,17 @@ import {
 
 /** Bodies over 1 MB are refused before they are parsed: prompts are at most 2048 characters. */
 export const MAX_BODY_BYTES = 1_000_000;
+/**
+ * Bodies that may carry images (chat, edits): up to four of 20 MB each, as base64 in JSON, come
+ * to more than the platform's own limit on a request body (100 MB on the Free and Pro plans).
+ */
+export const MAX_BODY_WITH_IMAGES_BYTES = 100_000_000;
 
-/** Reads a JSON body of at most MAX_BODY_BYTES; 413 when larger, 400 when not JSON. */
-export async function readJsonBody(request: Request): Promise<unknown> {
+/** Reads a JSON body of at most `maxBytes`; 413 when larger, 400 when not JSON. */
+export async function readJsonBody(request: Request, maxBytes = MAX_BODY_BYTES): Promise<unknown> {
   const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > MAX_BODY_BYTES) throw tooLarge();
-  const text = await readLimited(request);
+  if (declared > maxBytes) throw tooLarge(maxBytes);
+  const text = await readLimited(request, maxBytes);
   if (text.trim() === "")
     throw new ApiError(400, "The request body is empty; send a JSON object.", { code: "invalid_json" });
   try {
@@ -38,7 +43,7 @@ export async function readJsonBody(request: Request): Promise<unknown> {
   }
 }
 
-async function readLimited(request: Request): Promise<string> {
+async function readLimited(request: Request, maxBytes: number): Promise<string> {
   if (!request.body) return "";
   const decoder = new TextDecoder();
   let size = 0;
@@ -46,14 +51,15 @@ async function readLimited(request: Request): Promise<string> {
   // The platform types a request body as ReadableStream<any>; it yields bytes.
   for await (const chunk of request.body as ReadableStream<Uint8Array>) {
     size += chunk.byteLength;
-    if (size > MAX_BODY_BYTES) throw tooLarge();
+    if (size > maxBytes) throw tooLarge(maxBytes);
     text += decoder.decode(chunk, { stream: true });
   }
   return text + decoder.decode();
 }
 
-function tooLarge(): ApiError {
-  return new ApiError(413, `The request body is larger than ${MAX_BODY_BYTES} bytes.`, { code: "request_too_large" });
+/** Also for a multipart body over the limit. */
+export function tooLarge(maxBytes: number): ApiError {
+  return new ApiError(413, `The request body is larger than ${maxBytes} bytes.`, { code: "request_too_large" });
 }
 
 /** Validates `value` against `schema`; a 400 naming the first bad field otherwise. */
@@ -78,7 +84,12 @@ function fieldName(path: Path): string | null {
   return path.map((part, index) => (typeof part === "number" ? `[${part}]` : index === 0 ? part : `.${part}`)).join("");
 }
 
-const contentPart = object({ type: string(), text: optional(string()) });
+const contentPart = object({
+  type: string(),
+  text: optional(string()),
+  // OpenAI's shape is `{ url, detail? }`; some older clients send the URL alone.
+  image_url: optional(union(string(), object({ url: string(), detail: nullish(string()) }))),
+});
 
 const message = object({
   role: string(),
@@ -99,8 +110,8 @@ export const chatRequestSchema = object({
 });
 export type ChatRequest = Infer<typeof chatRequestSchema>;
 
-/** The OpenAI images body; quality, style and user are accepted and ignored. */
-export const imagesRequestSchema = object({
+/** What both Images API endpoints take; the other fields OpenAI defines are accepted and ignored. */
+const imagesFields = {
   prompt: string({ nonEmpty: "a prompt is required" }),
   model: nullish(string()),
   n: nullish(integer({ min: 1, max: 4 })),
@@ -108,7 +119,25 @@ export const imagesRequestSchema = object({
   response_format: nullish(oneOf(["url", "b64_json"])),
   seed: nullish(integer()),
   quality: nullish(string()),
-  style: nullish(string()),
   user: nullish(string()),
-});
+};
+
+/** The OpenAI images body; quality, style and user are accepted and ignored. */
+export const imagesRequestSchema = object({ ...imagesFields, style: nullish(string()) });
 export type ImagesRequest = Infer<typeof imagesRequestSchema>;
+
+/** `{ image_url }` of the JSON form of `/v1/images/edits`: a URL string or `{ url }`. */
+const editImage = object({ image_url: union(string(), object({ url: string() })) });
+
+/**
+ * `/v1/images/edits`, in its JSON form (`images: [{ image_url }]`) and, field by field, its
+ * multipart form; background, output_format and input_fidelity are accepted and ignored too.
+ */
+export const imageEditsSchema = object({
+  ...imagesFields,
+  images: optional(array(editImage)),
+  background: nullish(string()),
+  output_format: nullish(string()),
+  input_fidelity: nullish(string()),
+});
+export type ImageEditsRequest = Infer<typeof imageEditsSchema>;

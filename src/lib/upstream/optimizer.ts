@@ -25,14 +25,78 @@ export async function optimizePrompt(
   optimizer: OptimizerSettings,
   upstream: UpstreamSettings,
   binding: AiBinding | undefined,
+  context: { referenceCount?: number } = {},
   doFetch: typeof fetch = fetch,
 ): Promise<OptimizeOutcome> {
+  const system = systemMessage(optimizer.systemMessage, context.referenceCount ?? 0);
+  const answer = await askChatModel(system, prompt, { optimizer, upstream, binding, doFetch });
+  if (!answer.ok) return answer;
+  const rewritten = cleanRewrite(answer.content);
+  if (rewritten === undefined) return { ok: false, reason: "the answer had no prompt in it" };
+  return { ok: true, prompt: rewritten, model: optimizer.model };
+}
+
+export type JudgeOutcome =
+  { ok: true; action: "edit" | "new"; prompt: string; model: string } | { ok: false; reason: string };
+
+/**
+ * For a chat follow-up to a picture made from `previousPrompt`: does `message` ask to change that
+ * picture or for a new one? The model answers in JSON; anything else is `{ok: false}`, and the
+ * caller then makes a new picture.
+ */
+export async function judgeFollowUp(
+  message: string,
+  previousPrompt: string,
+  optimizer: OptimizerSettings,
+  upstream: UpstreamSettings,
+  binding: AiBinding | undefined,
+  doFetch: typeof fetch = fetch,
+): Promise<JudgeOutcome> {
+  const system =
+    `${optimizer.systemMessage} ${FOLLOW_UP_INSTRUCTIONS} The previous picture was made from this prompt: ` +
+    JSON.stringify(previousPrompt);
+  const answer = await askChatModel(system, message, { optimizer, upstream, binding, doFetch });
+  if (!answer.ok) return answer;
+  const verdict = parseVerdict(answer.content);
+  if (!verdict) return { ok: false, reason: "the answer was not the expected JSON" };
+  return { ok: true, ...verdict, model: optimizer.model };
+}
+
+/** What the optimiser must answer for a follow-up; the stand-in recognises this text too. */
+export const FOLLOW_UP_INSTRUCTIONS =
+  "This message follows an earlier picture in a conversation. Decide whether it asks to change that " +
+  'picture ("edit") or for a different, new picture ("new"). Answer with JSON only: ' +
+  '{"action": "edit" or "new", "prompt": "…"}, where prompt is, for an edit, the change to make in ' +
+  "English, and for a new picture, the full English prompt.";
+
+function parseVerdict(content: string): { action: "edit" | "new"; prompt: string } | undefined {
+  const json = /\{[\s\S]*\}/.exec(content.replace(/<think>[\s\S]*?<\/think>/g, ""))?.[0];
+  const value = json === undefined ? undefined : parseJson(json);
+  if (typeof value !== "object" || value === null) return undefined;
+  const action = "action" in value ? value.action : undefined;
+  const prompt = "prompt" in value && typeof value.prompt === "string" ? cleanRewrite(value.prompt) : undefined;
+  if ((action !== "edit" && action !== "new") || prompt === undefined) return undefined;
+  return { action, prompt };
+}
+
+interface ChatCall {
+  optimizer: OptimizerSettings;
+  upstream: UpstreamSettings;
+  binding: AiBinding | undefined;
+  doFetch: typeof fetch;
+}
+
+type ChatAnswer = { ok: true; content: string } | { ok: false; reason: string };
+
+/** One system + user exchange with the optimiser's chat model, however it is reached. */
+async function askChatModel(system: string, user: string, call: ChatCall): Promise<ChatAnswer> {
+  const { optimizer, upstream, binding, doFetch } = call;
   const onWorkersAi = optimizer.externalApiBase === undefined;
   const request = {
     model: optimizer.model,
     messages: [
-      { role: "system", content: optimizer.systemMessage },
-      { role: "user", content: prompt },
+      { role: "system", content: system },
+      { role: "user", content: user },
     ],
     temperature: 0.7,
     max_tokens: 400,
@@ -60,9 +124,8 @@ export async function optimizePrompt(
       if (!response.ok) return { ok: false, reason: `HTTP ${response.status}` };
       answer = parseJson(await response.text());
     }
-    const rewritten = extractContent(answer);
-    if (rewritten === undefined) return { ok: false, reason: "the answer had no prompt in it" };
-    return { ok: true, prompt: rewritten, model: optimizer.model };
+    const content = contentOf(answer);
+    return content === undefined ? { ok: false, reason: "the answer had no prompt in it" } : { ok: true, content };
   } catch (error) {
     const timedOut = signal.aborted || (error instanceof DOMException && error.name === "TimeoutError");
     if (timedOut) return { ok: false, reason: `no answer within ${optimizer.timeoutMs / 1000} s` };
@@ -70,6 +133,16 @@ export async function optimizePrompt(
     const coded = error instanceof Error ? /^(\d{3,5}): /.exec(error.message) : null;
     return { ok: false, reason: coded ? `Workers AI error ${coded[1]}` : "the service could not be reached" };
   }
+}
+
+/** For an edit, the model must know that the words describe a change to pictures it cannot see. */
+function systemMessage(base: string, referenceCount: number): string {
+  if (referenceCount === 0) return base;
+  return (
+    `${base} The user attached ${referenceCount} reference image(s), numbered from 0: the request says how to ` +
+    "change or combine them. Write it as an edit instruction in English: keep what the user said about " +
+    "the images (for example 'the cat from image 0'), and describe only what should change."
+  );
 }
 
 function parseJson(text: string): unknown {
@@ -80,11 +153,8 @@ function parseJson(text: string): unknown {
   }
 }
 
-/**
- * The answer's text, cleaned of quotes and labels models like to add; undefined when missing. A chat
- * completion's first choice, or `{ response }`, the shape of Workers AI's older text models.
- */
-function extractContent(answer: unknown): string | undefined {
+/** A chat completion's first choice, or `{ response }`, the shape of Workers AI's older text models. */
+function contentOf(answer: unknown): string | undefined {
   if (typeof answer !== "object" || answer === null) return undefined;
   const choices = "choices" in answer ? answer.choices : undefined;
   const first: unknown = Array.isArray(choices) ? choices[0] : undefined;
@@ -95,7 +165,11 @@ function extractContent(answer: unknown): string | undefined {
       : "response" in answer
         ? answer.response
         : undefined;
-  if (typeof content !== "string") return undefined;
+  return typeof content === "string" ? content : undefined;
+}
+
+/** The rewritten prompt, cleaned of quotes and labels models like to add; undefined when empty. */
+function cleanRewrite(content: string): string | undefined {
   const cleaned = content
     .replace(/<think>[\s\S]*?<\/think>/g, "") // reasoning models put their thoughts inline
     .replace(/^\s*(?:prompt|optimi[sz]ed prompt)\s*:\s*/i, "")

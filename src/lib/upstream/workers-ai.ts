@@ -17,6 +17,8 @@ export interface ImageRequest {
   height: number;
   /** Only for a model that takes one (FLUX.2). */
   seed?: number;
+  /** Reference images below 512×512 (FLUX.2 only), sent as `input_image_0`…`input_image_3`. */
+  references?: readonly { bytes: Uint8Array; contentType: string }[];
 }
 
 export interface GeneratedImage extends ImageInfo {
@@ -39,6 +41,11 @@ export function buildImageInput(request: ImageRequest, steps: number): ModelInpu
   form.set("width", String(request.width));
   form.set("height", String(request.height));
   if (request.seed !== undefined) form.set("seed", String(request.seed));
+  // Binary parts, as Workers AI reads them; the name's extension is only a courtesy.
+  request.references?.forEach(({ bytes, contentType }, index) => {
+    const extension = contentType === "image/png" ? "png" : "jpg";
+    form.set(`input_image_${index}`, new Blob([bytes], { type: contentType }), `input_image_${index}.${extension}`);
+  });
   if (model.maxSteps > 0) form.set("steps", String(Math.min(steps, model.maxSteps)));
   return { form };
 }

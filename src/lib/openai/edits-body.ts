@@ -1,0 +1,89 @@
+/**
+ * The body of `POST /v1/images/edits` as OpenAI defines it: multipart with the
+ * image as `image`, or several as `image[]` (Open WebUI; the openai SDK), plus
+ * text fields; or JSON with `images: [{ image_url }]` (newer SDKs). Either way
+ * the result is the same checked fields and reference images.
+ */
+import { ApiError } from "../http/errors.ts";
+import { addImageUrl, addUpload, MAX_REFERENCES, noReferences, type References } from "../images/intake.ts";
+import {
+  imageEditsSchema,
+  MAX_BODY_WITH_IMAGES_BYTES,
+  readJsonBody,
+  tooLarge,
+  validate,
+  type ImageEditsRequest,
+} from "./request-body.ts";
+
+export interface EditsBody {
+  fields: ImageEditsRequest;
+  references: References;
+}
+
+/** Reads and checks an edits request, multipart or JSON. */
+export async function readEditsBody(request: Request, origin: string): Promise<EditsBody> {
+  const contentType = request.headers.get("content-type") ?? "";
+  const body = /^multipart\/form-data/i.test(contentType)
+    ? await readMultipart(request)
+    : readJson(validate(imageEditsSchema, await readJsonBody(request, MAX_BODY_WITH_IMAGES_BYTES)), origin);
+  if (body.references.sources.length === 0) {
+    throw new ApiError(400, "Attach the image to edit as 'image' (several as 'image[]', at most 4).", {
+      param: "image",
+      code: "missing_image",
+    });
+  }
+  return body;
+}
+
+function readJson(fields: ImageEditsRequest, origin: string): EditsBody {
+  const references = noReferences();
+  fields.images?.forEach(({ image_url }, index) => {
+    const url = typeof image_url === "string" ? image_url : image_url.url;
+    addImageUrl(references, url, `images[${index}].image_url`, origin);
+  });
+  return { fields, references };
+}
+
+// `image`, `image[]` and `image[0]`…: every way clients name the image parts.
+const IMAGE_PART = /^image(?:\[\d*\])?$/;
+// Numbers arrive as text in a form; the schema then checks them as it does JSON's.
+const NUMERIC_FIELDS = new Set(["n", "seed"]);
+
+async function readMultipart(request: Request): Promise<EditsBody> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > MAX_BODY_WITH_IMAGES_BYTES) throw tooLarge(MAX_BODY_WITH_IMAGES_BYTES);
+  let form: FormData;
+  try {
+    form = await request.formData();
+  } catch {
+    throw new ApiError(400, "The request body is not valid multipart/form-data.", { code: "invalid_multipart" });
+  }
+  const references = noReferences();
+  const fields: Record<string, unknown> = {};
+  let imageIndex = 0;
+  for (const [name, value] of form.entries()) {
+    if (name === "mask") {
+      throw new ApiError(
+        400,
+        "FLUX.2 edits without a mask: leave 'mask' out and describe the change in the prompt (e.g. 'replace the sky with a sunset').",
+        { param: "mask", code: "unsupported_parameter" },
+      );
+    }
+    if (IMAGE_PART.test(name)) {
+      const param = `image[${imageIndex++}]`;
+      if (typeof value === "string") {
+        throw new ApiError(400, `'${param}' must be a file part holding the image.`, { param, code: "invalid_image" });
+      }
+      if (imageIndex > MAX_REFERENCES) {
+        throw new ApiError(400, `At most ${MAX_REFERENCES} images can be edited together.`, {
+          param,
+          code: "too_many_images",
+        });
+      }
+      addUpload(references, new Uint8Array(await value.arrayBuffer()), param);
+    } else if (typeof value === "string") {
+      fields[name] = NUMERIC_FIELDS.has(name) && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+    }
+  }
+  return { fields: validate(imageEditsSchema, fields), references };
+}
