@@ -147,7 +147,8 @@ export class GenerationJob extends DurableObject<Env> {
         timings,
       );
       const final = this.emit({ status: "succeeded", result: outcome.result }, outcome.base64);
-      log(jobId, spec, "succeeded", started, timings);
+      const first = outcome.result.images[0];
+      log(jobId, spec, "succeeded", started, timings, undefined, first && `${first.width}x${first.height}`);
       return final;
     } catch (error) {
       const apiError = toApiError(error);
@@ -224,6 +225,8 @@ function log(
   started: number,
   timings: Record<string, number>,
   error?: string,
+  /** What was painted, when known: an edit may take its size from a reference. */
+  size = `${spec.width}x${spec.height}`,
 ): void {
   console.log(
     JSON.stringify({
@@ -231,8 +234,9 @@ function log(
       job: jobId,
       kind: spec.kind,
       model: spec.model,
-      size: `${spec.width}x${spec.height}`,
+      size,
       count: spec.count,
+      references: spec.references?.length,
       outcome,
       error,
       ms: { total: Date.now() - started, ...timings },
