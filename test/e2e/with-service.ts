@@ -34,3 +34,18 @@ export function marker(): string {
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
+
+/** What the stand-in recorded: one call of the service to "Workers AI" or the optimiser. */
+export interface StandInCall {
+  path: string;
+  prompt?: string;
+  form?: Record<string, unknown>;
+  imageSha256?: string;
+  references?: { name: string; contentType: string; width: number; height: number }[];
+}
+
+/** The stand-in's record of every call whose prompt contains `text`. */
+export async function standInCalls(live: LiveService, text: string): Promise<StandInCall[]> {
+  const response = await fetch(`${live.service.standInUrl}/__stand-in/requests?contains=${encodeURIComponent(text)}`);
+  return (await response.json()) as StandInCall[];
+}

@@ -230,3 +230,23 @@ describe("images attached to a chat message", () => {
     await expectBadRequest(response, "invalid_image", "messages[0].content[1].image_url.url");
   });
 });
+
+describe("an https link the job cannot download", () => {
+  it("fails the job with 400 image_url_unreachable before any generation, in the chat's language too", async () => {
+    const m = marker();
+    const content = [
+      { type: "text", text: `${m} make it blue` },
+      { type: "image_url", image_url: { url: "https://images.invalid/cat.jpg" } },
+    ];
+    const plain = await postChat("", { messages: [{ role: "user", content }] });
+    await expectBadRequest(plain, "image_url_unreachable", "messages[0].content[1].image_url.url");
+    const streamed = await postChat(
+      "",
+      { stream: true, messages: [{ role: "user", content }] },
+      { REPLY_LANGUAGE: "de" },
+    );
+    const text = JSON.stringify((await collectSse(streamed)).map((frame) => frame.data));
+    expect(text).toContain("Ein Referenzbild konnte nicht über seinen Link geladen werden.");
+    expect(await upstreamRequests(m)).toEqual([]);
+  });
+});
