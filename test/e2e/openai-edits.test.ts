@@ -111,7 +111,7 @@ describe("chat with an attached image", () => {
     });
     let text = "";
     for await (const chunk of stream) {
-      const delta = chunk.choices[0]?.delta as { content?: string | null; reasoning_content?: string } | undefined;
+      const delta = chunk.choices[0]?.delta;
       text += (delta?.reasoning_content ?? "") + (delta?.content ?? "");
     }
     expect(text).toContain("Reading 1 reference image(s)…");
