@@ -111,7 +111,8 @@ describe("chat with an attached image", () => {
     });
     let text = "";
     for await (const chunk of stream) {
-      const delta = chunk.choices[0]?.delta;
+      // The service adds reasoning_content (progress) to the SDK's delta type.
+      const delta: { content?: string | null; reasoning_content?: string } | undefined = chunk.choices[0]?.delta;
       text += (delta?.reasoning_content ?? "") + (delta?.content ?? "");
     }
     expect(text).toContain("Reading 1 reference image(s)…");
