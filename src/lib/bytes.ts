@@ -27,3 +27,13 @@ export async function* splitStream(stream: ReadableStream<Uint8Array>, delimiter
     }
   }
 }
+
+/** `bytes` as a stream of one chunk: a whole buffer handed on without splitting or copying it. */
+export function oneChunkStream(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    start(controller) {
+      controller.enqueue(bytes);
+      controller.close();
+    },
+  });
+}

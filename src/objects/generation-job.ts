@@ -130,9 +130,7 @@ export class GenerationJob extends DurableObject<Env> {
           kv: this.env.FLUX_CF_KV,
           ai: this.env.AI,
           gather: {
-            uploads: await Promise.all(
-              uploads.map(async (upload) => new Uint8Array(await new Response(upload).arrayBuffer())),
-            ),
+            uploads,
             readStoredImage: (key) => this.readStoredImage(key),
             fetchImage: (url, param) => fetchImage(url, param),
             images: this.env.IMAGES,

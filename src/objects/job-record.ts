@@ -88,14 +88,16 @@ export class JobRecord {
     if (!row) return null;
     const events = this.eventsAfter(0);
     const final = events.find(isFinal);
+    // What was painted, once known: an edit may take its size from its first reference.
+    const painted = final?.result?.images[0];
     return {
       id: jobId,
       object: "generation.job",
       status: events.at(-1)?.status ?? "queued",
       created_at: Math.floor(row.created_at / 1000),
       model: row.model,
-      width: row.width,
-      height: row.height,
+      width: painted?.width ?? row.width,
+      height: painted?.height ?? row.height,
       events,
       result: final?.result ?? null,
       error: final?.failure?.error ?? null,

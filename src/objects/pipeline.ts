@@ -135,7 +135,9 @@ interface Judged {
 /**
  * A chat follow-up to one of this Worker's pictures, while it still exists: the optimiser says
  * whether the message edits it or asks for a new one, and writes the prompt. Undefined (a new
- * picture, optimised as usual) when the picture is gone or the answer is not the expected form.
+ * picture, optimised as usual) when the picture is gone or the answer is not the expected form;
+ * when the optimiser did not answer at all, a new picture from the user's words, without asking
+ * it a second time.
  */
 async function judgeStage(spec: JobSpec, deps: PipelineDeps, t: Translate): Promise<Judged | undefined> {
   const previous = spec.followUp;
@@ -148,7 +150,11 @@ async function judgeStage(spec: JobSpec, deps: PipelineDeps, t: Translate): Prom
   if (stillThere === undefined || previousPrompt === undefined) return undefined;
   deps.progress("optimizing", t("optimizing", { model: optimizer.model }));
   const verdict = await judgeFollowUp(spec.prompt, previousPrompt, optimizer, upstream, deps.ai);
-  if (!verdict.ok) return undefined;
+  if (!verdict.ok && verdict.answered) return undefined;
+  if (!verdict.ok) {
+    deps.progress("optimizing", t("optimizeFailed", { reason: verdict.reason }));
+    return { optimized: { promptUsed: spec.prompt, optimizationFailure: verdict.reason } };
+  }
   deps.progress("optimizing", t("optimized", { prompt: escapeMarkdown(verdict.prompt) }), {
     optimizedPrompt: verdict.prompt,
   });

@@ -2,6 +2,7 @@
  * What chat completions and image generations share: the per-key rate limit
  * and handing the job to a fresh GenerationJob Durable Object.
  */
+import { oneChunkStream } from "../lib/bytes.ts";
 import { ApiError } from "../lib/http/errors.ts";
 import { readEvents, type JobEvent, type JobResult, type JobSpec } from "../lib/jobs.ts";
 import type { RoutedRequest } from "./context.ts";
@@ -32,7 +33,7 @@ export interface StartedJob {
 /** Starts the job in its own Durable Object; its events begin at once. */
 export async function startJob(env: Env, spec: JobSpec, uploads: readonly Uint8Array[] = []): Promise<StartedJob> {
   const id = env.GENERATION_JOB.newUniqueId();
-  const stream = await env.GENERATION_JOB.get(id).start(spec, uploads.map(streamOf));
+  const stream = await env.GENERATION_JOB.get(id).start(spec, uploads.map(oneChunkStream));
   return { jobId: id.toString(), events: readEvents(stream) };
 }
 
@@ -52,22 +53,12 @@ export async function completeJob(env: Env, spec: JobSpec, uploads: readonly Uin
   const headers = { "x-job-id": jobId };
   // An error thrown across the RPC boundary arrives as a plain Error: the object was reset mid-job.
   const final = await env.GENERATION_JOB.get(id)
-    .complete(spec, uploads.map(streamOf))
+    .complete(spec, uploads.map(oneChunkStream))
     .catch(() => undefined);
   if (final?.result) return { jobId, result: final.result };
   const failure = final?.failure;
   if (failure) throw ApiError.fromBody(failure.status, failure.error, { retryAfter: failure.retryAfter, headers });
   throw jobLostError(headers);
-}
-
-/** Uploaded bytes as a stream: each image travels to the job on its own, not inside one RPC message. */
-function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
-  return new ReadableStream({
-    start(controller) {
-      controller.enqueue(bytes);
-      controller.close();
-    },
-  });
 }
 
 /** A job whose Durable Object stopped before its final event (e.g. reset during a deploy). */

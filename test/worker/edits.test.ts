@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { authHeaders, call, collectSse, marker, postChat, upstreamRequests } from "./helpers.ts";
-import { dataUrl, sampleJpeg } from "./sample-images.ts";
+import { dataUrl, sampleJpeg, samplePng } from "./sample-images.ts";
 
 interface Reference {
   name: string;
@@ -93,6 +93,27 @@ describe("POST /v1/images/edits, multipart", () => {
     expect(await referencesSent(m)).toMatchObject([{ width: 383, height: 511 }]);
   });
 
+  it("takes image[0]-style part names, and sends a small PNG as the PNG it is", async () => {
+    const m = marker();
+    const response = await postEdit(
+      editForm({ prompt: `${m} combine them` }, [
+        ["image[0]", await samplePng(200, 100, [250, 250, 0]), "a.png"],
+        ["image[1]", sampleJpeg(64, 64), "b.jpg"],
+      ]),
+    );
+    expect(response.status).toBe(200);
+    expect(await referencesSent(m)).toEqual([
+      { name: "input_image_0", contentType: "image/png", width: 200, height: 100 },
+      { name: "input_image_1", contentType: "image/jpeg", width: 64, height: 64 },
+    ]);
+  });
+
+  it("turns a small photo that EXIF rotates upright, though it already fits", async () => {
+    const m = marker();
+    await postEdit(editForm({ prompt: `${m} a portrait` }, [["image", sampleJpeg(300, 200, undefined, 6)]]));
+    expect(await referencesSent(m)).toMatchObject([{ width: 200, height: 300 }]);
+  });
+
   it("keeps an explicit size, and gives each of n images its own seed", async () => {
     const m = marker();
     const response = await postEdit(
@@ -166,12 +187,23 @@ describe("bad edit input, refused with a clear 400 before any work", () => {
     await expectBadRequest(await postEdit(form), code, param);
   });
 
+  it("JSON with a mask, or asking for a stream, is refused rather than ignored", async () => {
+    const images = [{ image_url: dataUrl(jpeg) }];
+    await expectBadRequest(
+      await postEdit({ prompt: "x", images, mask: { image_url: dataUrl(jpeg) } }),
+      "unsupported_parameter",
+      "mask",
+    );
+    await expectBadRequest(await postEdit({ prompt: "x", images, stream: true }), "unsupported_parameter", "stream");
+  });
+
   it.each([
     ["broken base64", "data:image/png;base64,@@@not-base64@@@", "invalid_image"],
     ["a data URL that is not base64", "data:image/png,rawbytes", "invalid_image"],
     ["an http: URL", "http://images.example/cat.jpg", "invalid_image_url"],
     ["an internal address", "https://127.0.0.1/cat.jpg", "invalid_image_url"],
     ["localhost", "https://localhost/cat.jpg", "invalid_image_url"],
+    ["a port other than https's", "https://images.example.com:8443/cat.jpg", "invalid_image_url"],
   ])("JSON with %s", async (_what, url, code) => {
     await expectBadRequest(await postEdit({ prompt: "x", images: [{ image_url: url }] }), code, "images[0].image_url");
   });
@@ -248,5 +280,31 @@ describe("an https link the job cannot download", () => {
     const text = JSON.stringify((await collectSse(streamed)).map((frame) => frame.data));
     expect(text).toContain("Ein Referenzbild konnte nicht über seinen Link geladen werden.");
     expect(await upstreamRequests(m)).toEqual([]);
+  });
+});
+
+describe("this service's own image link as an attachment", () => {
+  it("is read from storage (no download), and a malformed one is just another link, never a 500", async () => {
+    const m = marker();
+    const made = await call("/v1/images/generations", {
+      method: "POST",
+      headers: authHeaders(),
+      body: JSON.stringify({ prompt: `${m}a a kite 3:2`, size: "768x512", response_format: "url" }),
+    });
+    const link = (await made.json<ImagesReply>()).data[0]?.url ?? "";
+    const content = [
+      { type: "text", text: `${m}b make the kite red` },
+      { type: "image_url", image_url: { url: link } },
+    ];
+    const response = await postChat("", { messages: [{ role: "user", content }] });
+    expect(response.status).toBe(200);
+    expect(await referencesSent(`${m}b`)).toMatchObject([{ width: 511, height: 341 }]);
+
+    const malformed = [
+      { type: "text", text: "make it red" },
+      { type: "image_url", image_url: { url: `${new URL(link).origin}/image/%zz` } },
+    ];
+    const refused = await postChat("", { messages: [{ role: "user", content: malformed }] });
+    expect(refused.status).toBe(400);
   });
 });

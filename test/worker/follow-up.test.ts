@@ -4,7 +4,9 @@
  * judges whether a follow-up is an edit or a new picture (and a new picture is
  * the fallback); CHAT_EDITS=off turns follow-ups off but keeps attachments.
  */
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { previousImage, takeEditFlag } from "../../src/lib/generation/follow-up.ts";
 import { authHeaders, callWith, collectSse, imageUrlIn, marker, upstreamRequests } from "./helpers.ts";
 import { dataUrl, sampleJpeg } from "./sample-images.ts";
 
@@ -41,6 +43,12 @@ async function generationFor(m: string) {
 
 const OPTIMISING = { PROMPT_OPTIMIZATION: "true" };
 
+/** The optimiser calls made for a message: a follow-up judgement (JSON asked for) or a plain rewrite. */
+async function optimiserCalls(m: string): Promise<string[]> {
+  const calls = (await upstreamRequests(m)).filter((request) => request.path.endsWith("/chat/completions"));
+  return calls.map((call) => (JSON.stringify(call.json).includes("Answer with JSON only") ? "judgement" : "rewrite"));
+}
+
 describe("--edit", () => {
   it("edits the conversation's last picture: it goes to the model as input_image_0, and the marker is removed", async () => {
     const m = marker();
@@ -56,7 +64,9 @@ describe("--edit", () => {
 
   it("says, in the reply language, that the picture has expired and asks for it to be attached", async () => {
     const m = marker();
-    const expired = `https://flux.example/image/${"a".repeat(64)}.${"b".repeat(32)}`;
+    // A real job id whose object holds no image, and nothing in KV: what an expired picture looks like.
+    const jobId = env.GENERATION_JOB.newUniqueId().toString();
+    const expired = `https://flux.example/image/${jobId}.${"b".repeat(32)}`;
     const history: Message[] = [
       { role: "user", content: "a lighthouse" },
       { role: "assistant", content: `![Generated image](${expired})` },
@@ -131,19 +141,48 @@ describe("a follow-up judged by the optimiser (PROMPT_OPTIMIZATION on)", () => {
     const m = marker();
     const history = await firstTurn(`${m}a a lighthouse`, OPTIMISING);
     await chat([...history, { role: "user", content: `${m}b a red fox in the snow` }], OPTIMISING);
+    expect(await optimiserCalls(`${m}b`)).toEqual(["judgement"]);
     const generation = await generationFor(`${m}b`);
     expect(generation?.references).toEqual([]);
+    expect(generation?.prompt).toBe(
+      `A highly detailed illustration of ${m}b a red fox in the snow, soft natural light, sharp focus`,
+    );
     expect(generation?.form).toMatchObject({ width: "1024", height: "1024" });
   });
 
-  it("falls back to a new picture when the optimiser's answer is not the expected form", async () => {
+  it("falls back to a new picture, optimised the usual way, when the answer is prose instead of the JSON asked for", async () => {
     const m = marker();
     const history = await firstTurn(`${m}a a lighthouse`, OPTIMISING);
     const response = await chat(
-      [...history, { role: "user", content: `${m}b make it a watercolor #optfault=bad-json` }],
+      [...history, { role: "user", content: `${m}b make it a watercolor #optverdict=none` }],
       OPTIMISING,
     );
     expect(response.status).toBe(200);
+    expect(await optimiserCalls(`${m}b`)).toEqual(["judgement", "rewrite"]);
+    const generation = await generationFor(`${m}b`);
+    expect(generation?.references).toEqual([]);
+    expect(generation?.prompt).toMatch(/^A highly detailed illustration of /);
+  });
+
+  it("makes a new picture from the words when the optimiser does not answer, without asking it twice", async () => {
+    const m = marker();
+    const history = await firstTurn(`${m}a a lighthouse`, OPTIMISING);
+    const response = await chat([...history, { role: "user", content: `${m}b make it a watercolor #optdelay=3000` }], {
+      ...OPTIMISING,
+      OPTIMIZER_TIMEOUT: "1",
+    });
+    const reply = await response.json<{ choices: { message: { content: string } }[] }>();
+    expect(await optimiserCalls(`${m}b`)).toEqual(["judgement"]);
+    expect((await generationFor(`${m}b`))?.references).toEqual([]);
+    expect(reply.choices[0]?.message.content).toContain("Prompt optimisation failed (no answer within 1 s)");
+  });
+
+  it("is not asked with CHAT_EDITS=off: the follow-up is optimised as a new picture", async () => {
+    const m = marker();
+    const settings = { ...OPTIMISING, CHAT_EDITS: "off" };
+    const history = await firstTurn(`${m}a a lighthouse`, settings);
+    await chat([...history, { role: "user", content: `${m}b make it a watercolor` }], settings);
+    expect(await optimiserCalls(`${m}b`)).toEqual(["rewrite"]);
     expect((await generationFor(`${m}b`))?.references).toEqual([]);
   });
 
@@ -154,5 +193,39 @@ describe("a follow-up judged by the optimiser (PROMPT_OPTIMIZATION on)", () => {
     const generation = await generationFor(`${m}b`);
     expect(generation?.references).toEqual([]);
     expect(generation?.prompt).toBe(`${m}b make it a watercolor`);
+  });
+});
+
+describe("finding the picture a follow-up refers to", () => {
+  const origin = "https://flux.example";
+  const key = (n: string) => `${n.repeat(64)}.${"c".repeat(32)}`;
+
+  it("is the last of this service's images in the latest assistant message before the last user message", () => {
+    const messages = [
+      { role: "assistant", content: `![a](${origin}/image/${key("a")})` },
+      { role: "user", content: "again" },
+      { role: "assistant", content: `![b](${origin}/image/${key("b")}) and ![c](${origin}/image/${key("d")})` },
+      { role: "user", content: "--edit more" },
+    ];
+    expect(previousImage(messages, origin)).toEqual({ key: key("d"), param: "messages[2].content" });
+  });
+
+  it("is none when the latest answer has no picture of this origin, or only a malformed link", () => {
+    const elsewhere = [
+      { role: "assistant", content: `![a](https://other.example/image/${key("a")})` },
+      { role: "user", content: "x" },
+    ];
+    expect(previousImage(elsewhere, origin)).toBeUndefined();
+    const malformed = [
+      { role: "assistant", content: `![a](${origin}/image/%zz)` },
+      { role: "user", content: "x" },
+    ];
+    expect(previousImage(malformed, origin)).toBeUndefined();
+  });
+
+  it("takes --edit only at the start of the message", () => {
+    expect(takeEditFlag("--edit make it red")).toEqual({ text: "make it red", edit: true });
+    expect(takeEditFlag("make it --edit red")).toEqual({ text: "make it --edit red", edit: false });
+    expect(takeEditFlag("--editor mode")).toEqual({ text: "--editor mode", edit: false });
   });
 });

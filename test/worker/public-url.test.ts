@@ -4,7 +4,7 @@ import { urlProblem } from "../../src/lib/images/public-url.ts";
 describe("which image URLs the service will download", () => {
   it.each([
     "https://images.example.com/cat.jpg",
-    "https://images.example.com:8443/cat.webp?size=large#top",
+    "https://images.example.com:443/cat.webp?size=large#top",
     "https://8.8.8.8/cat.png",
     "https://172.32.0.1/just-past-172.16.0.0/12",
     "https://100.128.0.1/just-past-carrier-grade-nat",
@@ -28,6 +28,10 @@ describe("which image URLs the service will download", () => {
     ["https://", "it is not a valid URL"],
     ["https://user:secret@images.example.com/cat.jpg", "URLs with a user name or password are not downloaded"],
     ["https://user@images.example.com/cat.jpg", "URLs with a user name or password are not downloaded"],
+    ["https://images.example.com:8443/cat.jpg", "only the default https port is used, not 8443"],
+    ["https://8.8.8.8:6379/", "only the default https port is used, not 6379"],
+    ["https://[2001:db8::1]/documentation", "[2001:db8::1] is not a public address"],
+    ["https://[2001::53aa:64c:0:0]/teredo", "[2001::53aa:64c:0:0] is not a public address"],
   ])("refuses %s: %s", (url, problem) => {
     expect(urlProblem(url)).toBe(problem);
   });

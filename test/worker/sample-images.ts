@@ -44,3 +44,51 @@ export function dataUrl(bytes: Uint8Array, type = "image/jpeg"): string {
   for (const byte of bytes) binary += String.fromCharCode(byte);
   return `data:${type};base64,${btoa(binary)}`;
 }
+
+/** An 8-bit RGB PNG of one colour: signature, IHDR, one deflated IDAT of unfiltered rows, IEND. */
+export async function samplePng(width: number, height: number, colour: [number, number, number]): Promise<Uint8Array> {
+  const row = [0, ...Array.from({ length: width }, () => colour).flat()];
+  const raw = Uint8Array.from(Array.from({ length: height }, () => row).flat());
+  const deflated = new Uint8Array(
+    await new Response(new Blob([raw]).stream().pipeThrough(new CompressionStream("deflate"))).arrayBuffer(),
+  );
+  const header = new Uint8Array(13);
+  new DataView(header.buffer).setUint32(0, width);
+  new DataView(header.buffer).setUint32(4, height);
+  header.set([8, 2, 0, 0, 0], 8); // bit depth 8, RGB, deflate, no filter method, no interlace
+  return concat([
+    Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk("IHDR", header),
+    pngChunk("IDAT", deflated),
+    pngChunk("IEND", new Uint8Array()),
+  ]);
+}
+
+function pngChunk(type: string, data: Uint8Array): Uint8Array {
+  const typed = concat([new TextEncoder().encode(type), data]);
+  const framed = new Uint8Array(typed.length + 8);
+  const view = new DataView(framed.buffer);
+  view.setUint32(0, data.length);
+  framed.set(typed, 4);
+  view.setUint32(4 + typed.length, crc32(typed));
+  return framed;
+}
+
+function crc32(bytes: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (const byte of bytes) {
+    crc ^= byte;
+    for (let bit = 0; bit < 8; bit++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const joined = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    joined.set(part, offset);
+    offset += part.length;
+  }
+  return joined;
+}

@@ -65,7 +65,9 @@ export async function handleChatCompletion(ex: Exchange): Promise<void> {
       );
   }
 
-  const content = isFollowUpJudgement(request.messages) ? followUpVerdict(userText) : optimisedPrompt(userText);
+  // `#optverdict=none` plays a model that answers a follow-up in prose instead of the JSON asked for.
+  const judging = isFollowUpJudgement(request.messages) && !/#optverdict=none/i.test(userText);
+  const content = judging ? followUpVerdict(userText) : optimisedPrompt(userText);
   if (request.stream === true) return streamCompletion(res, request, content, userText);
   sendJson(
     res,

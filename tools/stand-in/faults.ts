@@ -1,7 +1,7 @@
 // Fault directives are read from the prompt text itself, so tests running in parallel against
 // one stand-in each choose their own failures without sharing any switch.
 //   image call:  #fault=NAME  #fault=NAME*K  #delay=MS  #retry-after=S
-//   optimiser:   #optfault=NAME  #optfault=NAME*K  #optdelay=MS
+//   optimiser:   #optfault=NAME  #optfault=NAME*K  #optdelay=MS  #optverdict=none (prose, not JSON, for a follow-up)
 
 export interface FaultDirectives {
   fault?: string;
@@ -34,7 +34,7 @@ export function readDirectives(text: string, kind: DirectiveKind): FaultDirectiv
 /** Image-call directives, which the optimiser stand-in copies into the prompt it writes. */
 export const IMAGE_DIRECTIVE = /#(?:fault|delay|retry-after)=\S+/gi;
 /** Any directive, image or optimiser: kept out of the words of an optimised prompt. */
-export const ANY_DIRECTIVE = /#(?:fault|delay|retry-after|optfault|optdelay)=\S*/gi;
+export const ANY_DIRECTIVE = /#(?:fault|delay|retry-after|optfault|optdelay|optverdict)=\S*/gi;
 
 const MAX_TRACKED_PROMPTS = 10_000;
 

@@ -4,7 +4,7 @@
  * marker a user writes (like `--ar`) to edit it rather than start anew.
  */
 import { ownImageKey } from "../images/intake.ts";
-import type { ChatMessageLike } from "./prompt.ts";
+import { textOf, type ChatMessageLike } from "./prompt.ts";
 
 export interface PreviousImage {
   key: string;
@@ -19,7 +19,9 @@ export function previousImage(messages: readonly ChatMessageLike[], origin: stri
   for (let index = lastUser - 1; index >= 0; index--) {
     const message = messages[index];
     if (message?.role !== "assistant") continue;
-    const urls = [...textOf(message.content).matchAll(/!\[[^\]]*\]\(([^)\s]+)\)/g)].map((match) => match[1] ?? "");
+    const urls = [...(textOf(message.content) ?? "").matchAll(/!\[[^\]]*\]\(([^)\s]+)\)/g)].map(
+      (match) => match[1] ?? "",
+    );
     const key = urls.map((url) => ownImageKey(url, origin)).findLast((found) => found !== undefined);
     return key === undefined ? undefined : { key, param: `messages[${index}].content` };
   }
@@ -30,14 +32,4 @@ export function previousImage(messages: readonly ChatMessageLike[], origin: stri
 export function takeEditFlag(text: string): { text: string; edit: boolean } {
   const match = /^\s*--edit(?:\s+|$)/u.exec(text);
   return match ? { text: text.slice(match[0].length), edit: true } : { text, edit: false };
-}
-
-function textOf(content: unknown): string {
-  if (typeof content === "string") return content;
-  if (!Array.isArray(content)) return "";
-  return content
-    .map((part: unknown) =>
-      typeof part === "object" && part !== null && "text" in part && typeof part.text === "string" ? part.text : "",
-    )
-    .join("\n");
 }

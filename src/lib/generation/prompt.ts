@@ -48,7 +48,8 @@ function imageUrlOf(part: unknown): string | undefined {
   return typeof url === "string" ? url : undefined;
 }
 
-function textOf(content: unknown): string | undefined {
+/** The text of a message's content: the string, or its `text` parts joined; undefined when it has none. */
+export function textOf(content: unknown): string | undefined {
   if (typeof content === "string") return content;
   if (!Array.isArray(content)) return undefined;
   const texts = content.flatMap((part: unknown) => (isTextPart(part) ? [part.text] : []));

@@ -27,7 +27,7 @@ const SENTENCE_OF_ERROR_CODE: Readonly<Record<string, MessageKey>> = {
   job_lost: "errorInterrupted",
   invalid_image: "errorImage",
   image_too_large: "errorImage",
-  image_resize_failed: "errorImage",
+  image_resize_failed: "errorUpstream",
   invalid_image_url: "errorImageUrl",
   image_url_unreachable: "errorImageUrl",
   image_url_timeout: "errorImageUrl",

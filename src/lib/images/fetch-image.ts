@@ -8,8 +8,6 @@ import { ApiError } from "../http/errors.ts";
 import { inspectImage, type ImageInfo } from "../storage/image-bytes.ts";
 import { urlProblem } from "./public-url.ts";
 
-export { urlProblem } from "./public-url.ts";
-
 /** A whole image fetch, redirects and body included: long enough for a slow host, short next to a generation. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
 /** Generous for a photo (a 24-megapixel JPEG is ~10 MB), small next to a Worker's 128 MB of memory. */

@@ -8,8 +8,8 @@ import { toReferenceImage, type ImagesBinding, type ReferenceImage } from "./dow
 import type { ReferenceSource } from "./intake.ts";
 
 export interface GatherDeps {
-  /** The bytes of the `upload` sources, in order. */
-  uploads: readonly Uint8Array[];
+  /** The uploaded images (the `upload` sources), in order, each read only when its turn comes. */
+  uploads: readonly ReadableStream<Uint8Array>[];
   /** One of this Worker's images by key, or undefined once it has expired. */
   readStoredImage: (key: string) => Promise<Uint8Array | undefined>;
   /** Downloads a public https image (fetch-image.ts), within its limits. */
@@ -17,27 +17,39 @@ export interface GatherDeps {
   images: ImagesBinding | undefined;
 }
 
-/** Every reference ready for the model; throws the first problem as an ApiError. */
+/**
+ * Every reference ready for the model, one at a time: an original may be 20 MB, and only its
+ * shrunk copy (~50 KB) is kept, so the object never holds more than one original. Throws the
+ * first problem as an ApiError.
+ */
 export async function gatherReferences(
   sources: readonly ReferenceSource[],
   deps: GatherDeps,
 ): Promise<ReferenceImage[]> {
-  let nextUpload = 0;
-  const originals = sources.map((source) => {
-    if (source.kind === "upload") return Promise.resolve(deps.uploads[nextUpload++]);
-    if (source.kind === "url") return deps.fetchImage(source.url, source.param).then((fetched) => fetched.bytes);
-    return deps.readStoredImage(source.key);
-  });
-  // Read in parallel, shrunk one by one: each shrink holds a whole photo in memory.
-  const read = await Promise.all(originals);
+  const uploads = deps.uploads[Symbol.iterator]();
   const references: ReferenceImage[] = [];
-  for (const [index, bytes] of read.entries()) {
-    const source = sources[index];
-    if (!source) continue;
-    if (bytes === undefined) throw missing(source);
-    references.push(await toReferenceImage(bytes, deps.images, `The image in '${source.param}'`));
+  try {
+    for (const source of sources) {
+      const original = await readOriginal(source, deps, () => uploads.next().value);
+      if (original === undefined) throw missing(source);
+      references.push(await toReferenceImage(original, deps.images, `The image in '${source.param}'`));
+    }
+    return references;
+  } finally {
+    // After a failure, the uploads not yet read are not needed: let go of them.
+    for (const unread of uploads) void unread.cancel();
   }
-  return references;
+}
+
+async function readOriginal(
+  source: ReferenceSource,
+  deps: GatherDeps,
+  nextUpload: () => ReadableStream<Uint8Array> | undefined,
+): Promise<Uint8Array | undefined> {
+  if (source.kind === "url") return (await deps.fetchImage(source.url, source.param)).bytes;
+  if (source.kind === "stored") return deps.readStoredImage(source.key);
+  const upload = nextUpload();
+  return upload && new Uint8Array(await new Response(upload).arrayBuffer());
 }
 
 function missing(source: ReferenceSource): ApiError {

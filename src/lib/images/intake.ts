@@ -9,12 +9,13 @@ import { ApiError } from "../http/errors.ts";
 import { decodeBase64, inspectImage } from "../storage/image-bytes.ts";
 import { jobIdOfImageKey } from "../storage/image-store.ts";
 import type { FluxModel } from "../generation/models.ts";
-import { urlProblem } from "./fetch-image.ts";
+import { DEFAULT_MAX_BYTES } from "./fetch-image.ts";
+import { urlProblem } from "./public-url.ts";
 
 /** FLUX.2 takes at most four reference images. */
 export const MAX_REFERENCES = 4;
-/** Per image, as the Images binding accepts at most. */
-export const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
+/** Per image, whichever way it comes: what the Images binding accepts at most. */
+export const MAX_IMAGE_BYTES = DEFAULT_MAX_BYTES;
 
 /** Where a reference image comes from; `param` names the request field, for errors. */
 export type ReferenceSource =
@@ -84,9 +85,9 @@ export function addStored(references: References, key: string, param: string): v
 export function ownImageKey(url: string, origin: string): string | undefined {
   if (!URL.canParse(url)) return undefined;
   const parsed = new URL(url);
-  const match = /^\/image\/([^/]+)$/.exec(parsed.pathname);
-  if (parsed.origin !== origin || !match?.[1]) return undefined;
-  const key = decodeURIComponent(match[1]);
+  // Keys are plain hex: compared as written, never decoded (a stray %-escape is just not a key).
+  const key = /^\/image\/([^/]+)$/.exec(parsed.pathname)?.[1];
+  if (parsed.origin !== origin || key === undefined) return undefined;
   return jobIdOfImageKey(key) === undefined ? undefined : key;
 }
 
@@ -104,12 +105,7 @@ function checkCount(references: References, param: string): void {
 }
 
 function checkImageBytes(bytes: Uint8Array, param: string): void {
-  if (bytes.byteLength > MAX_IMAGE_BYTES) {
-    throw new ApiError(400, `The image in '${param}' is larger than 20 MB; send a smaller one.`, {
-      param,
-      code: "image_too_large",
-    });
-  }
+  if (bytes.byteLength > MAX_IMAGE_BYTES) throw tooLarge(param);
   if (!inspectImage(bytes)) {
     throw new ApiError(400, `'${param}' is not a JPEG, PNG or WebP image.`, { param, code: "invalid_image" });
   }
@@ -125,14 +121,16 @@ function decodeDataUrl(url: string, param: string): Uint8Array {
     });
   }
   // Checked before decoding: a 100 MB string is refused without allocating its bytes.
-  if ((url.length - comma - 1) * 0.75 > MAX_IMAGE_BYTES + 3) {
-    throw new ApiError(400, `The image in '${param}' is larger than 20 MB; send a smaller one.`, {
-      param,
-      code: "image_too_large",
-    });
-  }
+  if ((url.length - comma - 1) * 0.75 > MAX_IMAGE_BYTES + 3) throw tooLarge(param);
   const bytes = decodeBase64(url.slice(comma + 1));
   if (!bytes) throw new ApiError(400, `'${param}' holds broken base64.`, { param, code: "invalid_image" });
   checkImageBytes(bytes, param);
   return bytes;
+}
+
+function tooLarge(param: string): ApiError {
+  return new ApiError(400, `The image in '${param}' is larger than 20 MB; send a smaller one.`, {
+    param,
+    code: "image_too_large",
+  });
 }

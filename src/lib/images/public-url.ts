@@ -45,7 +45,10 @@ export function urlProblem(url: string): string | undefined {
   }
   if (parsed.protocol !== "https:") return `only https: URLs can be downloaded, not ${parsed.protocol} ones`;
   if (parsed.username !== "" || parsed.password !== "") return "URLs with a user name or password are not downloaded";
-  return hostProblem(parsed.hostname);
+  const host = hostProblem(parsed.hostname);
+  if (host !== undefined) return host;
+  // The default port only: any other would let a link probe a public host's other services.
+  return parsed.port === "" ? undefined : `only the default https port is used, not ${parsed.port}`;
 }
 
 function hostProblem(hostname: string): string | undefined {
@@ -96,8 +99,10 @@ function parseIPv6(text: string): number[] | undefined {
 
 /**
  * Public means global unicast (2000::/3); that alone refuses loopback `::1`, unspecified `::`,
- * link-local fe80::/10, unique-local fc00::/7 and multicast ff00::/8. Addresses that carry an
- * IPv4 address (mapped ::ffff:0:0/96, NAT64 64:ff9b::/96, 6to4 2002::/16) are as public as it is.
+ * link-local fe80::/10, unique-local fc00::/7 and multicast ff00::/8. Within it, the IETF's
+ * special-purpose block 2001::/23 (Teredo, benchmarking, ORCHID…) and documentation 2001:db8::/32
+ * are refused too. Addresses that carry an IPv4 address (mapped ::ffff:0:0/96, NAT64 64:ff9b::/96,
+ * 6to4 2002::/16) are as public as it is.
  */
 function isPublicIPv6(groups: readonly number[]): boolean {
   const [g0 = 0, g1 = 0, g2 = 0, g3 = 0, g4 = 0, g5 = 0, g6 = 0, g7 = 0] = groups;
@@ -105,5 +110,6 @@ function isPublicIPv6(groups: readonly number[]): boolean {
   if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0xffff) return isPublicIPv4(lastIPv4);
   if (g0 === 0x64 && g1 === 0xff9b && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0) return isPublicIPv4(lastIPv4);
   if (g0 === 0x2002) return isPublicIPv4(g1 * 65536 + g2);
+  if (g0 === 0x2001 && (g1 < 0x200 || g1 === 0xdb8)) return false;
   return (g0 & 0xe000) === 0x2000;
 }

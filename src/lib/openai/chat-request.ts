@@ -27,6 +27,7 @@ export interface ChatAskOptions {
   optimizerEnabled: boolean;
 }
 
+/** What the chat request asks to draw; throws a 400 for a message that cannot be drawn. */
 export function readChatAsk(body: ChatRequest, options: ChatAskOptions): ChatAsk {
   const text = lastUserText(body.messages);
   if (text === undefined)
@@ -45,7 +46,7 @@ export function readChatAsk(body: ChatRequest, options: ChatAskOptions): ChatAsk
     if (!previous) {
       throw new ApiError(
         400,
-        "--edit edits the picture this service made earlier in the conversation, and there is none: attach the image to edit instead.",
+        "--edit edits the picture of this service in the conversation's latest answer, and that answer has none: attach the image to edit instead.",
         { param: "messages", code: "nothing_to_edit" },
       );
     }

@@ -26,6 +26,7 @@ export async function readEditsBody(request: Request, origin: string): Promise<E
   const body = /^multipart\/form-data/i.test(contentType)
     ? await readMultipart(request)
     : readJson(validate(imageEditsSchema, await readJsonBody(request, MAX_BODY_WITH_IMAGES_BYTES)), origin);
+  refuseUnsupported(body.fields);
   if (body.references.sources.length === 0) {
     throw new ApiError(400, "Attach the image to edit as 'image' (several as 'image[]', at most 4).", {
       param: "image",
@@ -62,13 +63,7 @@ async function readMultipart(request: Request): Promise<EditsBody> {
   const fields: Record<string, unknown> = {};
   let imageIndex = 0;
   for (const [name, value] of form.entries()) {
-    if (name === "mask") {
-      throw new ApiError(
-        400,
-        "FLUX.2 edits without a mask: leave 'mask' out and describe the change in the prompt (e.g. 'replace the sky with a sunset').",
-        { param: "mask", code: "unsupported_parameter" },
-      );
-    }
+    if (name === "mask") throw maskRefused();
     if (IMAGE_PART.test(name)) {
       const param = `image[${imageIndex++}]`;
       if (typeof value === "string") {
@@ -86,4 +81,23 @@ async function readMultipart(request: Request): Promise<EditsBody> {
     }
   }
   return { fields: validate(imageEditsSchema, fields), references };
+}
+
+/** Fields OpenAI defines that this service cannot honour: refused with the reason, never ignored. */
+function refuseUnsupported(fields: ImageEditsRequest): void {
+  if (fields.mask != null) throw maskRefused();
+  if (fields.stream === true || fields.stream === "true") {
+    throw new ApiError(400, "Streamed edits are not offered: leave 'stream' out and wait for the images.", {
+      param: "stream",
+      code: "unsupported_parameter",
+    });
+  }
+}
+
+function maskRefused(): ApiError {
+  return new ApiError(
+    400,
+    "FLUX.2 edits without a mask: leave 'mask' out and describe the change in the prompt (e.g. 'replace the sky with a sunset').",
+    { param: "mask", code: "unsupported_parameter" },
+  );
 }

@@ -11,7 +11,8 @@ export interface ImageInfo {
 
 /** The type and size of JPEG, PNG or WebP bytes; undefined for anything else. */
 export function inspectImage(bytes: Uint8Array): ImageInfo | undefined {
-  if (bytes.length >= 24 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) {
+  // PNG: the signature, then IHDR first, as the format requires (another chunk there could lie about the size).
+  if (bytes.length >= 24 && bytes[0] === 0x89 && ascii(bytes, 1, 3) === "PNG" && ascii(bytes, 12, 4) === "IHDR") {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     return { contentType: "image/png", width: view.getUint32(16), height: view.getUint32(20) };
   }

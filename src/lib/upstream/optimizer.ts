@@ -37,7 +37,9 @@ export async function optimizePrompt(
 }
 
 export type JudgeOutcome =
-  { ok: true; action: "edit" | "new"; prompt: string; model: string } | { ok: false; reason: string };
+  | { ok: true; action: "edit" | "new"; prompt: string; model: string }
+  /** `answered`: the model replied, but not in the expected form (worth asking it the usual way). */
+  | { ok: false; reason: string; answered: boolean };
 
 /**
  * For a chat follow-up to a picture made from `previousPrompt`: does `message` ask to change that
@@ -56,9 +58,9 @@ export async function judgeFollowUp(
     `${optimizer.systemMessage} ${FOLLOW_UP_INSTRUCTIONS} The previous picture was made from this prompt: ` +
     JSON.stringify(previousPrompt);
   const answer = await askChatModel(system, message, { optimizer, upstream, binding, doFetch });
-  if (!answer.ok) return answer;
+  if (!answer.ok) return { ...answer, answered: false };
   const verdict = parseVerdict(answer.content);
-  if (!verdict) return { ok: false, reason: "the answer was not the expected JSON" };
+  if (!verdict) return { ok: false, reason: "the answer was not the expected JSON", answered: true };
   return { ok: true, ...verdict, model: optimizer.model };
 }
 
