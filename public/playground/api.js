@@ -70,21 +70,44 @@ export async function listModels(apiKey) {
 }
 
 /**
- * POST /v1/chat/completions, streamed. The chat endpoint takes the size as a ratio after the prompt.
+ * POST /v1/chat/completions, streamed. The chat endpoint takes the size as a ratio after the prompt,
+ * and images as `image_url` content parts beside the text (they become the edit's reference images).
  * @param {string} apiKey
- * @param {{ prompt: string, ratio: string, model: string }} request model "" leaves the choice to the server
+ * @param {{ prompt: string, ratio: string, model: string }} request model "" leaves the choice to the
+ *   server; ratio "" sends none (an edit then takes its first image's shape)
+ * @param {string[]} images data: URLs or this service's image links, in order (image 0 first)
  * @returns {Promise<Response>}
  */
-export function startChatStream(apiKey, request) {
+export function startChatStream(apiKey, request, images) {
+  const text = request.ratio === "" ? request.prompt : `${request.prompt} ${request.ratio}`;
+  const content =
+    images.length === 0
+      ? text
+      : [{ type: "text", text }, ...images.map((url) => ({ type: "image_url", image_url: { url } }))];
   return fetch("/v1/chat/completions", {
     method: "POST",
     headers: { "content-type": "application/json", ...authHeaders(apiKey) },
     body: JSON.stringify({
       model: request.model === "" ? undefined : request.model,
       stream: true,
-      messages: [{ role: "user", content: `${request.prompt} ${request.ratio}` }],
+      messages: [{ role: "user", content }],
     }),
   });
+}
+
+/**
+ * GET /v1/jobs/:id: the job's record, with its result once it has one.
+ * @param {string} apiKey
+ * @param {string} jobId
+ * @returns {Promise<unknown>} the record, or undefined when it could not be read
+ */
+export async function fetchJob(apiKey, jobId) {
+  try {
+    const response = await fetch(`/v1/jobs/${encodeURIComponent(jobId)}`, { headers: authHeaders(apiKey) });
+    return response.ok ? /** @type {unknown} */ (await response.json()) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -1,10 +1,12 @@
 // @ts-check
 /**
  * "This session": the images generated in this tab, newest first, kept in
- * sessionStorage so a reload does not lose them.
+ * sessionStorage so a reload does not lose them, each with its seed and a way
+ * to edit it further.
  */
+import { editImage } from "./attachments.js";
 import { loadSessionImages, rememberSessionImage } from "./storage.js";
-import { downloadName, safeImageUrl, ui } from "./view.js";
+import { downloadName, safeImageUrl, seedText, ui } from "./view.js";
 
 /** @param {import("./storage.js").SessionImage} image */
 export function addToGallery(image) {
@@ -34,16 +36,29 @@ function galleryItem(url, image) {
   picture.alt = image.prompt;
   const caption = document.createElement("p");
   caption.textContent = image.ratio === "" ? image.prompt : `${image.prompt} · ${image.ratio}`;
+  const seed = document.createElement("p");
+  seed.className = "seed";
+  seed.textContent = seedText(image.seed) ?? "";
   const link = document.createElement("a");
   link.href = url;
   link.download = downloadName(image.prompt);
   link.textContent = "Download";
+  const edit = document.createElement("button");
+  edit.type = "button";
+  edit.className = "link";
+  edit.textContent = "Edit";
+  edit.setAttribute("aria-label", `Edit this image: ${image.prompt}`);
+  edit.addEventListener("click", () => editImage(url));
+  const actions = document.createElement("div");
+  actions.className = "actions";
+  actions.append(link, edit);
   // Images expire on the server (IMAGE_EXPIRATION): say so instead of showing a broken picture.
   picture.addEventListener("error", () => {
     item.classList.add("expired");
     link.textContent = "Expired";
     link.removeAttribute("href");
+    edit.hidden = true; // the service no longer has it to edit
   });
-  item.append(picture, caption, link);
+  item.append(picture, caption, ...(seed.textContent === "" ? [] : [seed]), actions);
   return item;
 }

@@ -5,7 +5,7 @@
  * after the last event seen (the job runs on in its Durable Object whatever
  * the page does, so nothing is generated twice).
  */
-import { explainApiError, openJobEvents, readApiError, readSse, startChatStream } from "./api.js";
+import { explainApiError, fetchJob, openJobEvents, readApiError, readSse, startChatStream } from "./api.js";
 import { addToGallery } from "./gallery.js";
 import { asArray, isRecord, numberAt, parseJson, stringAt } from "./json.js";
 import { clearInFlight, saveInFlight } from "./storage.js";
@@ -17,7 +17,8 @@ const MAX_RESUME_ATTEMPTS = 3;
 const CHAT_ID_PREFIX = "chatcmpl-";
 
 /** @typedef {import("./storage.js").Run} Run */
-/** @typedef {{ url: string, details: string[] }} FoundImage */
+/** @typedef {import("./storage.js").Seed} Seed */
+/** @typedef {{ url: string, details: string[], seed?: Seed }} FoundImage (no seed: not known) */
 
 /**
  * @param {Run} run
@@ -31,20 +32,49 @@ function addProgressLine(run, text, at = Date.now()) {
   showProgressLine(line);
 }
 
-/** @param {string} text why, in the visitor's terms */
+/**
+ * @param {string} text why, in the visitor's terms
+ * @returns {false}
+ */
 function fail(text) {
   clearInFlight();
   showRunFailed(text);
+  return false;
 }
 
 /**
  * @param {Run} run
  * @param {FoundImage} image
+ * @returns {true}
  */
 function succeed(run, image) {
   clearInFlight();
   showRunSucceeded(run.prompt, image);
-  addToGallery({ url: image.url, prompt: run.prompt, ratio: run.ratio, model: run.model, at: Date.now() });
+  const { url, seed } = image;
+  const entry = { url, prompt: run.prompt, ratio: run.ratio, model: run.model, at: Date.now() };
+  addToGallery(seed === undefined ? entry : { ...entry, seed });
+  return true;
+}
+
+/**
+ * @param {unknown} image one of a job result's images
+ * @returns {Seed} its seed; null when it has none (its model takes none)
+ */
+function seedOf(image) {
+  return numberAt(image, "seed") ?? null;
+}
+
+/**
+ * The chat reply states the seed in words of its language; the job's record has the number.
+ * @param {string} apiKey
+ * @param {string} jobId
+ * @returns {Promise<Seed | undefined>} undefined when the record could not be read
+ */
+async function seedFromJob(apiKey, jobId) {
+  if (jobId === "") return undefined;
+  const job = await fetchJob(apiKey, jobId);
+  const result = isRecord(job) ? job.result : undefined;
+  return isRecord(result) ? seedOf(asArray(result.images)[0]) : undefined;
 }
 
 /**
@@ -55,10 +85,12 @@ function imageInReply(markdown) {
   const match = /!\[[^\]]*\]\(([^)\s]+)\)/.exec(markdown);
   const url = match?.[1] === undefined ? undefined : safeImageUrl(match[1]);
   if (!match || url === undefined) return undefined;
-  // The reply's lines start with emoji for chat apps; the page shows the words alone.
+  // The reply's lines start with emoji for chat apps; the page shows the words alone. The seed
+  // line (🎲) is left out: the page states the seed itself, from the job's record.
   const details = markdown
     .replace(match[0], "")
     .split("\n")
+    .filter((line) => !line.startsWith("🎲"))
     .map((line) => line.replace(/^[^\p{L}\p{N}]+/u, "").trim())
     .filter((line) => line !== "");
   return { url, details };
@@ -67,30 +99,28 @@ function imageInReply(markdown) {
 /**
  * @param {string} apiKey
  * @param {{ prompt: string, ratio: string, model: string }} request
+ * @param {string[]} images attached images (data: URLs or this service's links), image 0 first
+ * @returns {Promise<boolean>} whether it ended with a picture
  */
-export async function generate(apiKey, request) {
+export async function generate(apiKey, request, images) {
   /** @type {Run} */
   const run = { jobId: "", ...request, lastEventId: 0, lines: [] };
   showRunStarted(run.lines);
   /** @type {Response} */
   let response;
   try {
-    response = await startChatStream(apiKey, run);
+    response = await startChatStream(apiKey, run, images);
   } catch (error) {
-    fail(`Could not reach the service: ${error instanceof Error ? error.message : String(error)}`);
-    return;
+    return fail(`Could not reach the service: ${error instanceof Error ? error.message : String(error)}`);
   }
-  if (!response.ok) {
-    fail(explainApiError(await readApiError(response)));
-    return;
-  }
+  if (!response.ok) return fail(explainApiError(await readApiError(response)));
   run.jobId = response.headers.get("x-job-id") ?? "";
   saveInFlight(run);
   const outcome = await readChatStream(run, response);
-  if (outcome.failure !== undefined) fail(`Generation failed: ${outcome.failure}`);
-  else if (outcome.image) succeed(run, outcome.image);
-  else if (run.jobId !== "") await followJob(apiKey, run);
-  else fail("The generation ended without an image.");
+  if (outcome.failure !== undefined) return fail(`Generation failed: ${outcome.failure}`);
+  if (outcome.image) return succeed(run, { ...outcome.image, seed: await seedFromJob(apiKey, run.jobId) });
+  if (run.jobId !== "") return followJob(apiKey, run);
+  return fail("The generation ended without an image.");
 }
 
 /**
@@ -154,6 +184,7 @@ function deltaTexts(choice) {
  * Follows a job's events (GET /v1/jobs/:id/events) to its end, resuming after the last one seen.
  * @param {string} apiKey
  * @param {Run} run
+ * @returns {Promise<boolean>} whether it ended with a picture
  */
 export async function followJob(apiKey, run) {
   // Events before the first one seen by id are replayed, so the list starts afresh.
@@ -170,18 +201,15 @@ export async function followJob(apiKey, run) {
     }
     if (!response.ok) {
       const failure = await readApiError(response);
-      if (failure.status === 404) fail(`That generation is no longer available: ${failure.message}`);
-      else fail(explainApiError(failure));
-      return;
+      if (failure.status === 404) return fail(`That generation is no longer available: ${failure.message}`);
+      return fail(explainApiError(failure));
     }
     const end = await readJobEvents(run, response);
-    if (end !== undefined) {
-      finishJob(run, end);
-      return;
-    }
+    if (end !== undefined) return finishJob(run, end);
   }
   fail("Lost the connection to the generation. Reload the page to try following it again.");
   saveInFlight(run); // kept, so a reload can still pick it up
+  return false;
 }
 
 /**
@@ -216,24 +244,21 @@ async function readJobEvents(run, response) {
 /**
  * @param {Run} run
  * @param {Record<string, unknown>} end a job's final event: `{ result }` or `{ failure: { error } }`
+ * @returns {boolean} whether it ended with a picture
  */
 function finishJob(run, end) {
   if (end.failure !== undefined) {
     const error = isRecord(end.failure) ? end.failure.error : undefined;
-    fail(`Generation failed: ${stringAt(error, "message") ?? "the service gave no reason."}`);
-    return;
+    return fail(`Generation failed: ${stringAt(error, "message") ?? "the service gave no reason."}`);
   }
   const result = end.result;
   const first = isRecord(result) ? asArray(result.images)[0] : undefined;
   const url = safeImageUrl(stringAt(first, "url") ?? "");
-  if (url === undefined) {
-    fail("The generation finished without an image link.");
-    return;
-  }
+  if (url === undefined) return fail("The generation finished without an image link.");
   const details = [
     `Prompt used: ${stringAt(result, "promptUsed") ?? run.prompt}`,
     `Size: ${numberAt(first, "width") ?? "?"}×${numberAt(first, "height") ?? "?"}`,
     `Model: ${modelLabel(stringAt(result, "model") ?? "")}`,
   ];
-  succeed(run, { url, details });
+  return succeed(run, { url, details, seed: seedOf(first) });
 }

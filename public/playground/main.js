@@ -6,10 +6,11 @@
  * reload interrupted.
  */
 import { fetchServiceInfo, listModels } from "./api.js";
+import { attachedImages, detach, editImage, listenForImages } from "./attachments.js";
 import { renderGallery } from "./gallery.js";
 import { followJob, generate } from "./generate.js";
 import { loadApiKey, loadInFlight, saveApiKey } from "./storage.js";
-import { chooseRatio, chosenRatio, fillModels, setKeyStatus, showError, ui } from "./view.js";
+import { chooseRatio, chosenRatio, fillModels, safeImageUrl, setKeyStatus, showError, ui } from "./view.js";
 
 /** Typing pauses this long before the key is checked, so a pasted key is checked once. */
 const KEY_CHECK_DELAY_MS = 400;
@@ -44,7 +45,7 @@ async function checkKey() {
   setKeyStatus("ok", `Key accepted · ${answer.ids.length} models available.`);
 }
 
-function submit() {
+async function submit() {
   const apiKey = ui.apiKey.value.trim();
   const prompt = ui.prompt.value.trim();
   if (apiKey === "") {
@@ -57,7 +58,10 @@ function submit() {
     ui.prompt.focus();
     return;
   }
-  void generate(apiKey, { prompt, ratio: chosenRatio(), model: ui.model.value });
+  ui.generate.disabled = true; // while the last attached files are still being read
+  const images = await attachedImages();
+  const succeeded = await generate(apiKey, { prompt, ratio: chosenRatio(), model: ui.model.value }, images.urls);
+  if (succeeded) detach(images.ids); // see attachments.js for why
 }
 
 let keyTimer = 0;
@@ -77,10 +81,15 @@ ui.toggleKey.addEventListener("click", () => {
 });
 ui.form.addEventListener("submit", (event) => {
   event.preventDefault();
-  if (!ui.generate.disabled) submit();
+  if (!ui.generate.disabled) void submit();
 });
 ui.prompt.addEventListener("keydown", (event) => {
   if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) ui.form.requestSubmit();
+});
+listenForImages();
+ui.editResult.addEventListener("click", () => {
+  const url = safeImageUrl(ui.resultImage.src);
+  if (url !== undefined) editImage(url);
 });
 
 // The address the visitor reached the page by is the one OpenAI clients should use too.

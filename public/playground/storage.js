@@ -28,7 +28,13 @@ const MAX_SESSION_IMAGES = 50;
 
 /** @typedef {{ text: string, at: number }} ProgressLine */
 
-/** @typedef {{ url: string, prompt: string, ratio: string, model: string, at: number }} SessionImage */
+/**
+ * The seed a picture was painted with (the same prompt, size, model and seed paint it again); null when
+ * its model takes none (flux-1-schnell).
+ * @typedef {number | null} Seed
+ */
+
+/** @typedef {{ url: string, prompt: string, ratio: string, model: string, at: number, seed?: Seed }} SessionImage */
 
 /** @typedef {"localStorage" | "sessionStorage"} StorageArea */
 
@@ -114,7 +120,9 @@ export function loadSessionImages() {
     if (url === undefined) return [];
     const prompt = stringAt(entry, "prompt") ?? "";
     const ratio = stringAt(entry, "ratio") ?? "";
-    return [{ url, prompt, ratio, model: stringAt(entry, "model") ?? "", at: numberAt(entry, "at") ?? 0 }];
+    const seed = isRecord(entry) && entry.seed === null ? null : numberAt(entry, "seed");
+    const image = { url, prompt, ratio, model: stringAt(entry, "model") ?? "", at: numberAt(entry, "at") ?? 0 };
+    return [seed === undefined ? image : { ...image, seed }];
   });
 }
 

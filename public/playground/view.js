@@ -30,6 +30,11 @@ export const ui = {
   toggleKey: byId("toggle-key", HTMLButtonElement),
   keyStatus: byId("key-status", HTMLElement),
   prompt: byId("prompt", HTMLTextAreaElement),
+  promptField: byId("prompt-field", HTMLElement),
+  attach: byId("attach", HTMLButtonElement),
+  attachInput: byId("attach-input", HTMLInputElement),
+  attachments: byId("attachments", HTMLOListElement),
+  attachStatus: byId("attach-status", HTMLElement),
   model: byId("model", HTMLSelectElement),
   generate: byId("generate", HTMLButtonElement),
   state: byId("job-state", HTMLElement),
@@ -40,6 +45,7 @@ export const ui = {
   resultImage: byId("result-image", HTMLImageElement),
   reply: byId("reply", HTMLUListElement),
   download: byId("download", HTMLAnchorElement),
+  editResult: byId("edit-result", HTMLButtonElement),
   gallery: byId("gallery", HTMLUListElement),
   galleryEmpty: byId("gallery-empty", HTMLElement),
 };
@@ -71,10 +77,10 @@ export function fillModels(ids) {
   if (ids.includes(chosen)) ui.model.value = chosen;
 }
 
-/** @returns {string} the ratio picked in the size picker */
+/** @returns {string} the ratio picked in the size picker; "" for Auto (none sent) */
 export function chosenRatio() {
   const checked = ui.form.querySelector("input[name=size]:checked");
-  return checked instanceof HTMLInputElement ? checked.value : "1:1";
+  return checked instanceof HTMLInputElement ? checked.value : "";
 }
 
 /** @param {string} ratio */
@@ -142,24 +148,61 @@ export function showRunFailed(text) {
 
 /**
  * @param {string} prompt
- * @param {{ url: string, details: string[] }} image details: the reply's lines (prompt used, size, model)
+ * @param {{ url: string, details: string[], seed?: import("./storage.js").Seed }} image details: the reply's
+ *   lines (prompt used, size, model); the seed comes from the job's result
  */
 export function showRunSucceeded(prompt, image) {
   ui.resultImage.src = image.url;
   ui.resultImage.alt = prompt;
   ui.download.href = image.url;
   ui.download.download = downloadName(prompt);
-  ui.reply.replaceChildren(
-    ...image.details.map((text) => {
-      const item = document.createElement("li");
-      item.textContent = text;
-      return item;
-    }),
-  );
+  const lines = image.details.map((text) => {
+    const item = document.createElement("li");
+    item.textContent = text;
+    return item;
+  });
+  const seed = seedText(image.seed);
+  if (seed !== undefined) lines.push(seedLine(seed, image.seed));
+  ui.reply.replaceChildren(...lines);
   ui.stage.hidden = true;
   ui.result.hidden = false;
   setState("done", "Done");
   showRunEnded();
+}
+
+/**
+ * @param {import("./storage.js").Seed | undefined} seed
+ * @returns {string | undefined} how the page states it; undefined when it is not known
+ */
+export function seedText(seed) {
+  if (seed === undefined) return undefined;
+  return seed === null ? "No seed: this model paints without one" : `Seed: ${seed}`;
+}
+
+/**
+ * The result's seed line, with a button that copies the number (`--seed N` in a prompt repeats the picture).
+ * @param {string} text
+ * @param {import("./storage.js").Seed | undefined} seed
+ * @returns {HTMLLIElement}
+ */
+function seedLine(text, seed) {
+  const item = document.createElement("li");
+  item.className = "seed";
+  item.textContent = text;
+  if (typeof seed !== "number") return item;
+  const copy = document.createElement("button");
+  copy.type = "button";
+  copy.className = "link";
+  copy.textContent = "Copy";
+  copy.setAttribute("aria-label", "Copy the seed");
+  copy.addEventListener("click", () => {
+    navigator.clipboard.writeText(String(seed)).then(
+      () => (copy.textContent = "Copied"),
+      () => (copy.textContent = "Copy failed"),
+    );
+  });
+  item.append(" ", copy);
+  return item;
 }
 
 /**

@@ -23,7 +23,7 @@ const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 /** The policy public/_headers gives the page: nothing inline, nothing from other sites. */
 const PAGE_POLICY =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; " +
   "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 // Its port comes as `npm start -- --port N --ip 127.0.0.1`, with a PORT that would fail if used.
