@@ -31,13 +31,13 @@ export function refuseUnusedSeed(model: FluxModel, seed: number | undefined, par
 }
 
 /**
- * One seed per image: the given seed and the ones after it (so n images differ, and each can be
- * repeated on its own), or random ones. Undefined for a model that takes no seed.
+ * One seed per image: the given seed, or a random one, and the ones after it, so n images differ
+ * and each can be repeated on its own. Undefined for a model that takes no seed.
  */
 export function seedsFor(model: FluxModel, count: number, given: number | undefined): number[] | undefined {
   if (!model.takesSeedAndReferences) return undefined;
-  if (given !== undefined) return Array.from({ length: count }, (_, index) => (given + index) % (MAX_SEED + 1));
-  return Array.from(crypto.getRandomValues(new Uint32Array(count)));
+  const first = given ?? crypto.getRandomValues(new Uint32Array(1))[0] ?? 0;
+  return Array.from({ length: count }, (_, index) => (first + index) % (MAX_SEED + 1));
 }
 
 // `--seed 42` anywhere in the message, as `--ar` is written: a flag, not part of the picture.
