@@ -95,6 +95,18 @@ export interface JobView {
   error: ErrorBody | null;
 }
 
+/** The GenerationJob of `jobId`, or undefined for hex that is not one of our object ids. */
+export function findJob(
+  jobs: Env["GENERATION_JOB"],
+  jobId: string,
+): ReturnType<Env["GENERATION_JOB"]["get"]> | undefined {
+  try {
+    return jobs.get(jobs.idFromString(jobId));
+  } catch {
+    return undefined;
+  }
+}
+
 export function isFinal(event: JobEvent): boolean {
   return event.status === "succeeded" || event.status === "failed";
 }

@@ -21,6 +21,7 @@ import { findImage } from "../lib/storage/find-image.ts";
 import { jobIdOfImageKey, newImageKey, type StoredImage } from "../lib/storage/image-store.ts";
 import {
   encodeEvent,
+  findJob,
   isFinal,
   type JobEvent,
   type JobImage,
@@ -72,16 +73,15 @@ export class GenerationJob extends DurableObject<Env> {
     return this.record.image(key) ?? null;
   }
 
-  /** The prompt the job that made image `key` painted from (a follow-up's judgement needs it). */
+  /**
+   * The prompt the job that made image `key` painted from (a follow-up's judgement needs it);
+   * undefined once its images have expired, as the image store judges them.
+   */
   private async previousPrompt(key: string): Promise<string | undefined> {
     const jobId = jobIdOfImageKey(key);
-    if (jobId === undefined) return undefined;
-    try {
-      const view = await this.env.GENERATION_JOB.get(this.env.GENERATION_JOB.idFromString(jobId)).view();
-      return view?.result?.promptUsed;
-    } catch {
-      return undefined; // hex that is not one of our job ids
-    }
+    const job = jobId === undefined ? undefined : findJob(this.env.GENERATION_JOB, jobId);
+    const result = (await job?.view())?.result;
+    return result && result.expiresAt > Date.now() ? result.promptUsed : undefined;
   }
 
   /** One of this Worker's images, for an edit: from KV, else from the job that made it (KV may lag). */

@@ -142,12 +142,10 @@ interface Judged {
 async function judgeStage(spec: JobSpec, deps: PipelineDeps, t: Translate): Promise<Judged | undefined> {
   const previous = spec.followUp;
   const { optimizer, upstream } = spec.settings;
-  if (!previous || !deps.gather || !deps.previousPrompt) return undefined;
-  const [stillThere, previousPrompt] = await Promise.all([
-    deps.gather.readStoredImage(previous.key),
-    deps.previousPrompt(previous.key),
-  ]);
-  if (stillThere === undefined || previousPrompt === undefined) return undefined;
+  if (!previous || !deps.previousPrompt) return undefined;
+  // Only a picture that has not expired has a prompt to give: no need to read its bytes here.
+  const previousPrompt = await deps.previousPrompt(previous.key);
+  if (previousPrompt === undefined) return undefined;
   deps.progress("optimizing", t("optimizing", { model: optimizer.model }));
   const verdict = await judgeFollowUp(spec.prompt, previousPrompt, optimizer, upstream, deps.ai);
   if (!verdict.ok && verdict.answered) return undefined;

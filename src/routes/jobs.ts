@@ -4,7 +4,7 @@
  * live ones, ending when the job ends).
  */
 import { ApiError } from "../lib/http/errors.ts";
-import { readEvents } from "../lib/jobs.ts";
+import { findJob, readEvents } from "../lib/jobs.ts";
 import { sseEvent, sseResponse } from "../lib/openai/sse.ts";
 import type { RoutedRequest } from "./context.ts";
 
@@ -12,11 +12,9 @@ const JOB_ID = /^[0-9a-f]{64}$/;
 
 function jobStub(env: Env, jobId: string | undefined) {
   if (jobId === undefined || !JOB_ID.test(jobId)) throw notFound();
-  try {
-    return env.GENERATION_JOB.get(env.GENERATION_JOB.idFromString(jobId));
-  } catch {
-    throw notFound(); // a well-formed string that is not one of our ids
-  }
+  const job = findJob(env.GENERATION_JOB, jobId);
+  if (!job) throw notFound(); // a well-formed string that is not one of our ids
+  return job;
 }
 
 function notFound(): ApiError {

@@ -4,6 +4,7 @@
  * keeps the bytes until they expire). Both the image route and an edit of an
  * earlier picture read images this way.
  */
+import { findJob } from "../jobs.ts";
 import { ImageStore, jobIdOfImageKey, type StoredImage } from "./image-store.ts";
 
 /** The image `key`, or undefined when it does not exist (expired, or never made). */
@@ -16,12 +17,6 @@ export async function findImage(
 
 async function fromJob(env: Pick<Env, "GENERATION_JOB">, key: string): Promise<StoredImage | undefined> {
   const jobId = jobIdOfImageKey(key);
-  if (!jobId) return undefined;
-  let id: DurableObjectId;
-  try {
-    id = env.GENERATION_JOB.idFromString(jobId);
-  } catch {
-    return undefined; // hex that is not one of our job ids
-  }
-  return (await env.GENERATION_JOB.get(id).image(key)) ?? undefined;
+  const job = jobId === undefined ? undefined : findJob(env.GENERATION_JOB, jobId);
+  return (await job?.image(key)) ?? undefined;
 }
