@@ -5,7 +5,7 @@
  * the error a user can act on. (The real binding, through Sharp, is in edits.test.ts.)
  */
 import { describe, expect, it } from "vitest";
-import { ApiError } from "../../src/lib/http/errors.ts";
+import { apiErrorOf } from "./helpers.ts";
 import { jpegOrientation, toReferenceImage, type ImagesBinding } from "../../src/lib/images/downscale.ts";
 import { inspectImage } from "../../src/lib/storage/image-bytes.ts";
 import { samplePng, sampleJpeg } from "./sample-images.ts";
@@ -36,15 +36,6 @@ function fakeImages(outcome: { output: Uint8Array } | { error: Error }): ImagesB
   return fake;
 }
 
-async function failureOf(promise: Promise<unknown>): Promise<ApiError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!(error instanceof ApiError)) throw new Error(`expected an ApiError, got ${String(error)}`);
-  return error;
-}
-
 const bindingError = (code: number) => Object.assign(new Error(`IMAGES_TRANSFORM_ERROR ${code}`), { code });
 
 describe("an image that already fits", () => {
@@ -73,30 +64,30 @@ describe("the Images binding failing", () => {
   const big = sampleJpeg(600, 400);
 
   it("9423 (the month's free transformations used up) is a 429 that says what still works", async () => {
-    const error = await failureOf(toReferenceImage(big, fakeImages({ error: bindingError(9423) }), "x"));
+    const error = await apiErrorOf(toReferenceImage(big, fakeImages({ error: bindingError(9423) }), "x"));
     expect(error).toMatchObject({ status: 429, code: "images_quota_exceeded", type: "insufficient_quota" });
     expect(error.message).toContain("511×511");
   });
 
   it("9412 (not an image) is the user's 400; any other code is the service's 502", async () => {
-    expect(await failureOf(toReferenceImage(big, fakeImages({ error: bindingError(9412) }), "x"))).toMatchObject({
+    expect(await apiErrorOf(toReferenceImage(big, fakeImages({ error: bindingError(9412) }), "x"))).toMatchObject({
       status: 400,
       code: "invalid_image",
     });
-    expect(await failureOf(toReferenceImage(big, fakeImages({ error: bindingError(9999) }), "x"))).toMatchObject({
+    expect(await apiErrorOf(toReferenceImage(big, fakeImages({ error: bindingError(9999) }), "x"))).toMatchObject({
       status: 502,
       code: "image_resize_failed",
     });
   });
 
   it("an image handed back still too big is a 502, never sent to the model", async () => {
-    const error = await failureOf(toReferenceImage(big, fakeImages({ output: big }), "The image in 'image[0]'"));
+    const error = await apiErrorOf(toReferenceImage(big, fakeImages({ output: big }), "The image in 'image[0]'"));
     expect(error).toMatchObject({ status: 502, code: "image_resize_failed" });
     expect(error.message).toContain("The image in 'image[0]'");
   });
 
   it("no binding at all is a 500 naming the setting", async () => {
-    expect(await failureOf(toReferenceImage(big, undefined, "x"))).toMatchObject({
+    expect(await apiErrorOf(toReferenceImage(big, undefined, "x"))).toMatchObject({
       status: 500,
       code: "invalid_setting",
       param: "IMAGES",

@@ -1,7 +1,8 @@
 import { describe, expect, inject, it } from "vitest";
-import { ApiError } from "../../src/lib/http/errors.ts";
+import type { ApiError } from "../../src/lib/http/errors.ts";
 import { fetchImage, type FetchImageOptions } from "../../src/lib/images/fetch-image.ts";
 import "../support/provided-context.ts";
+import { apiErrorOf } from "./helpers.ts";
 
 const IMAGE_SERVER = inject("imageServerUrl");
 const PARAM = "messages[1].content[2].image_url.url";
@@ -27,11 +28,7 @@ function download(path: string, options: FetchImageOptions = {}) {
 
 /** The ApiError a download failed with (the test fails if it succeeded or threw something else). */
 async function failureOf(download: Promise<unknown>): Promise<ApiError> {
-  const error = await download.then(
-    () => new Error("the download succeeded"),
-    (thrown: unknown) => thrown,
-  );
-  if (!(error instanceof ApiError)) throw new Error(`expected an ApiError, got ${String(error)}`);
+  const error = await apiErrorOf(download);
   expect(error.status).toBe(400);
   expect(error.type).toBe("invalid_request_error");
   expect(error.param).toBe(PARAM);

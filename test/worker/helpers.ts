@@ -2,6 +2,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { splitStream, toHex } from "../../src/lib/bytes.ts";
+import { ApiError } from "../../src/lib/http/errors.ts";
 import worker from "../../src/worker.ts";
 
 export const API_KEY = "sk-test-key";
@@ -122,4 +123,14 @@ export function imageUrlIn(content: string): string | undefined {
 
 export async function sha256Hex(bytes: ArrayBuffer | Uint8Array): Promise<string> {
   return toHex(await crypto.subtle.digest("SHA-256", bytes));
+}
+
+/** The ApiError `promise` rejects with; fails the test if it resolves or rejects with anything else. */
+export async function apiErrorOf(promise: Promise<unknown>): Promise<ApiError> {
+  const error = await promise.then(
+    () => new Error("it succeeded"),
+    (caught: unknown) => caught,
+  );
+  if (!(error instanceof ApiError)) throw new Error(`expected an ApiError, got ${String(error)}`);
+  return error;
 }

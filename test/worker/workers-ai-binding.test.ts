@@ -6,7 +6,6 @@
  */
 import { describe, expect, it } from "vitest";
 import { findModel, type FluxModel } from "../../src/lib/generation/models.ts";
-import { ApiError } from "../../src/lib/http/errors.ts";
 import type { JobSpec } from "../../src/lib/jobs.ts";
 import { readSettings, type UpstreamSettings } from "../../src/lib/settings.ts";
 import { optimizePrompt } from "../../src/lib/upstream/optimizer.ts";
@@ -14,6 +13,7 @@ import { workersAi } from "../../src/lib/upstream/transport.ts";
 import { generateImage, type ImageRequest } from "../../src/lib/upstream/workers-ai.ts";
 import { runPipeline } from "../../src/objects/pipeline.ts";
 import { FakeAi, PIXEL_PNG, type RecordedCall } from "./fake-ai.ts";
+import { apiErrorOf } from "./helpers.ts";
 
 const bindingSettings: UpstreamSettings = { ...readSettings({}).upstream, imageTimeoutMs: 10_000 };
 
@@ -29,15 +29,6 @@ function multipartFields(call: RecordedCall | undefined): Record<string, string>
   const { contentType } = call?.inputs.multipart as { contentType: unknown };
   expect(contentType).toMatch(/^multipart\/form-data; boundary=/);
   return call?.fields ?? {};
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ApiError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!(error instanceof ApiError)) throw new Error(`expected an ApiError, got ${String(error)}`);
-  return error;
 }
 
 describe("an image through the AI binding", () => {
@@ -75,7 +66,7 @@ describe("an image through the AI binding", () => {
 
   it("hands the binding the deadline as its signal, and answers 504 when the binding never answers", async () => {
     const ai = FakeAi.scripted(["hang"]);
-    const error = await failureOf(
+    const error = await apiErrorOf(
       generateImage(request("flux-2-klein-4b"), workersAi(bindingSettings, ai), {
         ...bindingSettings,
         imageTimeoutMs: 300,
@@ -168,7 +159,7 @@ describe("a Workers AI fault through the binding", () => {
     async (code, status, message, expected, calls) => {
       const thrown = code === undefined ? message : `${code}: ${message}`;
       const ai = FakeAi.scripted([{ fail: thrown, status }]);
-      const viaBinding = await failureOf(
+      const viaBinding = await apiErrorOf(
         generateImage(
           { model, prompt: "x", width: 1024, height: 768 },
           workersAi(bindingSettings, ai),
@@ -182,7 +173,7 @@ describe("a Workers AI fault through the binding", () => {
         cfApiToken: "tok",
       };
       const rest = restAnswering(code, status, message);
-      const viaRest = await failureOf(
+      const viaRest = await apiErrorOf(
         generateImage(
           { model, prompt: "x", width: 1024, height: 768 },
           workersAi(restSettings, undefined, rest.fetch),
@@ -205,7 +196,7 @@ describe("a Workers AI fault through the binding", () => {
 
   it("maps the code even when a concurrent call left another status on the binding", async () => {
     const ai = FakeAi.scripted([{ fail: "5007: No such model", status: 500 }]);
-    const error = await failureOf(
+    const error = await apiErrorOf(
       generateImage(request("flux-2-klein-4b"), workersAi(bindingSettings, ai), bindingSettings),
     );
     expect(error).toMatchObject({ status: 502, code: "model_not_found" });
@@ -214,7 +205,7 @@ describe("a Workers AI fault through the binding", () => {
 
   it("treats an error that is no answer at all (no code, no status) as unreachable, and retries it", async () => {
     const ai = FakeAi.scripted([{ fail: "Network connection lost." }]);
-    const error = await failureOf(
+    const error = await apiErrorOf(
       generateImage(request("flux-2-klein-4b"), workersAi(bindingSettings, ai), bindingSettings),
     );
     expect(error).toMatchObject({ status: 502, code: "upstream_unreachable" });
@@ -301,7 +292,7 @@ describe("a job whose settings choose the binding", () => {
 
   it("says how to run locally when the binding only refuses (wrangler dev --local), without retrying", async () => {
     const ai = FakeAi.scripted([{ fail: "Binding AI needs to be run remotely" }]);
-    const error = await failureOf(
+    const error = await apiErrorOf(
       generateImage(request("flux-2-klein-4b"), workersAi(bindingSettings, ai), bindingSettings),
     );
     expect(error.message).toMatch(/does not run locally .*npm start/);
