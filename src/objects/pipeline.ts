@@ -149,15 +149,8 @@ async function judgeStage(spec: JobSpec, deps: PipelineDeps, t: Translate): Prom
   deps.progress("optimizing", t("optimizing", { model: optimizer.model }));
   const verdict = await judgeFollowUp(spec.prompt, previousPrompt, optimizer, upstream, deps.ai);
   if (!verdict.ok && verdict.answered) return undefined;
-  if (!verdict.ok) {
-    deps.progress("optimizing", t("optimizeFailed", { reason: verdict.reason }));
-    return { optimized: { promptUsed: spec.prompt, optimizationFailure: verdict.reason } };
-  }
-  deps.progress("optimizing", t("optimized", { prompt: escapeMarkdown(verdict.prompt) }), {
-    optimizedPrompt: verdict.prompt,
-  });
-  const optimized = { promptUsed: verdict.prompt, promptModel: verdict.model };
-  if (verdict.action === "new") return { optimized };
+  const optimized = reportRewrite(verdict, spec, deps, t);
+  if (!verdict.ok || verdict.action === "new") return { optimized };
   return { optimized, reference: { kind: "stored", key: previous.key, param: previous.param } };
 }
 
@@ -171,6 +164,16 @@ async function optimizeStage(
   const { optimizer, upstream } = spec.settings;
   deps.progress("optimizing", t("optimizing", { model: optimizer.model }));
   const outcome = await optimizePrompt(spec.prompt, optimizer, upstream, deps.ai, { referenceCount });
+  return reportRewrite(outcome, spec, deps, t);
+}
+
+/** Says how the optimiser's rewrite went, and the prompt the job draws with: its rewrite, or the user's own. */
+function reportRewrite(
+  outcome: { ok: true; prompt: string; model: string } | { ok: false; reason: string },
+  spec: JobSpec,
+  deps: PipelineDeps,
+  t: Translate,
+): Optimized {
   if (!outcome.ok) {
     deps.progress("optimizing", t("optimizeFailed", { reason: outcome.reason }));
     return { promptUsed: spec.prompt, optimizationFailure: outcome.reason };
