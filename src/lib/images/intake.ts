@@ -35,7 +35,7 @@ export function noReferences(): References {
 
 /** Adds an uploaded file's bytes (a multipart part), checked. */
 export function addUpload(references: References, bytes: Uint8Array, param: string): void {
-  checkCount(references, param);
+  checkRoomFor(references, param);
   checkImageBytes(bytes, param);
   references.sources.push({ kind: "upload", param });
   references.uploads.push(bytes);
@@ -46,7 +46,7 @@ export function addUpload(references: References, bytes: Uint8Array, param: stri
  * on `origin` (read from storage by the job), or a public https URL (fetched by the job).
  */
 export function addImageUrl(references: References, url: string, param: string, origin: string): void {
-  checkCount(references, param);
+  checkRoomFor(references, param);
   if (url.startsWith("data:")) {
     const bytes = decodeDataUrl(url, param);
     references.sources.push({ kind: "upload", param });
@@ -77,7 +77,7 @@ export function refuseUnusedReferences(model: FluxModel, references: References,
 
 /** Adds one of this Worker's images by key (a follow-up edit of the conversation's picture). */
 export function addStored(references: References, key: string, param: string): void {
-  checkCount(references, param);
+  checkRoomFor(references, param);
   references.sources.push({ kind: "stored", key, param });
 }
 
@@ -91,7 +91,8 @@ export function ownImageKey(url: string, origin: string): string | undefined {
   return jobIdOfImageKey(key) === undefined ? undefined : key;
 }
 
-function checkCount(references: References, param: string): void {
+/** Refuses a fifth reference image, naming its field. */
+export function checkRoomFor(references: References, param: string): void {
   if (references.sources.length >= MAX_REFERENCES) {
     throw new ApiError(
       400,
@@ -120,7 +121,7 @@ function decodeDataUrl(url: string, param: string): Uint8Array {
       code: "invalid_image",
     });
   }
-  // Checked before decoding: a 100 MB string is refused without allocating its bytes.
+  // Checked before decoding: an oversized string is refused without allocating its bytes.
   if ((url.length - comma - 1) * 0.75 > MAX_IMAGE_BYTES + 3) throw tooLarge(param);
   const bytes = decodeBase64(url.slice(comma + 1));
   if (!bytes) throw new ApiError(400, `'${param}' holds broken base64.`, { param, code: "invalid_image" });

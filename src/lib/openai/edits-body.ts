@@ -5,7 +5,7 @@
  * the result is the same checked fields and reference images.
  */
 import { ApiError } from "../http/errors.ts";
-import { addImageUrl, addUpload, MAX_REFERENCES, noReferences, type References } from "../images/intake.ts";
+import { addImageUrl, addUpload, checkRoomFor, noReferences, type References } from "../images/intake.ts";
 import {
   imageEditsSchema,
   MAX_BODY_WITH_IMAGES_BYTES,
@@ -61,20 +61,14 @@ async function readMultipart(request: Request): Promise<EditsBody> {
   }
   const references = noReferences();
   const fields: Record<string, unknown> = {};
-  let imageIndex = 0;
   for (const [name, value] of form.entries()) {
     if (name === "mask") throw maskRefused();
     if (IMAGE_PART.test(name)) {
-      const param = `image[${imageIndex++}]`;
+      const param = `image[${references.sources.length}]`;
       if (typeof value === "string") {
         throw new ApiError(400, `'${param}' must be a file part holding the image.`, { param, code: "invalid_image" });
       }
-      if (imageIndex > MAX_REFERENCES) {
-        throw new ApiError(400, `At most ${MAX_REFERENCES} images can be edited together.`, {
-          param,
-          code: "too_many_images",
-        });
-      }
+      checkRoomFor(references, param); // before reading a fifth file's bytes
       addUpload(references, new Uint8Array(await value.arrayBuffer()), param);
     } else if (typeof value === "string") {
       fields[name] = NUMERIC_FIELDS.has(name) && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
