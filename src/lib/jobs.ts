@@ -3,7 +3,7 @@
  * boundary, and the newline-delimited JSON its events travel in.
  */
 import { splitStream } from "./bytes.ts";
-import type { ErrorBody } from "./http/errors.ts";
+import { ApiError, type ErrorBody } from "./http/errors.ts";
 import type { PreviousImage } from "./generation/follow-up.ts";
 import type { ReferenceSource } from "./images/intake.ts";
 import type { JobSettings } from "./settings.ts";
@@ -30,6 +30,8 @@ export interface JobSpec {
   seeds?: number[];
   /** `url` stores images in KV; `b64_json` hands the bytes back and stores nothing. */
   delivery: "url" | "b64_json";
+  /** The digest of the API key that started the job: only that key may look it up. None without keys. */
+  owner?: string;
   /** Where image links point (`<origin>/image/<key>`). */
   origin: string;
   settings: JobSettings;
@@ -105,6 +107,14 @@ export function findJob(
   } catch {
     return undefined;
   }
+}
+
+/** A job whose Durable Object stopped before its final event (e.g. reset during a deploy). */
+export function jobLostError(headers?: Record<string, string>): ApiError {
+  return new ApiError(502, "The generation was interrupted before it finished. Please try again.", {
+    code: "job_lost",
+    headers,
+  });
 }
 
 export function isFinal(event: JobEvent): boolean {

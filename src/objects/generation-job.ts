@@ -3,9 +3,11 @@
  *
  * Responsibilities:
  * - run the job: optimise the prompt (optional) → generate the image(s) → store them;
- * - record the job's state and every progress event in its SQLite storage, and
- *   push each event to whoever is listening (the request that started it, or a
- *   later `GET /v1/jobs/:id/events`), replaying past events first;
+ * - push each progress event to whoever is listening (the request that started
+ *   it, or a later `GET /v1/jobs/:id/events` by the same API key), replaying past
+ *   events first;
+ * - record the job in its SQLite storage in two commits (job-record.ts): the
+ *   job when it starts, its events and images when it ends;
  * - keep the image bytes until they expire, so an image URL works even where
  *   KV has not caught up yet;
  * - delete everything when the images expire (an alarm).
@@ -22,7 +24,6 @@ import { jobIdOfImageKey, newImageKey, type StoredImage } from "../lib/storage/i
 import {
   encodeEvent,
   findJob,
-  isFinal,
   type JobEvent,
   type JobImage,
   type JobResult,
@@ -39,7 +40,7 @@ interface Listener {
 }
 
 export class GenerationJob extends DurableObject<Env> {
-  private readonly record = new JobRecord(this.ctx.storage.sql);
+  private readonly record = new JobRecord(this.ctx.storage);
   private readonly listeners = new Set<Listener>();
 
   /**
@@ -58,13 +59,17 @@ export class GenerationJob extends DurableObject<Env> {
     return this.launch(spec, uploads, await this.prepare(spec));
   }
 
-  /** Replays the events after `afterId`, then streams live ones until the job ends. */
-  events(afterId: number): ReadableStream<Uint8Array> | null {
-    if (!this.record.exists()) return null;
+  /**
+   * Replays the events after `afterId`, then streams live ones until the job ends. Null for a job
+   * that does not exist or that another API key started (`owner`: the caller's key digest).
+   */
+  events(afterId: number, owner: string | undefined): ReadableStream<Uint8Array> | null {
+    if (!this.record.ownedBy(owner)) return null;
     return this.openStream(afterId, false);
   }
 
-  view(): JobView | null {
+  view(owner: string | undefined): JobView | null {
+    if (!this.record.ownedBy(owner)) return null;
     return this.record.view(this.ctx.id.toString());
   }
 
@@ -77,10 +82,11 @@ export class GenerationJob extends DurableObject<Env> {
    * The prompt the job that made image `key` painted from (a follow-up's judgement needs it);
    * undefined once its images have expired, as the image store judges them.
    */
-  private async previousPrompt(key: string): Promise<string | undefined> {
+  private async previousPrompt(key: string, owner: string | undefined): Promise<string | undefined> {
     const jobId = jobIdOfImageKey(key);
     const job = jobId === undefined ? undefined : findJob(this.env.GENERATION_JOB, jobId);
-    const result = (await job?.view())?.result;
+    // The same key's picture only: another key's job answers null, like one that has expired.
+    const result = (await job?.view(owner))?.result;
     return result && result.expiresAt > Date.now() ? result.promptUsed : undefined;
   }
 
@@ -100,8 +106,9 @@ export class GenerationJob extends DurableObject<Env> {
   private async prepare(spec: JobSpec): Promise<number> {
     if (this.record.exists()) throw new ApiError(409, "This job has already started.", { code: "job_exists" });
     const expiresAt = Date.now() + spec.settings.imageExpirationSeconds * 1000;
-    this.record.create(this.ctx.id.toString(), spec, expiresAt);
-    // Cleanup is scheduled before any work, so even a job that crashes is removed.
+    // The job's first commit: its row and its cleanup alarm, written together (no await between),
+    // before any work, so even a job that crashes is removed.
+    this.record.create(spec);
     await this.ctx.storage.setAlarm(expiresAt);
     return expiresAt;
   }
@@ -135,16 +142,16 @@ export class GenerationJob extends DurableObject<Env> {
             fetchImage: (url, param) => fetchImage(url, param),
             images: this.env.IMAGES,
           },
-          previousPrompt: (key) => this.previousPrompt(key),
+          previousPrompt: (key) => this.previousPrompt(key, spec.owner),
           expiresAt,
           newImageKey: () => newImageKey(jobId),
           progress: (status, message, extra) => this.emit({ status, message, ...extra }),
-          keepBytes: (key, bytes, meta) => this.record.saveImage(key, bytes, meta),
-          forgetBytes: (key) => this.record.deleteImage(key),
+          keepBytes: (key, bytes, meta) => this.record.keepImage(key, bytes, meta),
+          forgetBytes: (key) => this.record.forgetImage(key),
         },
         timings,
       );
-      const final = this.emit({ status: "succeeded", result: outcome.result }, outcome.base64);
+      const final = this.emit({ status: "succeeded", result: outcome.result }, outcome.base64, true);
       const first = outcome.result.images[0];
       log(jobId, spec, "succeeded", started, timings, undefined, first && `${first.width}x${first.height}`);
       return final;
@@ -153,11 +160,15 @@ export class GenerationJob extends DurableObject<Env> {
       const failure = { status: apiError.status, error: apiError.toBody(), retryAfter: apiError.retryAfter };
       // The person-readable line follows REPLY_LANGUAGE; the error body stays English.
       const reason = errorText(spec.settings.language, apiError.code, apiError.message);
-      const final = this.emit({
-        status: "failed",
-        message: translate(spec.settings.language, "failed", { reason }),
-        failure,
-      });
+      const final = this.emit(
+        {
+          status: "failed",
+          message: translate(spec.settings.language, "failed", { reason }),
+          failure,
+        },
+        undefined,
+        true,
+      );
       log(jobId, spec, "failed", started, timings, apiError.code ?? String(apiError.status));
       return final;
     } finally {
@@ -165,9 +176,12 @@ export class GenerationJob extends DurableObject<Env> {
     }
   }
 
-  /** Records an event and pushes it to every listener; returns it as the job's own caller sees it. */
-  private emit(partial: Omit<JobEvent, "id" | "at">, base64?: string[]): JobEvent {
-    const event = this.record.appendEvent(partial);
+  /**
+   * Records an event and pushes it to every listener; returns it as the job's own caller sees it.
+   * The `final` event also stores the whole job, before it is sent.
+   */
+  private emit(partial: Omit<JobEvent, "id" | "at">, base64?: string[], final = false): JobEvent {
+    const event = final ? this.record.finish(partial) : this.record.appendEvent(partial);
     const ownerEvent = base64 && event.result ? { ...event, result: withBase64(event.result, base64) } : event;
     if (this.listeners.size === 0) return ownerEvent;
     const stored = encodeEvent(event);
@@ -186,9 +200,10 @@ export class GenerationJob extends DurableObject<Env> {
     let listener: Listener | undefined;
     return new ReadableStream<Uint8Array>({
       start: (controller) => {
-        const past = this.record.eventsAfter(afterId);
-        for (const event of past) controller.enqueue(encodeEvent(event));
-        if (past.some(isFinal)) return controller.close();
+        const { events, over } = this.record.eventsAfter(afterId);
+        for (const event of events) controller.enqueue(encodeEvent(event));
+        // A job that is over ends the stream even when the reader has seen every event already.
+        if (over) return controller.close();
         listener = { controller, owner };
         this.listeners.add(listener);
       },

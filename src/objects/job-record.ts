@@ -1,38 +1,71 @@
 /**
- * A GenerationJob's storage (SQLite in the Durable Object): the job row, its
- * events, and its images' bytes. Bytes are split into parts because a row or
- * BLOB may hold at most 2 MB.
+ * A GenerationJob's record: the job row, its events, and its images' bytes.
+ *
+ * Storage is written twice per job, no more: when the job starts (the row, in the same
+ * commit as the cleanup alarm the caller sets) and when it ends (every event, the images
+ * and the final state in one transaction). Every durable write is a commit, which on
+ * Cloudflare holds the object's outgoing messages until it is confirmed and under
+ * `wrangler dev` is an fsync; progress lines do not need to survive a crash, because a job
+ * whose object restarts is lost anyway. So while the job runs, its events and images live
+ * in memory, where this same object answers replays and lookups from.
+ *
+ * A row or BLOB may hold at most 2 MB, so image bytes are split into parts.
  */
 import type { StoredImage, StoredImageMeta } from "../lib/storage/image-store.ts";
-import { isFinal, type JobEvent, type JobSpec, type JobView } from "../lib/jobs.ts";
+import { isFinal, jobLostError, type JobEvent, type JobSpec, type JobView } from "../lib/jobs.ts";
 
 /** Under the 2 MB row limit with room for the key and part number. */
 const IMAGE_PART_BYTES = 1_000_000;
 
+/** `events` is null until the job ends: then it holds all of them, as a JSON array. */
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS job (
     singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
-    job_id TEXT NOT NULL, model TEXT NOT NULL, width INTEGER NOT NULL, height INTEGER NOT NULL,
-    created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
-  CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, body TEXT NOT NULL);
+    owner TEXT, model TEXT NOT NULL, width INTEGER NOT NULL, height INTEGER NOT NULL,
+    created_at INTEGER NOT NULL, events TEXT);
   CREATE TABLE IF NOT EXISTS image_parts (key TEXT NOT NULL, part INTEGER NOT NULL, meta TEXT NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (key, part));
 `;
 
-type JobRow = { job_id: string; model: string; width: number; height: number; created_at: number };
+type JobRow = {
+  /** The digest of the API key that started the job (none when the Worker has no key). */
+  owner: string | null;
+  model: string;
+  width: number;
+  height: number;
+  /** Epoch milliseconds. */
+  created_at: number;
+  events: string | null;
+};
+
+/** The job this object is running now: everything it will store when it ends. */
+interface RunningJob {
+  row: JobRow;
+  events: JobEvent[];
+  images: Map<string, StoredImage & { bytes: Uint8Array }>;
+}
+
+/** Where a job stands for a reader: the events it can replay, and whether more will come. */
+export interface JobEvents {
+  events: JobEvent[];
+  over: boolean;
+}
 
 /**
- * Tables are created only when a job starts, so that probing an id (an image
- * fallback, a job lookup) leaves no storage behind, and after `clear()` the
- * object holds nothing at all.
+ * Tables are created only when a job starts, so that probing an id (an image fallback, a job
+ * lookup) leaves no storage behind, and after `clear()` the object holds nothing at all.
  */
 export class JobRecord {
-  private readonly sql: SqlStorage;
-  private lastEventId = 0;
+  private readonly storage: DurableObjectStorage;
+  private running: RunningJob | undefined;
   /** Whether the tables exist; looked up once, on first need (a starting job never needs to look). */
   private tablesExist: boolean | undefined;
 
-  constructor(sql: SqlStorage) {
-    this.sql = sql;
+  constructor(storage: DurableObjectStorage) {
+    this.storage = storage;
+  }
+
+  private get sql(): SqlStorage {
+    return this.storage.sql;
   }
 
   private hasTables(): boolean {
@@ -41,52 +74,113 @@ export class JobRecord {
     return this.tablesExist;
   }
 
-  exists(): boolean {
-    return this.hasTables() && this.sql.exec("SELECT 1 FROM job").toArray().length > 0;
+  private storedRow(): JobRow | undefined {
+    if (!this.hasTables()) return undefined;
+    return this.sql.exec<JobRow>("SELECT owner, model, width, height, created_at, events FROM job").toArray()[0];
   }
 
-  /** Forgets the tables after the storage was deleted. */
+  private row(): JobRow | undefined {
+    return this.running?.row ?? this.storedRow();
+  }
+
+  exists(): boolean {
+    return this.row() !== undefined;
+  }
+
+  /** Whether `owner` (a key digest, or undefined without keys) may see this job. */
+  ownedBy(owner: string | undefined): boolean {
+    const row = this.row();
+    return row !== undefined && row.owner === (owner ?? null);
+  }
+
+  /** Forgets everything after the storage was deleted; a job still running then stores nothing. */
   cleared(): void {
     this.tablesExist = false;
-    this.lastEventId = 0;
+    this.running = undefined;
   }
 
-  /** Stores what the job is; the settings (which hold credentials) are deliberately not stored. */
-  create(jobId: string, spec: JobSpec, expiresAt: number): void {
+  /**
+   * Stores what the job is and who started it; the settings (which hold credentials) are
+   * deliberately not stored. The first of the job's two commits.
+   */
+  create(spec: JobSpec): void {
+    const row: JobRow = {
+      owner: spec.owner ?? null,
+      model: spec.model,
+      width: spec.width,
+      height: spec.height,
+      created_at: Date.now(),
+      events: null,
+    };
     this.sql.exec(SCHEMA);
     this.tablesExist = true;
-    this.lastEventId = 0;
     this.sql.exec(
-      "INSERT INTO job (singleton, job_id, model, width, height, created_at, expires_at) VALUES (1, ?, ?, ?, ?, ?, ?)",
-      jobId,
-      spec.model,
-      spec.width,
-      spec.height,
-      Date.now(),
-      expiresAt,
+      "INSERT INTO job (singleton, owner, model, width, height, created_at) VALUES (1, ?, ?, ?, ?, ?)",
+      row.owner,
+      row.model,
+      row.width,
+      row.height,
+      row.created_at,
     );
+    this.running = { row, events: [], images: new Map() };
   }
 
-  /** One statement per event: the job's status, result and error are its events' (see `view`), so no row update. */
+  /** A progress event of the running job: kept in memory until the job ends. */
   appendEvent(partial: Omit<JobEvent, "id" | "at">): JobEvent {
-    const event: JobEvent = { id: ++this.lastEventId, at: Date.now(), ...partial };
-    this.sql.exec("INSERT INTO events (id, at, body) VALUES (?, ?, ?)", event.id, event.at, JSON.stringify(event));
+    const events = this.running?.events ?? [];
+    const event: JobEvent = { id: events.length + 1, at: Date.now(), ...partial };
+    events.push(event);
     return event;
   }
 
-  eventsAfter(afterId: number): JobEvent[] {
-    if (!this.hasTables()) return [];
-    return this.sql
-      .exec<{ body: string }>("SELECT body FROM events WHERE id > ? ORDER BY id", afterId)
-      .toArray()
-      .map((row) => JSON.parse(row.body) as JobEvent);
+  /** Keeps an image's bytes until the job ends (they are stored with its final event). */
+  keepImage(key: string, bytes: Uint8Array, meta: StoredImageMeta): void {
+    this.running?.images.set(key, { bytes, meta });
+  }
+
+  forgetImage(key: string): void {
+    this.running?.images.delete(key);
+  }
+
+  /**
+   * The job's final event: it, every earlier event and the kept images are stored in one
+   * transaction (the job's second commit), and from then on are read from storage.
+   */
+  finish(partial: Omit<JobEvent, "id" | "at">): JobEvent {
+    const final = this.appendEvent(partial);
+    const running = this.running;
+    if (!running) return final; // cleared while running: the job's storage is gone, and stays so
+    this.storage.transactionSync(() => {
+      this.sql.exec("UPDATE job SET events = ?", JSON.stringify(running.events));
+      for (const [key, image] of running.images) this.saveImage(key, image.bytes, image.meta);
+    });
+    this.running = undefined;
+    return final;
+  }
+
+  /**
+   * The events after `afterId`. A job that is neither running here nor finished was lost: its
+   * object restarted mid-way (a deploy, a crash), so it ends with a `job_lost` failure.
+   */
+  eventsAfter(afterId: number): JobEvents {
+    if (this.running) return { events: this.running.events.filter((event) => event.id > afterId), over: false };
+    const events = this.finishedEvents();
+    return { events: events.filter((event) => event.id > afterId), over: true };
+  }
+
+  /** The stored events of a job that ended, or the one event that says it was lost. */
+  private finishedEvents(): JobEvent[] {
+    const row = this.storedRow();
+    if (!row) return [];
+    if (row.events !== null) return JSON.parse(row.events) as JobEvent[];
+    const error = jobLostError();
+    return [{ id: 1, at: row.created_at, status: "failed", failure: { status: error.status, error: error.toBody() } }];
   }
 
   view(jobId: string): JobView | null {
-    if (!this.hasTables()) return null;
-    const row = this.sql.exec<JobRow>("SELECT * FROM job").toArray()[0];
+    const row = this.row();
     if (!row) return null;
-    const events = this.eventsAfter(0);
+    const { events } = this.eventsAfter(0);
     const final = events.find(isFinal);
     // What was painted, once known: an edit may take its size from its first reference.
     const painted = final?.result?.images[0];
@@ -117,10 +211,6 @@ export class JobRecord {
         slice,
       );
     }
-  }
-
-  deleteImage(key: string): void {
-    this.sql.exec("DELETE FROM image_parts WHERE key = ?", key);
   }
 
   image(key: string): StoredImage | undefined {

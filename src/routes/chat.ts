@@ -5,7 +5,7 @@
  * or one JSON object).
  */
 import { eventFrames, openingFrame, replyContent, type ChatReplyContext } from "../lib/openai/chat-reply.ts";
-import { isFinal, type JobEvent, type JobSpec } from "../lib/jobs.ts";
+import { isFinal, jobLostError, type JobEvent, type JobSpec } from "../lib/jobs.ts";
 import { effectiveSize, resolveModel } from "../lib/generation/models.ts";
 import { chatCompletion, estimateUsage } from "../lib/openai/shapes.ts";
 import { readChatAsk } from "../lib/openai/chat-request.ts";
@@ -13,7 +13,7 @@ import { chatRequestSchema, MAX_BODY_WITH_IMAGES_BYTES, readJsonBody, validate }
 import { seedsFor } from "../lib/generation/seeds.ts";
 import { sseResponse } from "../lib/openai/sse.ts";
 import type { RoutedRequest } from "./context.ts";
-import { completeJob, enforceRateLimit, jobLostError, startJob, type StartedJob } from "./start-job.ts";
+import { completeJob, enforceRateLimit, startJob, type StartedJob } from "./start-job.ts";
 
 export async function chatCompletions(request: RoutedRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
   const { settings } = request;
@@ -42,6 +42,7 @@ export async function chatCompletions(request: RoutedRequest, env: Env, ctx: Exe
     ...(ask.followUp ? { followUp: ask.followUp } : {}),
     ...(followsReference ? { sizeFromReference: "preset" as const } : {}),
     delivery: "url",
+    owner: request.keyDigest,
     origin,
     settings,
   };

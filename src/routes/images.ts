@@ -73,6 +73,7 @@ async function runImagesJob(
     ...(editing ? { references: references.sources } : {}),
     ...(followsReference ? { sizeFromReference: "long-side" as const } : {}),
     delivery,
+    owner: request.keyDigest,
     origin: new URL(request.url).origin,
     settings,
   };

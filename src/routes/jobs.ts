@@ -10,6 +10,8 @@ import type { RoutedRequest } from "./context.ts";
 
 const JOB_ID = /^[0-9a-f]{64}$/;
 
+// Another key's job gets the same 404 as an unknown one: its id is no proof of anything.
+
 function jobStub(env: Env, jobId: string | undefined) {
   if (jobId === undefined || !JOB_ID.test(jobId)) throw notFound();
   const job = findJob(env.GENERATION_JOB, jobId);
@@ -25,7 +27,7 @@ function notFound(): ApiError {
 }
 
 export async function getJob(request: RoutedRequest, env: Env): Promise<Response> {
-  const view = await jobStub(env, request.params.id).view();
+  const view = await jobStub(env, request.params.id).view(request.keyDigest);
   if (!view) throw notFound();
   return Response.json(view);
 }
@@ -34,7 +36,10 @@ export async function getJobEvents(request: RoutedRequest, env: Env, ctx: Execut
   const lastEventId =
     request.headers.get("last-event-id") ?? new URL(request.url).searchParams.get("last_event_id") ?? "0";
   const after = Number.parseInt(lastEventId, 10);
-  const stream = await jobStub(env, request.params.id).events(Number.isFinite(after) && after > 0 ? after : 0);
+  const stream = await jobStub(env, request.params.id).events(
+    Number.isFinite(after) && after > 0 ? after : 0,
+    request.keyDigest,
+  );
   if (!stream) throw notFound();
   return sseResponse(
     async (writer) => {

@@ -4,7 +4,7 @@
  */
 import { oneChunkStream } from "../lib/bytes.ts";
 import { ApiError } from "../lib/http/errors.ts";
-import { readEvents, type JobEvent, type JobResult, type JobSpec } from "../lib/jobs.ts";
+import { jobLostError, readEvents, type JobEvent, type JobResult, type JobSpec } from "../lib/jobs.ts";
 import type { RoutedRequest } from "./context.ts";
 
 /** Refuses with 429 and Retry-After when the caller's key is over RATE_LIMIT_PER_MINUTE. */
@@ -59,12 +59,4 @@ export async function completeJob(env: Env, spec: JobSpec, uploads: readonly Uin
   const failure = final?.failure;
   if (failure) throw ApiError.fromBody(failure.status, failure.error, { retryAfter: failure.retryAfter, headers });
   throw jobLostError(headers);
-}
-
-/** A job whose Durable Object stopped before its final event (e.g. reset during a deploy). */
-export function jobLostError(headers?: Record<string, string>): ApiError {
-  return new ApiError(502, "The generation was interrupted before it finished. Please try again.", {
-    code: "job_lost",
-    headers,
-  });
 }

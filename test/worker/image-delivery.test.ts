@@ -76,7 +76,7 @@ async function keepInJob(
 ): Promise<{ key: string; storedSha256: string }> {
   const key = newImageKey(jobId);
   const storedSha256 = await runInDurableObject(jobStub(jobId), async (_instance, state) => {
-    const record = new JobRecord(state.storage.sql);
+    const record = new JobRecord(state.storage);
     record.saveImage(key, bytes, meta);
     const stored = record.image(key);
     return stored ? sha256Hex(stored.bytes) : "not stored";

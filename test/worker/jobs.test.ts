@@ -1,8 +1,24 @@
-import { runDurableObjectAlarm } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { JobEvent, JobView } from "../../src/lib/jobs.ts";
-import { authHeaders, call, collectSse, imageUrlIn, marker, postChat, readSse } from "./helpers.ts";
+import type { JobEvent, JobSpec, JobView } from "../../src/lib/jobs.ts";
+import { readSettings } from "../../src/lib/settings.ts";
+import { JobRecord } from "../../src/objects/job-record.ts";
+import {
+  API_KEY,
+  authHeaders,
+  call,
+  collectSse,
+  imageUrlIn,
+  marker,
+  ORIGIN,
+  postChat,
+  readSse,
+  sha256Hex,
+} from "./helpers.ts";
+
+/** The other key the tests' Worker accepts (vitest.config.ts). */
+const SECOND_KEY = "sk-second-key";
 
 async function finishedJob(prompt: string): Promise<{ jobId: string; content: string }> {
   const response = await postChat(prompt);
@@ -12,6 +28,20 @@ async function finishedJob(prompt: string): Promise<{ jobId: string; content: st
 
 function getJob(jobId: string): Promise<Response> {
   return call(`/v1/jobs/${jobId}`, { headers: authHeaders() });
+}
+
+function jobStub(jobId: string) {
+  return env.GENERATION_JOB.get(env.GENERATION_JOB.idFromString(jobId));
+}
+
+/** The data frames of a job's event stream, failing rather than waiting if the stream does not end. */
+async function eventFrames(jobId: string, headers: Record<string, string> = {}) {
+  const response = await call(`/v1/jobs/${jobId}/events`, {
+    headers: authHeaders(headers),
+    signal: AbortSignal.timeout(5000),
+  });
+  expect(response.status).toBe(200);
+  return (await collectSse(response)).filter((frame) => frame.data !== undefined);
 }
 
 describe("GET /v1/jobs/:id", () => {
@@ -71,6 +101,15 @@ describe("GET /v1/jobs/:id/events", () => {
     expect((frames.at(-1)?.data as JobEvent).result?.images[0]?.url).toContain(`/image/${jobId}.`);
   });
 
+  it("ends at once for a reader that has already seen the final event (an EventSource reconnecting)", async () => {
+    const { jobId } = await finishedJob(`a heron ${marker()}`);
+    for (const lastEventId of ["4", "99999"]) {
+      const started = Date.now();
+      expect(await eventFrames(jobId, { "last-event-id": lastEventId })).toEqual([]);
+      expect(Date.now() - started).toBeLessThan(2000);
+    }
+  });
+
   it("resumes after Last-Event-ID", async () => {
     const { jobId } = await finishedJob(`an owl ${marker()}`);
     const response = await call(`/v1/jobs/${jobId}/events`, { headers: authHeaders({ "last-event-id": "2" }) });
@@ -100,5 +139,86 @@ describe("job expiry", () => {
     expect(ran).toBe(true);
     expect((await getJob(jobId)).status).toBe(404);
     expect((await call(imagePath)).status).toBe(404);
+  });
+});
+
+describe("a job belongs to the API key that started it", () => {
+  const withKey = (key: string) => ({ authorization: `Bearer ${key}` });
+
+  it("is invisible to another valid key (the same 404 as an unknown job), while its image stays public", async () => {
+    const { jobId, content } = await finishedJob(`a lynx ${marker()}`);
+    const asOther = await call(`/v1/jobs/${jobId}`, { headers: withKey(SECOND_KEY) });
+    const unknown = await call(`/v1/jobs/${env.GENERATION_JOB.newUniqueId().toString()}`, {
+      headers: withKey(SECOND_KEY),
+    });
+    expect(asOther.status).toBe(404);
+    expect(await asOther.json()).toEqual(await unknown.json());
+    const events = await call(`/v1/jobs/${jobId}/events`, { headers: withKey(SECOND_KEY) });
+    expect(events.status).toBe(404);
+    await events.arrayBuffer();
+    expect((await call(`/v1/jobs/${jobId}`, { headers: withKey(API_KEY) })).status).toBe(200);
+    expect((await call(new URL(imageUrlIn(content) ?? "").pathname)).status).toBe(200);
+  });
+
+  it("hides a running job's live events from another key too", async () => {
+    const generation = await postChat(`a slow otter ${marker()} #delay=500`, { stream: true });
+    const jobId = generation.headers.get("x-job-id") ?? "";
+    const events = await call(`/v1/jobs/${jobId}/events`, { headers: withKey(SECOND_KEY) });
+    expect(events.status).toBe(404);
+    await events.arrayBuffer();
+    await collectSse(generation);
+  });
+});
+
+describe("a job's storage", () => {
+  const spec = async (): Promise<JobSpec> => ({
+    kind: "chat",
+    prompt: "a lost kite",
+    model: "@cf/black-forest-labs/flux-2-klein-4b",
+    width: 1024,
+    height: 1024,
+    count: 1,
+    delivery: "url",
+    owner: await sha256Hex(new TextEncoder().encode(API_KEY)),
+    origin: ORIGIN,
+    settings: readSettings(env),
+  });
+
+  it("holds only the job's row while it runs; its events and image are stored together when it ends", async () => {
+    const generation = await postChat(`a slow tortoise ${marker()} #delay=600`, { stream: true });
+    const jobId = generation.headers.get("x-job-id") ?? "";
+    const stored = () =>
+      runInDurableObject(jobStub(jobId), (_instance, state) => ({
+        events: state.storage.sql.exec<{ events: string | null }>("SELECT events FROM job").one().events,
+        imageParts: state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM image_parts").one().n,
+      }));
+    expect(await stored()).toEqual({ events: null, imageParts: 0 });
+    // Meanwhile the running job answers from memory.
+    expect((await (await getJob(jobId)).json<JobView>()).status).toBe("generating");
+    await collectSse(generation);
+    const after = await stored();
+    expect((JSON.parse(after.events ?? "[]") as JobEvent[]).map((event) => event.status)).toEqual([
+      "queued",
+      "generating",
+      "storing",
+      "succeeded",
+    ]);
+    expect(after.imageParts).toBe(1);
+  });
+
+  it("says a job whose object restarted mid-way was lost, and its event stream ends with that", async () => {
+    // A job that made its first commit and then lost its object (a deploy, a crash): the row is
+    // stored, and the object now running has no memory of the job.
+    const id = env.GENERATION_JOB.newUniqueId();
+    const jobSpec = await spec();
+    await runInDurableObject(env.GENERATION_JOB.get(id), (_instance, state) => {
+      new JobRecord(state.storage).create(jobSpec);
+    });
+    const job = await (await getJob(id.toString())).json<JobView>();
+    expect(job.status).toBe("failed");
+    expect(job.error).toMatchObject({ code: "job_lost", type: "server_error" });
+    const frames = await eventFrames(id.toString());
+    expect(frames.map((frame) => frame.event)).toEqual(["failed"]);
+    expect((frames[0]?.data as JobEvent).failure?.error.code).toBe("job_lost");
   });
 });
