@@ -29,7 +29,7 @@ export async function chatCompletions(request: RoutedRequest, env: Env, ctx: Exe
   const size = effectiveSize(model, ask.size.width, ask.size.height);
   const mayEdit = ask.references.sources.length > 0 || ask.followUp !== undefined;
   const followsReference = mayEdit && !ask.ratioWritten;
-  await enforceRateLimit(request, env);
+  await enforceRateLimit(request, env, 1);
 
   const spec: JobSpec = {
     kind: "chat",
@@ -94,5 +94,5 @@ function streamedReply(
 
 function lostJobEvent(): JobEvent {
   const error = jobLostError();
-  return { id: 0, at: Date.now(), status: "failed", failure: { status: error.status, error: error.toBody() } };
+  return { id: 0, at: Date.now() / 1000, status: "failed", failure: { status: error.status, error: error.toBody() } };
 }

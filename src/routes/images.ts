@@ -61,7 +61,7 @@ async function runImagesJob(
   refuseUnusedSeed(model, seed, "seed");
   refuseUnusedReferences(model, references, "image");
   const delivery = body.response_format ?? "b64_json";
-  await enforceRateLimit(request, env);
+  await enforceRateLimit(request, env, body.n ?? 1, "n");
 
   const spec: JobSpec = {
     kind: "images",

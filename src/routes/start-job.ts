@@ -7,22 +7,34 @@ import { ApiError } from "../lib/http/errors.ts";
 import { jobLostError, readEvents, type JobEvent, type JobResult, type JobSpec } from "../lib/jobs.ts";
 import type { RoutedRequest } from "./context.ts";
 
-/** Refuses with 429 and Retry-After when the caller's key is over RATE_LIMIT_PER_MINUTE. */
-export async function enforceRateLimit(request: RoutedRequest, env: Env): Promise<void> {
+/**
+ * Refuses with 429 and Retry-After when `images` more would take the caller's key over
+ * RATE_LIMIT_PER_MINUTE images a minute (`param` names the request's count, for a request that
+ * could never fit).
+ */
+export async function enforceRateLimit(
+  request: RoutedRequest,
+  env: Env,
+  images: number,
+  param?: string,
+): Promise<void> {
   const limit = request.settings.rateLimitPerMinute;
   if (limit === 0 || request.keyDigest === undefined) return;
   const limiter = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(request.keyDigest));
-  const { allowed, retryAfterSeconds } = await limiter.take(limit);
-  if (!allowed) {
+  const decision = await limiter.take(limit, images);
+  if (decision.allowed) return;
+  if ("neverFits" in decision) {
     throw new ApiError(
-      429,
-      `Rate limit reached: at most ${limit} generations a minute per API key. Try again in ${retryAfterSeconds} s.`,
-      {
-        code: "rate_limit_exceeded",
-        retryAfter: retryAfterSeconds,
-      },
+      400,
+      `This request asks for ${images} images, more than the ${limit} a minute this API key may have (RATE_LIMIT_PER_MINUTE). Ask for at most ${limit}.`,
+      { code: "n_over_rate_limit", param },
     );
   }
+  const wait = decision.retryAfterSeconds;
+  throw new ApiError(429, `Rate limit reached: at most ${limit} images a minute per API key. Try again in ${wait} s.`, {
+    code: "rate_limit_exceeded",
+    retryAfter: wait,
+  });
 }
 
 export interface StartedJob {

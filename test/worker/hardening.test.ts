@@ -185,6 +185,31 @@ describe("per-key rate limit", () => {
   });
 });
 
+describe("the rate limit counts images", () => {
+  function generate(settings: Record<string, string>, key: string, n: number): Promise<Response> {
+    return callWith(settings, "/v1/images/generations", {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ prompt: `a kite ${marker()}`, n, response_format: "b64_json" }),
+    });
+  }
+
+  it("lets four images of a limit of 5 through, then refuses four more but not one", async () => {
+    const key = `sk-${crypto.randomUUID()}`;
+    const settings = { RATE_LIMIT_PER_MINUTE: "5", API_KEY: key };
+    expect((await generate(settings, key, 4)).status).toBe(200);
+    const refused = await generate(settings, key, 4);
+    expect((await expectOpenAiError(refused, 429)).code).toBe("rate_limit_exceeded");
+    expect((await generate(settings, key, 1)).status).toBe(200);
+  });
+
+  it("refuses with 400 a request for more images than a minute allows (waiting would never help)", async () => {
+    const key = `sk-${crypto.randomUUID()}`;
+    const error = await expectOpenAiError(await generate({ RATE_LIMIT_PER_MINUTE: "3", API_KEY: key }, key, 4), 400);
+    expect(error).toMatchObject({ code: "n_over_rate_limit", param: "n" });
+  });
+});
+
 describe("CORS_ORIGINS allow-list", () => {
   const settings = { CORS_ORIGINS: "https://a.example,https://b.example" };
   const models = (origin: string, key = "sk-test-key") =>

@@ -1,40 +1,28 @@
 /**
- * A sliding-window limiter (the two-window approximation Cloudflare's own
- * rate limiting uses): the previous minute's count, weighted by how much of
- * it still overlaps the window, plus this minute's count.
+ * The per-key limit as a generic cell rate algorithm (GCRA): exact, with one number of state.
+ *
+ * `limit` images a minute means one image every `60 s ÷ limit`, with bursts of up to `limit`.
+ * The state is the theoretical arrival time (TAT): when the key's quota would be back to
+ * full if nothing more were asked. A request for `cost` images is admitted while it keeps the
+ * TAT within one minute of now; otherwise the caller waits until it would, and that wait,
+ * rounded up to whole seconds, is its Retry-After: a client that waits it out is admitted,
+ * and a key that was idle for a minute has its whole quota back. Refused requests cost nothing.
  */
 
 export const WINDOW_MS = 60_000;
 
-export interface WindowState {
-  windowStart: number;
-  current: number;
-  previous: number;
-}
+export type RateDecision =
+  | { allowed: true; tat: number }
+  | { allowed: false; retryAfterSeconds: number }
+  /** More images at once than a minute's quota: waiting would never help. */
+  | { allowed: false; neverFits: true };
 
-export interface WindowDecision {
-  allowed: boolean;
-  retryAfterSeconds: number;
-  state: WindowState;
-}
-
-export function slidingWindowCheck(saved: WindowState | undefined, limit: number, now: number): WindowDecision {
-  const windowStart = now - (now % WINDOW_MS);
-  let state: WindowState = saved ?? { windowStart, current: 0, previous: 0 };
-  if (state.windowStart !== windowStart) {
-    const previous = windowStart - state.windowStart === WINDOW_MS ? state.current : 0;
-    state = { windowStart, current: 0, previous };
-  }
-  const overlap = 1 - (now - windowStart) / WINDOW_MS;
-  const used = state.previous * overlap + state.current;
-  if (used + 1 > limit) {
-    // Wait until enough of the previous window has slid out, or the next window starts.
-    const needed = used + 1 - limit;
-    const waitMs =
-      state.previous > 0
-        ? Math.min((needed / state.previous) * WINDOW_MS, WINDOW_MS - (now - windowStart))
-        : WINDOW_MS - (now - windowStart);
-    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)), state };
-  }
-  return { allowed: true, retryAfterSeconds: 0, state: { ...state, current: state.current + 1 } };
+/** `tat` is the saved state (0 for a key never seen); `now` in epoch milliseconds. */
+export function checkRate(tat: number, limit: number, cost: number, now: number): RateDecision {
+  if (cost > limit) return { allowed: false, neverFits: true };
+  const interval = WINDOW_MS / limit;
+  const next = Math.max(tat, now) + cost * interval;
+  const waitMs = next - WINDOW_MS - now;
+  if (waitMs <= 0) return { allowed: true, tat: next };
+  return { allowed: false, retryAfterSeconds: Math.ceil(waitMs / 1000) };
 }
