@@ -231,7 +231,8 @@ async function readJobEvents(run, response) {
         return false;
       }
       const message = stringAt(jobEvent, "message");
-      if (message !== undefined) addProgressLine(run, message, numberAt(jobEvent, "at"));
+      const at = numberAt(jobEvent, "at"); // Unix seconds; the page keeps milliseconds, as Date does
+      if (message !== undefined) addProgressLine(run, message, at === undefined ? undefined : at * 1000);
       saveInFlight(run);
       return true;
     });

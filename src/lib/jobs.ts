@@ -60,7 +60,8 @@ export interface JobResult {
   /** How many reference images the picture was edited from (absent for a new picture). */
   referenceCount?: number;
   images: JobImage[];
-  expiresAt: number;
+  /** When the images stop being served, in Unix seconds (like every time in a job's JSON). */
+  expires_at: number;
 }
 
 export interface JobFailure {
@@ -72,7 +73,7 @@ export interface JobFailure {
 export interface JobEvent {
   /** 1, 2, 3… within a job: the SSE event id that `Last-Event-ID` resumes from. */
   id: number;
-  /** Epoch milliseconds. */
+  /** Unix seconds, to the millisecond (e.g. 1795000000.123): a job's progress is often sub-second. */
   at: number;
   status: JobStatus;
   /** A progress line in the reply language. */
@@ -88,6 +89,7 @@ export interface JobView {
   id: string;
   object: "generation.job";
   status: JobStatus;
+  /** Unix seconds, as OpenAI's `created_at`. */
   created_at: number;
   model: string;
   width: number;

@@ -87,7 +87,7 @@ export class GenerationJob extends DurableObject<Env> {
     const job = jobId === undefined ? undefined : findJob(this.env.GENERATION_JOB, jobId);
     // The same key's picture only: another key's job answers null, like one that has expired.
     const result = (await job?.view(owner))?.result;
-    return result && result.expiresAt > Date.now() ? result.promptUsed : undefined;
+    return result && result.expires_at * 1000 > Date.now() ? result.promptUsed : undefined;
   }
 
   /** One of this Worker's images, for an edit: from KV, else from the job that made it (KV may lag). */

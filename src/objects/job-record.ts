@@ -128,7 +128,7 @@ export class JobRecord {
   /** A progress event of the running job: kept in memory until the job ends. */
   appendEvent(partial: Omit<JobEvent, "id" | "at">): JobEvent {
     const events = this.running?.events ?? [];
-    const event: JobEvent = { id: events.length + 1, at: Date.now(), ...partial };
+    const event: JobEvent = { id: events.length + 1, at: Date.now() / 1000, ...partial };
     events.push(event);
     return event;
   }
@@ -174,7 +174,9 @@ export class JobRecord {
     if (!row) return [];
     if (row.events !== null) return JSON.parse(row.events) as JobEvent[];
     const error = jobLostError();
-    return [{ id: 1, at: row.created_at, status: "failed", failure: { status: error.status, error: error.toBody() } }];
+    return [
+      { id: 1, at: row.created_at / 1000, status: "failed", failure: { status: error.status, error: error.toBody() } },
+    ];
   }
 
   view(jobId: string): JobView | null {
@@ -188,7 +190,7 @@ export class JobRecord {
       id: jobId,
       object: "generation.job",
       status: events.at(-1)?.status ?? "queued",
-      created_at: Math.floor(row.created_at / 1000),
+      created_at: Math.floor(row.created_at / 1000), // stored in milliseconds, shown in seconds like every time here
       model: row.model,
       width: painted?.width ?? row.width,
       height: painted?.height ?? row.height,

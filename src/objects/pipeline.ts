@@ -108,7 +108,7 @@ export async function runPipeline(
     originalPrompt: spec.prompt,
     ...optimized,
     images,
-    expiresAt: deps.expiresAt,
+    expires_at: Math.floor(deps.expiresAt / 1000),
     ...(references.length > 0 ? { referenceCount: references.length } : {}),
   };
   return { result, base64: spec.delivery === "b64_json" ? generated.map((image) => image.base64) : undefined, timings };

@@ -50,8 +50,8 @@ function jobStub(jobId: string) {
 async function expiresAtOf(jobId: string): Promise<number> {
   const response = await call(`/v1/jobs/${jobId}`, { headers: authHeaders() });
   expect(response.status).toBe(200);
-  const job = await response.json<{ result: { expiresAt: number } | null }>();
-  return job.result?.expiresAt ?? 0;
+  const job = await response.json<{ result: { expires_at: number } | null }>();
+  return (job.result?.expires_at ?? 0) * 1000;
 }
 
 function maxAgeOf(response: Response): number {

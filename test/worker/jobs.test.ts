@@ -74,6 +74,22 @@ describe("GET /v1/jobs/:id", () => {
     expect(job.error).toMatchObject({ code: "content_filter", type: "invalid_request_error" });
   });
 
+  it("gives every time in Unix seconds, as OpenAI does: created_at, each event's at, the result's expires_at", async () => {
+    const before = Date.now() / 1000;
+    const { jobId } = await finishedJob(`a crane ${marker()}`);
+    const after = Date.now() / 1000;
+    const job = await (await getJob(jobId)).json<JobView>();
+    expect(job.created_at).toBeGreaterThanOrEqual(Math.floor(before));
+    expect(job.created_at).toBeLessThanOrEqual(after);
+    for (const event of job.events) {
+      expect(event.at).toBeGreaterThanOrEqual(before);
+      expect(event.at).toBeLessThanOrEqual(after);
+    }
+    // IMAGE_EXPIRATION is 120 s in the tests.
+    expect(job.result?.expires_at).toBeGreaterThanOrEqual(Math.floor(before + 120));
+    expect(job.result?.expires_at).toBeLessThanOrEqual(after + 120);
+  });
+
   it("is the same job as the chat completion id", async () => {
     const response = await postChat(`a dog ${marker()}`);
     const body = await response.json<{ id: string }>();
