@@ -4,7 +4,9 @@
  * The stand-in optimiser answers `A highly detailed illustration of <prompt>, soft natural light, sharp focus`.
  */
 import { describe, expect, it } from "vitest";
-import { DEFAULT_SYSTEM_MESSAGE } from "../../src/lib/settings.ts";
+import { DEFAULT_SYSTEM_MESSAGE, readSettings } from "../../src/lib/settings.ts";
+import { optimizePrompt } from "../../src/lib/upstream/optimizer.ts";
+import { FakeAi } from "./fake-ai.ts";
 import {
   call,
   collectSse,
@@ -171,5 +173,24 @@ describe("optimisation failing", () => {
     expect(progress).not.toContain("Optimised prompt:");
     expect(content).toContain("🌟 Image generated successfully!");
     await expectImageServed(content);
+  });
+});
+
+describe("the optimiser's answer", () => {
+  const settings = readSettings({ PROMPT_OPTIMIZATION: "true" });
+  const rewriteOf = async (answer: string) => {
+    const ai = FakeAi.scripted([{ answer: { response: answer } }]);
+    return optimizePrompt("a fox", settings.optimizer, settings.upstream, ai);
+  };
+
+  it("is cut to Flux's 2048 characters before an emoji, never through it", async () => {
+    const outcome = await rewriteOf(`${"a".repeat(2047)}🦊 in the snow`);
+    expect(outcome).toMatchObject({ ok: true, prompt: "a".repeat(2047) });
+    expect(outcome.ok && outcome.prompt.isWellFormed()).toBe(true);
+  });
+
+  it("is cleaned like the user's own words: no bidi override, no half emoji, no line breaks", async () => {
+    const outcome = await rewriteOf('"A \u202eXOF\u202c red fox,\nin snow \ud83e"');
+    expect(outcome).toMatchObject({ ok: true, prompt: "A XOF red fox, in snow" });
   });
 });
