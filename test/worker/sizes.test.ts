@@ -3,6 +3,7 @@ import {
   DEFAULT_SIZE,
   nearestSize,
   parseSizeParameter,
+  isPlausibleRatio,
   parseSizeSuffix,
   SIZE_TABLE,
 } from "../../src/lib/generation/sizes.ts";
@@ -72,6 +73,75 @@ describe("ratio suffixes a user types", () => {
   });
 });
 
+describe("a time or a number at the end of a prompt is not a ratio", () => {
+  it("a poster for the meeting at 10:45 keeps its time and its square size", () => {
+    expect(parseSizeSuffix("a poster for the meeting at 10:45")).toEqual({
+      prompt: "a poster for the meeting at 10:45",
+      size: DEFAULT_SIZE,
+      ratioWritten: false,
+    });
+  });
+
+  it.each(["12:30", "11:30", "8:15", "7:45", "23:59", "3:10", "16:20"])(
+    "lunch at %s stays in the prompt: an hour with two-digit minutes is a time",
+    (time) => {
+      expect(parseSizeSuffix(`lunch at ${time}`)).toMatchObject({ prompt: `lunch at ${time}`, ratioWritten: false });
+    },
+  );
+
+  it("takes 9:05 for a time: a ratio is not written with a leading zero", () => {
+    expect(parseSizeSuffix("breakfast at 9:05")).toMatchObject({ prompt: "breakfast at 9:05", ratioWritten: false });
+    expect(parseSizeSuffix("a cat 0:9")).toMatchObject({ prompt: "a cat 0:9", ratioWritten: false });
+  });
+
+  it("leaves numbers over 32, or a shape beyond 4:1, in the prompt (a score of 40:12, a 1:5 scale model)", () => {
+    expect(parseSizeSuffix("the final score 40:12")).toMatchObject({ ratioWritten: false });
+    expect(parseSizeSuffix("a 1:5 scale model 1:5")).toMatchObject({ prompt: "a 1:5 scale model 1:5" });
+    expect(parseSizeSuffix("a banner 5:1")).toMatchObject({ ratioWritten: false });
+  });
+
+  it("still reads a ratio that follows the time: the meeting at 10:45, 16:9 is wide and keeps 10:45", () => {
+    expect(parseSizeSuffix("a poster for the meeting at 10:45 16:9")).toMatchObject({
+      prompt: "a poster for the meeting at 10:45",
+      size: { ratio: "16:9" },
+    });
+  });
+
+  it("reads anything after --ar as a ratio, as before: --ar 10:45 maps to the nearest and says so", () => {
+    expect(parseSizeSuffix("a poster --ar 10:45")).toEqual({
+      prompt: "a poster",
+      size: { ratio: "1:2", width: 512, height: 1024 },
+      ratioWritten: true,
+      requestedRatio: "10:45",
+    });
+    expect(parseSizeSuffix("a poster --ar 1:5")).toMatchObject({ size: { ratio: "1:2" }, requestedRatio: "1:5" });
+  });
+});
+
+describe("the ratios people write are ratios", () => {
+  it.each([
+    "16:9",
+    "9:16",
+    "21:9",
+    "4:3",
+    "3:4",
+    "3:2",
+    "2:3",
+    "1:1",
+    "2:1",
+    "1:2",
+    "16:10",
+    "10:16",
+    "32:9",
+    "4:1",
+    "1:4",
+  ])("a cat %s", (ratio) => {
+    expect(parseSizeSuffix(`a cat ${ratio}`)).toMatchObject({ prompt: "a cat", ratioWritten: true });
+    const [w = "", h = ""] = ratio.split(":");
+    expect(isPlausibleRatio(w, h)).toBe(true);
+  });
+});
+
 describe("a ratio that is not in the table", () => {
   it("maps to the nearest ratio and remembers what the user asked for", () => {
     expect(parseSizeSuffix("a cat 2:1")).toEqual({
@@ -102,8 +172,8 @@ describe("a ratio that is not in the table", () => {
     expect(parseSizeSuffix("a cat 2:2")).toEqual({ prompt: "a cat", size: DEFAULT_SIZE, ratioWritten: true });
   });
 
-  it("answers a zero ratio with the default size and says what was asked", () => {
-    expect(parseSizeSuffix("a cat 0:9")).toEqual({
+  it("answers a zero ratio after --ar with the default size and says what was asked", () => {
+    expect(parseSizeSuffix("a cat --ar 0:9")).toEqual({
       prompt: "a cat",
       size: DEFAULT_SIZE,
       ratioWritten: true,
