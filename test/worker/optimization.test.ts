@@ -73,7 +73,7 @@ describe("optimisation on", () => {
     expect(calls.optimizer).toHaveLength(1);
     expect(calls.image.map((request) => request.prompt)).toEqual([standInRewrite(`${m} a cute cat`)]);
     expect(content).toContain(`🎨 Original prompt: ${m} a cute cat`);
-    expect(content).toContain("💬 Prompt model: stand\\-in\\-optimizer");
+    expect(content).toContain(`💬 Prompt model: ${OPTIMIZER_MODEL}`);
     expect(content).toContain(
       `🌐 Prompt used: A highly detailed illustration of ${m} a cute cat, soft natural light, sharp focus`,
     );
@@ -110,6 +110,16 @@ describe("optimisation on", () => {
     expect((await callsFor(m)).optimizer.map((request) => request.path)).toEqual(["/v1/chat/completions"]);
   });
 
+  it("shows a sign saying: hello in the optimised prompt as it was written, with no backslash", async () => {
+    const m = marker();
+    const { progress, content } = await streamed(`${m} a sign saying: hello-world. 3.5 m tall`, OPTIMIZATION_ON);
+    const rewrite = standInRewrite(`${m} a sign saying: hello-world. 3.5 m tall`);
+    expect(progress).toContain(`Optimised prompt: ${rewrite}\n`);
+    expect(content).toContain(`🎨 Original prompt: ${m} a sign saying: hello-world. 3.5 m tall\n`);
+    expect(content).toContain(`🌐 Prompt used: ${rewrite}\n`);
+    expect(content).not.toContain("\\");
+  });
+
   it("shows the optimising step and the optimised prompt as progress", async () => {
     const m = marker();
     const { progress, content } = await streamed(`${m} a cute cat`, OPTIMIZATION_ON);
@@ -118,7 +128,7 @@ describe("optimisation on", () => {
       `Optimised prompt: A highly detailed illustration of ${m} a cute cat, soft natural light, sharp focus`,
     );
     expect(progress.indexOf("Optimised prompt")).toBeLessThan(progress.indexOf("Generating"));
-    expect(content).toContain("💬 Prompt model: stand\\-in\\-optimizer");
+    expect(content).toContain(`💬 Prompt model: ${OPTIMIZER_MODEL}`);
   });
 });
 
