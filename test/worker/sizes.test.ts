@@ -7,6 +7,8 @@ import {
   parseSizeSuffix,
   SIZE_TABLE,
 } from "../../src/lib/generation/sizes.ts";
+import { findModel } from "../../src/lib/generation/models.ts";
+import { readChatAsk } from "../../src/lib/openai/chat-request.ts";
 
 describe("the size table", () => {
   it("offers the original project's six ratios with their sizes, 1:1 by default", () => {
@@ -196,5 +198,53 @@ describe("the Images API size parameter", () => {
     expect(parseSizeParameter("auto")).toBeUndefined();
     expect(parseSizeParameter(undefined)).toBeUndefined();
     expect(parseSizeParameter("big")).toBeUndefined();
+  });
+});
+
+/** The playground's copy of the rule: public/ is static files served as they are, so it cannot import src/. */
+interface PlaygroundRatio {
+  promptRatio(prompt: string): string | undefined;
+}
+const PLAYGROUND_RATIO_MODULE = "../../public/playground/prompt-ratio.js";
+
+describe("the playground reads the ratio a prompt ends in as the Worker does", () => {
+  const model = findModel("@cf/black-forest-labs/flux-2-klein-4b");
+  /** What the chat endpoint makes of the words the playground sends: `--seed` and `--edit` flags included. */
+  const workerAsk = (prompt: string) => {
+    if (!model) throw new Error("no default model");
+    const body = { messages: [{ role: "user", content: prompt }] };
+    return readChatAsk(body, { model, origin: "https://flux.example", chatEdits: false, optimizerEnabled: false });
+  };
+
+  it.each([
+    ["a second picture 9:16", "9:16"],
+    ["a cat 16:9", "16:9"],
+    ["a cat 1:1", "1:1"],
+    ["a cat 3:2", "3:2"],
+    ["a wide valley --ar 21:9", "21:9"],
+    ["一只可爱的猫咪 16：9", "16:9"],
+    ["a cat 16 : 9  ", "16:9"],
+    ["a cat 16:10", "16:10"],
+    ["a cat 32:18", "32:18"],
+    ["a cat 9:16 --seed 42", "9:16"],
+    ["--seed 7 a cat 4:3", "4:3"],
+    ["a poster --ar 10:45", "10:45"],
+    ["a cat --ar 0:9", "0:9"],
+    ["a poster for the meeting at 10:45", undefined],
+    ["lunch at 12:30", undefined],
+    ["breakfast at 9:05", undefined],
+    ["a cat 0:9", undefined],
+    ["a 1:5 scale model 1:5", undefined],
+    ["the final score 40:12", undefined],
+    ["robot R2:3", undefined],
+    ["a 16:9 poster of a cat", undefined],
+    ["a cat", undefined],
+  ])("%j ends in %s", async (prompt, ratio) => {
+    const playground = (await import(/* @vite-ignore */ PLAYGROUND_RATIO_MODULE)) as PlaygroundRatio;
+    expect(playground.promptRatio(prompt)).toBe(ratio);
+    const ask = workerAsk(prompt);
+    expect(ask.ratioWritten).toBe(ratio !== undefined);
+    // The same ratio: the size the Worker gives the playground's reading is the one it gave the prompt.
+    if (ratio !== undefined) expect(parseSizeSuffix(`x --ar ${ratio}`).size).toEqual(ask.size);
   });
 });

@@ -59,7 +59,8 @@ const RATIOS_NOT_TIMES = new Set(["9:16", "16:10", "10:16"]);
  * Whether "A:B" at the end of a prompt is a ratio rather than part of it ("the meeting at 10:45"):
  * whole numbers from 1 to 32 without a leading zero ("9:05" is a time), at most 4:1 either way, and
  * not a clock time, i.e. not an hour up to 24 with two-digit minutes ("12:30"), except 9:16, 16:10
- * and 10:16.
+ * and 10:16. The playground has a copy (public/playground/prompt-ratio.js) that sizes.test.ts holds
+ * to this one.
  */
 export function isPlausibleRatio(wText: string, hText: string): boolean {
   const written = /^[1-9]\d?$/;
