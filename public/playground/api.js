@@ -74,7 +74,7 @@ export async function listModels(apiKey) {
  * and images as `image_url` content parts beside the text (they become the edit's reference images).
  * @param {string} apiKey
  * @param {{ prompt: string, ratio: string, model: string }} request model "" leaves the choice to the
- *   server; ratio "" sends none (an edit then takes its first image's shape)
+ *   server; ratio "" sends none (the prompt's own ratio, else 1:1, or for an edit its first image's shape)
  * @param {string[]} images data: URLs or this service's image links, in order (image 0 first)
  * @returns {Promise<Response>}
  */

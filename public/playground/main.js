@@ -9,8 +9,18 @@ import { fetchServiceInfo, listModels } from "./api.js";
 import { attachedImages, detach, editImage, listenForImages } from "./attachments.js";
 import { renderGallery } from "./gallery.js";
 import { followJob, generate } from "./generate.js";
+import { promptRatio } from "./prompt-ratio.js";
 import { loadApiKey, loadInFlight, saveApiKey } from "./storage.js";
-import { chooseRatio, chosenRatio, fillModels, safeImageUrl, setKeyStatus, showError, ui } from "./view.js";
+import {
+  chooseRatio,
+  chosenRatio,
+  fillModels,
+  safeImageUrl,
+  setKeyStatus,
+  showError,
+  showPromptRatio,
+  ui,
+} from "./view.js";
 
 /** Typing pauses this long before the key is checked, so a pasted key is checked once. */
 const KEY_CHECK_DELAY_MS = 400;
@@ -60,7 +70,9 @@ async function submit() {
   }
   ui.generate.disabled = true; // while the last attached files are still being read
   const images = await attachedImages();
-  const succeeded = await generate(apiKey, { prompt, ratio: chosenRatio(), model: ui.model.value }, images.urls);
+  // A prompt that ends in a ratio keeps it: the Worker reads only the last one, so none is added after it.
+  const ratio = promptRatio(prompt) === undefined ? chosenRatio() : "";
+  const succeeded = await generate(apiKey, { prompt, ratio, model: ui.model.value }, images.urls);
   if (succeeded) detach(images.ids); // see attachments.js for why
 }
 
@@ -83,6 +95,7 @@ ui.form.addEventListener("submit", (event) => {
   event.preventDefault();
   if (!ui.generate.disabled) void submit();
 });
+ui.prompt.addEventListener("input", () => showPromptRatio(promptRatio(ui.prompt.value)));
 ui.prompt.addEventListener("keydown", (event) => {
   if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) ui.form.requestSubmit();
 });
@@ -104,6 +117,7 @@ renderGallery();
 const interrupted = loadInFlight();
 if (interrupted) {
   ui.prompt.value = interrupted.prompt;
+  showPromptRatio(promptRatio(interrupted.prompt));
   chooseRatio(interrupted.ratio);
   void followJob(ui.apiKey.value.trim(), interrupted);
 }

@@ -35,6 +35,8 @@ export const ui = {
   attachInput: byId("attach-input", HTMLInputElement),
   attachments: byId("attachments", HTMLOListElement),
   attachStatus: byId("attach-status", HTMLElement),
+  sizeField: byId("size-field", HTMLFieldSetElement),
+  sizeNote: byId("size-note", HTMLElement),
   model: byId("model", HTMLSelectElement),
   generate: byId("generate", HTMLButtonElement),
   state: byId("job-state", HTMLElement),
@@ -88,6 +90,17 @@ export function chooseRatio(ratio) {
   for (const option of ui.form.querySelectorAll("input[name=size]")) {
     if (option instanceof HTMLInputElement) option.checked = option.value === ratio;
   }
+}
+
+/**
+ * Says, under the size picker, that the prompt's own ratio is the one used.
+ * @param {string | undefined} ratio the ratio the prompt ends in, if any
+ */
+export function showPromptRatio(ratio) {
+  ui.sizeField.classList.toggle("overridden", ratio !== undefined);
+  ui.sizeNote.hidden = ratio === undefined;
+  ui.sizeNote.textContent =
+    ratio === undefined ? "" : `The prompt ends in ${ratio}: that ratio is used, not the size picked here.`;
 }
 
 /**

@@ -26,6 +26,7 @@ import {
   photo,
   progressLines,
   resultImageSize,
+  sentContent,
   upstreamCallsContaining,
   usePlayground,
 } from "./playground-browser.ts";
@@ -84,6 +85,31 @@ describe("the playground at /", () => {
     expect(await page.getByRole("figure").getByText("No seed").isVisible()).toBe(true);
     const session = page.getByRole("list", { name: "Images generated in this session" });
     expect(await session.getByText("No seed").isVisible()).toBe(true);
+  });
+
+  it("keeps the ratio a prompt ends in: a second picture 9:16 with 1:1 picked is 576×1024, and the page says so", async () => {
+    const { page } = await openPlayground(live);
+    await enterKey(page, live.service.apiKey);
+    await page.getByText("Key accepted").waitFor();
+    const note = page.getByText("The prompt ends in 9:16: that ratio is used, not the size picked here.");
+
+    const prompt = `${marker()} a second picture 9:16`;
+    const sent = nextChatRequest(page);
+    await generate(page, prompt, "1:1");
+    expect(await note.isVisible()).toBe(true);
+    expect(sentContent(await sent)).toBe(prompt);
+    expect(await resultImageSize(page)).toEqual({ width: 576, height: 1024 });
+    const first = await page.getByRole("figure").getByRole("img").getAttribute("src");
+
+    // A time is no ratio: the note goes, and the picked size is sent after it.
+    const poster = `${marker()} a poster for the meeting at 10:45`;
+    const posterSent = nextChatRequest(page);
+    await generate(page, poster, "16:9");
+    expect(await note.isVisible()).toBe(false);
+    expect(sentContent(await posterSent)).toBe(`${poster} 16:9`);
+    const image = page.getByRole("figure").getByRole("img");
+    await expect.poll(() => image.getAttribute("src"), { timeout: 10_000 }).not.toBe(first);
+    expect(await resultImageSize(page)).toEqual({ width: 1024, height: 576 });
   });
 
   it("says clearly that a wrong key was refused, with the API's own message", async () => {

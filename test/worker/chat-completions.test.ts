@@ -90,6 +90,15 @@ describe("a chat completion", () => {
     expect(content).toContain("📐 Size: 1024×576");
   });
 
+  it("a poster for the meeting at 10:45 keeps its time and its square size", async () => {
+    const m = marker();
+    const { content } = await completionFor(`${m} a poster for the meeting at 10:45`);
+    const [generation] = await upstreamRequests(m);
+    expect(generation?.prompt).toBe(`${m} a poster for the meeting at 10:45`);
+    expect(generation?.form).toMatchObject({ width: "1024", height: "1024" });
+    expect(content).toContain("📐 Size: 1024×1024\n");
+  });
+
   it("takes the text parts of a content-part message and cleans them", async () => {
     const m = marker();
     const response = await call("/v1/chat/completions", {

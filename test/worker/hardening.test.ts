@@ -5,7 +5,18 @@
  */
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { authHeaders, call, callWith, chatBody, collectSse, imageUrlIn, marker, ORIGIN, postChat } from "./helpers.ts";
+import {
+  authHeaders,
+  call,
+  callWith,
+  chatBody,
+  collectSse,
+  imageUrlIn,
+  marker,
+  ORIGIN,
+  postChat,
+  upstreamRequests,
+} from "./helpers.ts";
 
 interface ErrorReply {
   error: { message: string; type: string; param: string | null; code: string | null };
@@ -91,6 +102,24 @@ describe("prompt length limit (2048 characters after clean-up)", () => {
     expect(response.status).toBe(200);
     const body = await response.json<{ choices: { message: { content: string } }[] }>();
     expect(imageUrlIn(body.choices[0]?.message.content ?? "")).toBeDefined();
+  });
+
+  it("draws a 2047-character prompt that ends in half an emoji, without the half (chat and Images API)", async () => {
+    // A client that cut "…😀" after 2047 UTF-16 units left a lone high surrogate: no text, and not UTF-8.
+    const chat = marker();
+    const chatPrompt = `${chat} ${"e".repeat(2047 - chat.length - 2)}\ud83d`;
+    expect(chatPrompt).toHaveLength(2047);
+    const chatResponse = await postChat(chatPrompt);
+    expect(chatResponse.status).toBe(200);
+    const [chatCall] = await upstreamRequests(chat);
+    expect(chatCall?.prompt).toBe(chatPrompt.slice(0, -1));
+
+    const images = marker();
+    const imagesPrompt = `\udc00${images} ${"f".repeat(2047 - images.length - 2)}\ud83d`;
+    const imagesResponse = await postJson("/v1/images/generations", { prompt: imagesPrompt, response_format: "url" });
+    expect(imagesResponse.status).toBe(200);
+    const [imagesCall] = await upstreamRequests(images);
+    expect(imagesCall?.prompt).toBe(imagesPrompt.slice(1, -1));
   });
 
   it("accepts an images prompt of exactly 2048 characters", async () => {

@@ -4,7 +4,9 @@
  * The stand-in optimiser answers `A highly detailed illustration of <prompt>, soft natural light, sharp focus`.
  */
 import { describe, expect, it } from "vitest";
-import { DEFAULT_SYSTEM_MESSAGE } from "../../src/lib/settings.ts";
+import { DEFAULT_SYSTEM_MESSAGE, readSettings } from "../../src/lib/settings.ts";
+import { optimizePrompt } from "../../src/lib/upstream/optimizer.ts";
+import { FakeAi } from "./fake-ai.ts";
 import {
   call,
   collectSse,
@@ -71,7 +73,7 @@ describe("optimisation on", () => {
     expect(calls.optimizer).toHaveLength(1);
     expect(calls.image.map((request) => request.prompt)).toEqual([standInRewrite(`${m} a cute cat`)]);
     expect(content).toContain(`🎨 Original prompt: ${m} a cute cat`);
-    expect(content).toContain("💬 Prompt model: stand\\-in\\-optimizer");
+    expect(content).toContain(`💬 Prompt model: ${OPTIMIZER_MODEL}`);
     expect(content).toContain(
       `🌐 Prompt used: A highly detailed illustration of ${m} a cute cat, soft natural light, sharp focus`,
     );
@@ -108,6 +110,16 @@ describe("optimisation on", () => {
     expect((await callsFor(m)).optimizer.map((request) => request.path)).toEqual(["/v1/chat/completions"]);
   });
 
+  it("shows a sign saying: hello in the optimised prompt as it was written, with no backslash", async () => {
+    const m = marker();
+    const { progress, content } = await streamed(`${m} a sign saying: hello-world. 3.5 m tall`, OPTIMIZATION_ON);
+    const rewrite = standInRewrite(`${m} a sign saying: hello-world. 3.5 m tall`);
+    expect(progress).toContain(`Optimised prompt: ${rewrite}\n`);
+    expect(content).toContain(`🎨 Original prompt: ${m} a sign saying: hello-world. 3.5 m tall\n`);
+    expect(content).toContain(`🌐 Prompt used: ${rewrite}\n`);
+    expect(content).not.toContain("\\");
+  });
+
   it("shows the optimising step and the optimised prompt as progress", async () => {
     const m = marker();
     const { progress, content } = await streamed(`${m} a cute cat`, OPTIMIZATION_ON);
@@ -116,7 +128,7 @@ describe("optimisation on", () => {
       `Optimised prompt: A highly detailed illustration of ${m} a cute cat, soft natural light, sharp focus`,
     );
     expect(progress.indexOf("Optimised prompt")).toBeLessThan(progress.indexOf("Generating"));
-    expect(content).toContain("💬 Prompt model: stand\\-in\\-optimizer");
+    expect(content).toContain(`💬 Prompt model: ${OPTIMIZER_MODEL}`);
   });
 });
 
@@ -171,5 +183,24 @@ describe("optimisation failing", () => {
     expect(progress).not.toContain("Optimised prompt:");
     expect(content).toContain("🌟 Image generated successfully!");
     await expectImageServed(content);
+  });
+});
+
+describe("the optimiser's answer", () => {
+  const settings = readSettings({ PROMPT_OPTIMIZATION: "true" });
+  const rewriteOf = async (answer: string) => {
+    const ai = FakeAi.scripted([{ answer: { response: answer } }]);
+    return optimizePrompt("a fox", settings.optimizer, settings.upstream, ai);
+  };
+
+  it("is cut to Flux's 2048 characters before an emoji, never through it", async () => {
+    const outcome = await rewriteOf(`${"a".repeat(2047)}🦊 in the snow`);
+    expect(outcome).toMatchObject({ ok: true, prompt: "a".repeat(2047) });
+    expect(outcome.ok && outcome.prompt.isWellFormed()).toBe(true);
+  });
+
+  it("is cleaned like the user's own words: no bidi override, no half emoji, no line breaks", async () => {
+    const outcome = await rewriteOf('"A \u202eXOF\u202c red fox,\nin snow \ud83e"');
+    expect(outcome).toMatchObject({ ok: true, prompt: "A XOF red fox, in snow" });
   });
 });

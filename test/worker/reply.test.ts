@@ -6,28 +6,43 @@ function renderedText(escaped: string): string {
   return escaped.replace(/\\([!-/:-@[-`{-~])/g, "$1");
 }
 
-/** The characters that remain active markup after escaping (escaped ones are removed). */
-function activeMarkup(escaped: string): string {
-  return escaped.replace(/\\[!-/:-@[-`{-~]/g, "").replace(/[^[\]()<>!:&`*_]/g, "");
+/**
+ * What could still be markup once the escaped characters are gone: brackets, HTML, code spans,
+ * entities, bare links, and runs of emphasis or strikethrough delimiters that touch a non-space or an
+ * end of the text (other than `_` inside a word, which never emphasises).
+ */
+function activeMarkup(escaped: string): string[] {
+  const unescaped = escaped.replace(/\\[!-/:-@[-`{-~]/g, " ");
+  const patterns = [
+    /[[\]<`]/g,
+    /&#?\w+;/g,
+    /:\/\/|www\./g,
+    /(?<![\s*~])[*~]+|[*~]+(?![\s*~])/g,
+    /(?<![\s\p{L}\p{N}_])_+|_+(?![\s\p{L}\p{N}_])/gu,
+  ];
+  return patterns.flatMap((pattern) => unescaped.match(pattern) ?? []);
 }
 
-const HOSTILE_PROMPTS = [
-  "![x](https://evil.example/track.png)",
-  "<img src=x onerror=alert(1)>",
-  "[a](b)",
-  "visit https://evil.example now",
-  "www.evil.example",
-  "<script>alert(1)</script>",
-  "[click][1]\n\n[1]: https://evil.example",
-  "`code` **bold** _it_ ~~gone~~ # heading",
-  "&lt;img src=x&gt;",
+const HOSTILE_PROMPTS: [prompt: string, escaped: string][] = [
+  ["![x](https://evil.example/track.png)", "!\\[x\\](https\\://evil\\.example/track\\.png)"],
+  ["<img src=x onerror=alert(1)>", "\\<img src=x onerror=alert(1)>"],
+  ["[a](b)", "\\[a\\](b)"],
+  ["visit https://evil.example now", "visit https\\://evil\\.example now"],
+  ["www.evil.example", "www\\.evil\\.example"],
+  ["<script>alert(1)</script>", "\\<script>alert(1)\\</script>"],
+  ["[click][1]\n\n[1]: https://evil.example", "\\[click\\]\\[1\\]\n\n\\[1\\]: https\\://evil\\.example"],
+  ["`code` **bold** _it_ ~~gone~~ # heading", "\\`code\\` \\*\\*bold\\*\\* \\_it\\_ \\~\\~gone\\~\\~ # heading"],
+  ["&lt;img src=x&gt;", "\\&lt;img src=x\\&gt;"],
+  ["a*b*c and x_*y*_z", "a\\*b\\*c and x\\_\\*y\\*\\_z"],
 ];
 
 describe("escaping the user's words in a reply", () => {
-  it.each(HOSTILE_PROMPTS)("shows %j as the same text, not as markup", (prompt) => {
+  it.each(HOSTILE_PROMPTS)("shows %j as the same text, not as markup", (prompt, expected) => {
     const escaped = escapeMarkdown(prompt);
+    expect(activeMarkup(prompt)).not.toEqual([]);
+    expect(escaped).toBe(expected);
     expect(renderedText(escaped)).toBe(prompt);
-    expect(activeMarkup(escaped)).toBe("");
+    expect(activeMarkup(escaped)).toEqual([]);
   });
 
   it("breaks bare URLs so renderers with autolinks do not link them", () => {
@@ -39,6 +54,35 @@ describe("escaping the user's words in a reply", () => {
   it("leaves ordinary words and non-Latin text untouched", () => {
     expect(escapeMarkdown("a cute cat on a mat")).toBe("a cute cat on a mat");
     expect(escapeMarkdown("一只可爱的猫咪")).toBe("一只可爱的猫咪");
+  });
+
+  it("shows a sign saying: hello to a plain-text client without a backslash", () => {
+    expect(escapeMarkdown("a sign saying: hello")).toBe("a sign saying: hello");
+  });
+
+  it("leaves punctuation that starts no markup mid-line alone: ! ( ) : . - # > | + = { } \" ' and a lone &", () => {
+    const prompt = 'Wow! a 3.5 m tall robot (neon) - #1 > all | 2+2=4 {x} "hi" it\'s AT&T, 100% cool.';
+    expect(escapeMarkdown(prompt)).toBe(prompt);
+  });
+
+  it("leaves snake_case, a lone 2 * 3 and a spaced ~ alone, since they cannot pair", () => {
+    const prompt = "a file_name_here, 2 * 3 = 6, a ~ b, and ** c";
+    const escaped = escapeMarkdown(prompt);
+    expect(escaped).toBe(prompt);
+    expect(activeMarkup(escaped)).toEqual([]);
+  });
+
+  it("escapes emphasis that could pair with the next line's, such as a star at the end", () => {
+    expect(escapeMarkdown("a star *")).toBe("a star \\*");
+    expect(escapeMarkdown("_under")).toBe("\\_under");
+    expect(escapeMarkdown("about ~50 cats")).toBe("about \\~50 cats");
+  });
+
+  it("escapes a backslash only where it would escape what follows", () => {
+    expect(escapeMarkdown("C:\\Users\\cat")).toBe("C:\\Users\\cat");
+    expect(escapeMarkdown("a \\* b")).toBe("a \\\\\\* b");
+    expect(escapeMarkdown("ends in \\")).toBe("ends in \\\\");
+    expect(renderedText(escapeMarkdown("\\[not a link\\]"))).toBe("\\[not a link\\]");
   });
 });
 
@@ -86,10 +130,15 @@ describe("the final reply", () => {
       sizeNotes: ["note one", "note two"],
       tips: ["a tip"],
     });
-    expect(reply).toContain("💬 Prompt model: gpt\\-4o\\-mini");
+    expect(reply).toContain("💬 Prompt model: gpt-4o-mini");
     expect(reply).toContain("🌐 Prompt used: A cat, detailed");
     expect(reply).toContain("📐 Size: 1024×576 (note one; note two)");
     expect(reply).toContain("💡 a tip");
+  });
+
+  it("names the prompt model as it is: @cf/zai-org/glm-4.7-flash, not with backslashes", () => {
+    const reply = buildReply("en", { ...FACTS, promptModel: "@cf/zai-org/glm-4.7-flash" });
+    expect(reply).toContain("💬 Prompt model: @cf/zai-org/glm-4.7-flash\n");
   });
 
   it("has exactly one image: a prompt or optimised prompt cannot add another, nor a link", () => {

@@ -3,9 +3,12 @@ import {
   DEFAULT_SIZE,
   nearestSize,
   parseSizeParameter,
+  isPlausibleRatio,
   parseSizeSuffix,
   SIZE_TABLE,
 } from "../../src/lib/generation/sizes.ts";
+import { findModel } from "../../src/lib/generation/models.ts";
+import { readChatAsk } from "../../src/lib/openai/chat-request.ts";
 
 describe("the size table", () => {
   it("offers the original project's six ratios with their sizes, 1:1 by default", () => {
@@ -72,6 +75,75 @@ describe("ratio suffixes a user types", () => {
   });
 });
 
+describe("a time or a number at the end of a prompt is not a ratio", () => {
+  it("a poster for the meeting at 10:45 keeps its time and its square size", () => {
+    expect(parseSizeSuffix("a poster for the meeting at 10:45")).toEqual({
+      prompt: "a poster for the meeting at 10:45",
+      size: DEFAULT_SIZE,
+      ratioWritten: false,
+    });
+  });
+
+  it.each(["12:30", "11:30", "8:15", "7:45", "23:59", "3:10", "16:20"])(
+    "lunch at %s stays in the prompt: an hour with two-digit minutes is a time",
+    (time) => {
+      expect(parseSizeSuffix(`lunch at ${time}`)).toMatchObject({ prompt: `lunch at ${time}`, ratioWritten: false });
+    },
+  );
+
+  it("takes 9:05 for a time: a ratio is not written with a leading zero", () => {
+    expect(parseSizeSuffix("breakfast at 9:05")).toMatchObject({ prompt: "breakfast at 9:05", ratioWritten: false });
+    expect(parseSizeSuffix("a cat 0:9")).toMatchObject({ prompt: "a cat 0:9", ratioWritten: false });
+  });
+
+  it("leaves numbers over 32, or a shape beyond 4:1, in the prompt (a score of 40:12, a 1:5 scale model)", () => {
+    expect(parseSizeSuffix("the final score 40:12")).toMatchObject({ ratioWritten: false });
+    expect(parseSizeSuffix("a 1:5 scale model 1:5")).toMatchObject({ prompt: "a 1:5 scale model 1:5" });
+    expect(parseSizeSuffix("a banner 5:1")).toMatchObject({ ratioWritten: false });
+  });
+
+  it("still reads a ratio that follows the time: the meeting at 10:45, 16:9 is wide and keeps 10:45", () => {
+    expect(parseSizeSuffix("a poster for the meeting at 10:45 16:9")).toMatchObject({
+      prompt: "a poster for the meeting at 10:45",
+      size: { ratio: "16:9" },
+    });
+  });
+
+  it("reads anything after --ar as a ratio, as before: --ar 10:45 maps to the nearest and says so", () => {
+    expect(parseSizeSuffix("a poster --ar 10:45")).toEqual({
+      prompt: "a poster",
+      size: { ratio: "1:2", width: 512, height: 1024 },
+      ratioWritten: true,
+      requestedRatio: "10:45",
+    });
+    expect(parseSizeSuffix("a poster --ar 1:5")).toMatchObject({ size: { ratio: "1:2" }, requestedRatio: "1:5" });
+  });
+});
+
+describe("the ratios people write are ratios", () => {
+  it.each([
+    "16:9",
+    "9:16",
+    "21:9",
+    "4:3",
+    "3:4",
+    "3:2",
+    "2:3",
+    "1:1",
+    "2:1",
+    "1:2",
+    "16:10",
+    "10:16",
+    "32:9",
+    "4:1",
+    "1:4",
+  ])("a cat %s", (ratio) => {
+    expect(parseSizeSuffix(`a cat ${ratio}`)).toMatchObject({ prompt: "a cat", ratioWritten: true });
+    const [w = "", h = ""] = ratio.split(":");
+    expect(isPlausibleRatio(w, h)).toBe(true);
+  });
+});
+
 describe("a ratio that is not in the table", () => {
   it("maps to the nearest ratio and remembers what the user asked for", () => {
     expect(parseSizeSuffix("a cat 2:1")).toEqual({
@@ -102,8 +174,8 @@ describe("a ratio that is not in the table", () => {
     expect(parseSizeSuffix("a cat 2:2")).toEqual({ prompt: "a cat", size: DEFAULT_SIZE, ratioWritten: true });
   });
 
-  it("answers a zero ratio with the default size and says what was asked", () => {
-    expect(parseSizeSuffix("a cat 0:9")).toEqual({
+  it("answers a zero ratio after --ar with the default size and says what was asked", () => {
+    expect(parseSizeSuffix("a cat --ar 0:9")).toEqual({
       prompt: "a cat",
       size: DEFAULT_SIZE,
       ratioWritten: true,
@@ -126,5 +198,53 @@ describe("the Images API size parameter", () => {
     expect(parseSizeParameter("auto")).toBeUndefined();
     expect(parseSizeParameter(undefined)).toBeUndefined();
     expect(parseSizeParameter("big")).toBeUndefined();
+  });
+});
+
+/** The playground's copy of the rule: public/ is static files served as they are, so it cannot import src/. */
+interface PlaygroundRatio {
+  promptRatio(prompt: string): string | undefined;
+}
+const PLAYGROUND_RATIO_MODULE = "../../public/playground/prompt-ratio.js";
+
+describe("the playground reads the ratio a prompt ends in as the Worker does", () => {
+  const model = findModel("@cf/black-forest-labs/flux-2-klein-4b");
+  /** What the chat endpoint makes of the words the playground sends: `--seed` and `--edit` flags included. */
+  const workerAsk = (prompt: string) => {
+    if (!model) throw new Error("no default model");
+    const body = { messages: [{ role: "user", content: prompt }] };
+    return readChatAsk(body, { model, origin: "https://flux.example", chatEdits: false, optimizerEnabled: false });
+  };
+
+  it.each([
+    ["a second picture 9:16", "9:16"],
+    ["a cat 16:9", "16:9"],
+    ["a cat 1:1", "1:1"],
+    ["a cat 3:2", "3:2"],
+    ["a wide valley --ar 21:9", "21:9"],
+    ["一只可爱的猫咪 16：9", "16:9"],
+    ["a cat 16 : 9  ", "16:9"],
+    ["a cat 16:10", "16:10"],
+    ["a cat 32:18", "32:18"],
+    ["a cat 9:16 --seed 42", "9:16"],
+    ["--seed 7 a cat 4:3", "4:3"],
+    ["a poster --ar 10:45", "10:45"],
+    ["a cat --ar 0:9", "0:9"],
+    ["a poster for the meeting at 10:45", undefined],
+    ["lunch at 12:30", undefined],
+    ["breakfast at 9:05", undefined],
+    ["a cat 0:9", undefined],
+    ["a 1:5 scale model 1:5", undefined],
+    ["the final score 40:12", undefined],
+    ["robot R2:3", undefined],
+    ["a 16:9 poster of a cat", undefined],
+    ["a cat", undefined],
+  ])("%j ends in %s", async (prompt, ratio) => {
+    const playground = (await import(/* @vite-ignore */ PLAYGROUND_RATIO_MODULE)) as PlaygroundRatio;
+    expect(playground.promptRatio(prompt)).toBe(ratio);
+    const ask = workerAsk(prompt);
+    expect(ask.ratioWritten).toBe(ratio !== undefined);
+    // The same ratio: the size the Worker gives the playground's reading is the one it gave the prompt.
+    if (ratio !== undefined) expect(parseSizeSuffix(`x --ar ${ratio}`).size).toEqual(ask.size);
   });
 });

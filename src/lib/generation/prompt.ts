@@ -68,17 +68,48 @@ function isTextPart(part: unknown): part is { type: "text"; text: string } {
 }
 
 /**
- * Normalises a prompt: strips control characters and invisible marks, folds
- * runs of white space, and trims. Line breaks become spaces because Flux reads
- * one prompt, not a document.
+ * Normalises a prompt so Flux reads the words the user saw: controls and line
+ * breaks become spaces (Flux reads one prompt, not a document), characters
+ * that have no width go, runs of white space fold, and the ends are trimmed.
  */
 export function cleanPrompt(text: string): string {
   return text
+    .replace(LONE_SURROGATE, "")
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/gu, " ")
+    .replace(INVISIBLE_FORMAT, "")
+    .replace(IDLE_JOINER, "")
     .normalize("NFC")
-    .replace(/[\u0000-\u001f\u007f\u200b-\u200f\u2028\u2029\ufeff]/gu, " ")
     .replace(/\s+/gu, " ")
     .trim();
 }
+
+/**
+ * Half of a surrogate pair, e.g. an emoji a client cut in two: it is no character, and the upstream
+ * receives it as bytes that are not UTF-8 (three of them, so a prompt at the limit goes over it).
+ * Dropped rather than made U+FFFD (what toWellFormed does): a replacement mark would be drawn, echoed
+ * and counted for nothing the user wrote. In `u` mode a surrogate class matches only unpaired halves,
+ * since a pair is one code point.
+ */
+const LONE_SURROGATE = /[\ud800-\udfff]/gu;
+
+/**
+ * Characters with no width that change how text is shown, never what it says: zero-width space,
+ * soft hyphen, bidi marks, embeddings, overrides and isolates (which can show a prompt in another
+ * order than it is read), word joiner and invisible operators, and the byte-order mark. Dropped, not
+ * made spaces: the user saw no gap there (a soft hyphen in "co-operate" broken across lines is still
+ * "cooperate"). ZWNJ and ZWJ are not among them: see IDLE_JOINER.
+ */
+const INVISIBLE_FORMAT = /[\u00ad\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/gu;
+
+/**
+ * ZWNJ (U+200C) and ZWJ (U+200D) where they join nothing. Between two letters or emoji they are part
+ * of the text: ZWNJ spells Persian words (the "mi-" prefix of a verb stays unjoined) and Indic
+ * half-forms, ZWJ makes one emoji of a sequence (woman + ZWJ + laptop is the woman technologist, a
+ * skin tone or U+FE0F may come before it) and one letter of a Malayalam chillu. Next to a space, at
+ * an end, or doubled, they do nothing.
+ */
+const JOINABLE = String.raw`[\p{L}\p{M}\p{Extended_Pictographic}\p{Emoji_Modifier}]`;
+const IDLE_JOINER = new RegExp(String.raw`(?<!${JOINABLE})[\u200c\u200d]|[\u200c\u200d](?!${JOINABLE})`, "gu");
 
 /** Refuses an empty prompt, or one longer than the models accept; `param` names the request field it came from. */
 export function checkPromptLength(prompt: string, param: string): void {
@@ -90,6 +121,18 @@ export function checkPromptLength(prompt: string, param: string): void {
       code: "prompt_too_long",
     });
   }
+}
+
+/**
+ * The first `limit` UTF-16 units of a clean prompt (the unit the length check counts), cut at a code
+ * point: never between the two halves of an emoji, which would leave a lone surrogate. Cleaned again,
+ * so a cut just after a joiner or a space leaves neither at the end.
+ */
+export function cutPrompt(prompt: string, limit = MAX_PROMPT_CHARS): string {
+  if (prompt.length <= limit) return prompt;
+  const lastKept = prompt.charCodeAt(limit - 1);
+  const end = lastKept >= 0xd800 && lastKept <= 0xdbff ? limit - 1 : limit;
+  return cleanPrompt(prompt.slice(0, end));
 }
 
 /** True when most letters of the text are not Latin script (e.g. Chinese, Cyrillic). */

@@ -31,14 +31,17 @@ export interface ParsedPrompt {
 }
 
 // A trailing ratio, optionally after --ar / --aspect; ASCII or full-width colon.
-const RATIO_SUFFIX = /(?:^|\s)(?:--(?:ar|aspect)\s*)?(\d{1,3})\s*[:：]\s*(\d{1,3})\s*$/u;
+const RATIO_SUFFIX = /(?:^|\s)(--(?:ar|aspect)\s*)?(\d{1,3})\s*[:：]\s*(\d{1,3})\s*$/u;
 
 /** Splits a trailing aspect ratio off a prompt and maps it to the nearest supported size. */
 export function parseSizeSuffix(text: string): ParsedPrompt {
   const match = RATIO_SUFFIX.exec(text);
-  if (!match) return { prompt: text.trim(), size: DEFAULT_SIZE, ratioWritten: false };
-  const w = Number(match[1]);
-  const h = Number(match[2]);
+  const [, flag, wText = "", hText = ""] = match ?? [];
+  // --ar says it is a ratio; a bare "A:B" must look like one, or it stays in the prompt.
+  if (!match || (flag === undefined && !isPlausibleRatio(wText, hText)))
+    return { prompt: text.trim(), size: DEFAULT_SIZE, ratioWritten: false };
+  const w = Number(wText);
+  const h = Number(hText);
   const prompt = text.slice(0, match.index).trim();
   if (w === 0 || h === 0) return { prompt, size: DEFAULT_SIZE, ratioWritten: true, requestedRatio: `${w}:${h}` };
   const size = nearestSize(w / h);
@@ -47,6 +50,26 @@ export function parseSizeSuffix(text: string): ParsedPrompt {
   return exact
     ? { prompt, size: exact, ratioWritten: true }
     : { prompt, size, ratioWritten: true, requestedRatio: `${w}:${h}` };
+}
+
+/** Ratios written with a two-digit second number that are screen formats, not the times they could be. */
+const RATIOS_NOT_TIMES = new Set(["9:16", "16:10", "10:16"]);
+
+/**
+ * Whether "A:B" at the end of a prompt is a ratio rather than part of it ("the meeting at 10:45"):
+ * whole numbers from 1 to 32 without a leading zero ("9:05" is a time), at most 4:1 either way, and
+ * not a clock time, i.e. not an hour up to 24 with two-digit minutes ("12:30"), except 9:16, 16:10
+ * and 10:16. The playground has a copy (public/playground/prompt-ratio.js) that sizes.test.ts holds
+ * to this one.
+ */
+export function isPlausibleRatio(wText: string, hText: string): boolean {
+  const written = /^[1-9]\d?$/;
+  if (!written.test(wText) || !written.test(hText)) return false;
+  const w = Number(wText);
+  const h = Number(hText);
+  if (w > 32 || h > 32 || w > 4 * h || h > 4 * w) return false;
+  const clockTime = w <= 24 && h >= 10;
+  return !clockTime || RATIOS_NOT_TIMES.has(`${w}:${h}`);
 }
 
 /** The table entry whose ratio is closest to `ratio`, compared on a log scale so 2:1 and 1:2 are equally far from 1:1. */

@@ -24,12 +24,41 @@ export interface ReplyFacts {
   tips: string[];
 }
 
-// Markdown and HTML punctuation; CommonMark lets any ASCII punctuation be backslash-escaped.
-const MARKDOWN_SPECIAL = /[\\`*_{}[\]()#+\-.!|<>&~:"]/g;
-
-/** Escapes user text so it renders as the same text, never as markup or a link. */
+/**
+ * Escapes, in the user's words, only what could make them markup in a chat client (CommonMark with
+ * GitHub's extensions), so they render as the same text and a plain-text client shows few
+ * backslashes: link and image brackets, HTML and `<…>` links, code spans, entities, emphasis and
+ * strikethrough delimiters that could pair, a backslash that would escape what follows, and bare
+ * links. `!`, `(`, `)`, `:`, `.`, `-`, `#`, `>` and `|` start nothing in the middle of a line (a
+ * prompt has no line breaks, and never starts a line of the reply), and with `[` escaped, `!` and
+ * `(` cannot make an image or a link.
+ */
 export function escapeMarkdown(text: string): string {
-  return text.replace(MARKDOWN_SPECIAL, (char) => `\\${char}`);
+  const escaped = text.replace(MARKUP_START, (found: string, at: number) =>
+    isIdleDelimiterRun(text, found, at) ? found : found.replace(/[\s\S]/g, "\\$&"),
+  );
+  // A renderer that links bare URLs sees none once their "://" or "www." is escaped.
+  return escaped.replace(BARE_LINK, (link) => link.replace(/[:.]/g, "\\$&"));
+}
+
+// A backslash before ASCII punctuation (or at the end, before the reply's line break), a code span's
+// backtick, brackets, `<`, an entity's `&`, and runs of emphasis (`*`, `_`) or strikethrough (`~`).
+const MARKUP_START = /\\(?=[!-/:-@[-`{-~]|$)|[`[\]<]|&(?=#?[0-9a-z]+;)|\*+|_+|~+/giu;
+
+const BARE_LINK = /(?<![\p{L}\p{N}])(?:[a-z][a-z\d+.-]*:\/\/|www\.)\S*/giu;
+
+/**
+ * A run of `*`, `_` or `~` that can neither open nor close emphasis, so it needs no escape: one with
+ * white space on both sides ("2 * 3"), or `_` inside a word ("snake_case"). The ends of the text count
+ * as neither: the reply's own words follow, and one paragraph holds several of the user's lines.
+ */
+function isIdleDelimiterRun(text: string, run: string, at: number): boolean {
+  if (!/^[*_~]/.test(run)) return false;
+  const before = text.charAt(at - 1);
+  const after = text.charAt(at + run.length);
+  if (/\s/.test(before) && /\s/.test(after)) return true;
+  // Surrogate halves are neither, so `_` next to a letter outside the BMP is escaped: harmless.
+  return run.startsWith("_") && /[\p{L}\p{N}\p{M}]/u.test(before) && /[\p{L}\p{N}\p{M}]/u.test(after);
 }
 
 /** The final reply of a chat completion (what the original project showed, plus honest size notes). */
@@ -39,7 +68,8 @@ export function buildReply(language: Language, facts: ReplyFacts): string {
   const size = `${facts.width}×${facts.height}${facts.sizeNotes.length ? ` (${facts.sizeNotes.join("; ")})` : ""}`;
   const lines = [
     `🎨 ${t("originalPrompt")}: ${escapeMarkdown(facts.originalPrompt)}`,
-    `💬 ${t("promptModel")}: ${facts.promptModel ? escapeMarkdown(facts.promptModel) : t("noPromptModel")}`,
+    // The model is the operator's setting, not the user's words: shown as it is named.
+    `💬 ${t("promptModel")}: ${facts.promptModel ?? t("noPromptModel")}`,
     `🌐 ${t("promptUsed")}: ${escapeMarkdown(facts.promptUsed)}`,
     `📐 ${t("size")}: ${size}`,
     ...(facts.seed !== undefined ? [`🎲 ${t("seed")}: ${facts.seed}`] : []),

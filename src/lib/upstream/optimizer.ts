@@ -5,6 +5,7 @@
  * with the CF_* credentials, its OpenAI-compatible REST endpoint. It never
  * fails a job: on any fault the caller keeps the original prompt and says why.
  */
+import { cleanPrompt, cutPrompt } from "../generation/prompt.ts";
 import type { OptimizerSettings, UpstreamSettings } from "../settings.ts";
 import { notConfigured, type AiBinding } from "./transport.ts";
 
@@ -170,14 +171,15 @@ function contentOf(answer: unknown): string | undefined {
   return typeof content === "string" ? content : undefined;
 }
 
-/** The rewritten prompt, cleaned of quotes and labels models like to add; undefined when empty. */
+/**
+ * The rewritten prompt, cleaned like a user's (a model may answer with bidi controls or an emoji cut
+ * in two) and of the quotes and labels models like to add, then cut to what Flux takes; undefined
+ * when empty.
+ */
 function cleanRewrite(content: string): string | undefined {
-  const cleaned = content
-    .replace(/<think>[\s\S]*?<\/think>/g, "") // reasoning models put their thoughts inline
-    .replace(/^\s*(?:prompt|optimi[sz]ed prompt)\s*:\s*/i, "")
-    .replace(/\s+/g, " ")
-    .trim()
+  const cleaned = cleanPrompt(content.replace(/<think>[\s\S]*?<\/think>/g, "")) // reasoning models think inline
+    .replace(/^(?:prompt|optimi[sz]ed prompt)\s*:\s*/i, "")
     .replace(/^["'“”`]+|["'“”`]+$/g, "")
     .trim();
-  return cleaned === "" ? undefined : cleaned.slice(0, 2048);
+  return cleaned === "" ? undefined : cutPrompt(cleaned);
 }

@@ -1,0 +1,45 @@
+// @ts-check
+/**
+ * The ratio a prompt already ends in, read as the chat endpoint reads it, so
+ * that the page sends no ratio of its own after it: the Worker reads only the
+ * last one, and "a second picture 9:16" with 1:1 picked would otherwise be
+ * drawn square with "9:16" among its words. The rule is the Worker's
+ * (isPlausibleRatio in src/lib/generation/sizes.ts); this page is static files
+ * and cannot import it, so test/worker/sizes.test.ts checks that both copies
+ * agree.
+ */
+
+/** The Worker takes `--seed N` out wherever it stands before it looks for a ratio (seeds.ts). */
+const SEED_FLAG = /(?:^|\s)--seed(?:\s+|=)(\S+)(?=\s|$)/u;
+/** A trailing ratio, optionally after --ar / --aspect; ASCII or full-width colon. */
+const RATIO_SUFFIX = /(?:^|\s)(--(?:ar|aspect)\s*)?(\d{1,3})\s*[:：]\s*(\d{1,3})\s*$/u;
+/** Ratios written with a two-digit second number that are screen formats, not the times they could be. */
+const RATIOS_NOT_TIMES = new Set(["9:16", "16:10", "10:16"]);
+
+/**
+ * @param {string} prompt as typed
+ * @returns {string | undefined} the ratio it ends in, e.g. "9:16"; undefined when it ends in none
+ */
+export function promptRatio(prompt) {
+  const match = RATIO_SUFFIX.exec(prompt.replace(SEED_FLAG, " "));
+  const [, flag, width = "", height = ""] = match ?? [];
+  // --ar says it is a ratio; a bare "A:B" must look like one, or it is part of the prompt ("at 10:45").
+  if (!match || (flag === undefined && !isPlausibleRatio(width, height))) return undefined;
+  return `${Number(width)}:${Number(height)}`;
+}
+
+/**
+ * Whole numbers from 1 to 32 without a leading zero ("9:05" is a time), at most 4:1 either way, and
+ * not an hour up to 24 with two-digit minutes ("12:30"), except 9:16, 16:10 and 10:16.
+ * @param {string} width as written
+ * @param {string} height as written
+ */
+function isPlausibleRatio(width, height) {
+  const written = /^[1-9]\d?$/;
+  if (!written.test(width) || !written.test(height)) return false;
+  const w = Number(width);
+  const h = Number(height);
+  if (w > 32 || h > 32 || w > 4 * h || h > 4 * w) return false;
+  const clockTime = w <= 24 && h >= 10;
+  return !clockTime || RATIOS_NOT_TIMES.has(`${w}:${h}`);
+}
