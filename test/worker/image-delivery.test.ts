@@ -114,6 +114,18 @@ describe("caching headers", () => {
     expect(await sha256Hex(await changed.arrayBuffer())).toBe(image.upstreamSha256);
   });
 
+  it("a cache asking If-None-Match: * gets 304 for an image that exists, and the 404 for one that does not", async () => {
+    const image = await makeImage();
+    for (const method of ["GET", "HEAD"]) {
+      const revalidated = await call(image.path, { method, headers: { "if-none-match": "*" } });
+      expect(revalidated.status, method).toBe(304);
+      expect(revalidated.headers.get("etag")).toMatch(/^"[0-9a-f]{32}"$/);
+      expect(await revalidated.text()).toBe("");
+    }
+    const missing = await call(`/image/${image.jobId}.${"0".repeat(32)}`, { headers: { "if-none-match": "*" } });
+    expect(missing.status).toBe(404);
+  });
+
   it("answers HEAD with the image's headers and no body", async () => {
     const image = await makeImage();
     const full = await call(image.path);
