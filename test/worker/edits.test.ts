@@ -183,6 +183,12 @@ describe("bad edit input, refused with a clear 400 before any work", () => {
       "image",
     ],
     ["an n that is not a number", editForm({ prompt: "x", n: "two" }, [["image", jpeg]]), "invalid_request", "n"],
+    [
+      "an empty prompt (empty_prompt, as in chat)",
+      editForm({ prompt: "" }, [["image", jpeg]]),
+      "empty_prompt",
+      "prompt",
+    ],
   ])("%s", async (_what, form, code, param) => {
     await expectBadRequest(await postEdit(form), code, param);
   });
@@ -195,6 +201,14 @@ describe("bad edit input, refused with a clear 400 before any work", () => {
       "mask",
     );
     await expectBadRequest(await postEdit({ prompt: "x", images, stream: true }), "unsupported_parameter", "stream");
+  });
+
+  it("JSON with an empty prompt is empty_prompt, as in chat", async () => {
+    await expectBadRequest(
+      await postEdit({ prompt: "", images: [{ image_url: dataUrl(jpeg) }] }),
+      "empty_prompt",
+      "prompt",
+    );
   });
 
   it.each([

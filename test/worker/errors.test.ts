@@ -63,6 +63,17 @@ describe("400 for a bad request body", () => {
   it("when nothing is left to draw once the ratio is removed", async () => {
     await expectError(await postRaw(chatBody("  16:9 ")), 400, { param: "messages", code: "empty_prompt" });
   });
+
+  it("an empty Images API prompt is empty_prompt, as in chat; a missing one names the field", async () => {
+    for (const prompt of ["", "   ", "\u200b"]) {
+      const response = await postRaw(JSON.stringify({ prompt }), "/v1/images/generations");
+      await expectError(response, 400, { param: "prompt", code: "empty_prompt" });
+    }
+    await expectError(await postRaw(JSON.stringify({ size: "1024x1024" }), "/v1/images/generations"), 400, {
+      param: "prompt",
+      code: "invalid_request",
+    });
+  });
 });
 
 describe("other request errors", () => {

@@ -114,7 +114,8 @@ export type ChatRequest = Infer<typeof chatRequestSchema>;
 
 /** What both Images API endpoints take; the other fields OpenAI defines are accepted and ignored. */
 const imagesFields = {
-  prompt: string({ nonEmpty: "a prompt is required" }),
+  // An empty prompt passes here: the prompt check refuses it after clean-up as empty_prompt, as chat does.
+  prompt: string(),
   model: nullish(string()),
   n: nullish(integer({ min: 1, max: 4 })),
   size: nullish(string()),
