@@ -114,6 +114,14 @@ describe("POST /v1/images/edits, multipart", () => {
     expect(await referencesSent(m)).toMatchObject([{ width: 200, height: 300 }]);
   });
 
+  it('size: "auto", as gpt-image clients send it, follows the image\'s shape', async () => {
+    const response = await postEdit(
+      editForm({ prompt: `${marker()} a watercolor`, size: "auto" }, [["image", sampleJpeg(200, 100)]]),
+    );
+    expect(response.status).toBe(200);
+    expect((await response.json<ImagesReply>()).size).toBe("1024x512");
+  });
+
   it("keeps an explicit size, and gives each of n images its own seed", async () => {
     const m = marker();
     const response = await postEdit(
