@@ -13,7 +13,7 @@ import type { RouteArgs, RoutedRequest } from "./routes/context.ts";
 import { serveImage } from "./routes/image.ts";
 import { imageEdits, imageGenerations } from "./routes/images.ts";
 import { getJob, getJobEvents } from "./routes/jobs.ts";
-import { listModels } from "./routes/models.ts";
+import { listModels, retrieveModel } from "./routes/models.ts";
 import { serviceInfo } from "./routes/service.ts";
 
 export { GenerationJob } from "./objects/generation-job.ts";
@@ -59,6 +59,7 @@ const router = Router<RoutedRequest, RouteArgs>({
 router
   .get("/v1/service", serviceInfo)
   .get("/v1/models", withApiKey, listModels)
+  .get("/v1/models/:id+", withApiKey, retrieveModel)
   .post("/v1/chat/completions", withApiKey, chatCompletions)
   .post("/v1/images/generations", withApiKey, imageGenerations)
   .post("/v1/images/edits", withApiKey, imageEdits)
@@ -68,6 +69,7 @@ router
   .head("/image/:key", serveImage)
   .all("/v1/service", allowOnly("GET"))
   .all("/v1/models", allowOnly("GET"))
+  .all("/v1/models/:id+", allowOnly("GET"))
   .all("/v1/chat/completions", allowOnly("POST"))
   .all("/v1/images/generations", allowOnly("POST"))
   .all("/v1/images/edits", allowOnly("POST"))
