@@ -97,11 +97,32 @@ describe("other request errors", () => {
     ["POST", `/image/${"a".repeat(64)}.${"b".repeat(32)}`],
     ["DELETE", `/v1/jobs/${"a".repeat(64)}`],
     ["PUT", "/v1/service"],
+    ["DELETE", "/v1/models/flux-2-dev"],
   ])("405 for %s %s", async (method, path) => {
     const error = await expectError(await call(path, { method, headers: authHeaders() }), 405, {
       code: "method_not_allowed",
     });
     expect(error.message).toContain(method);
+  });
+
+  it.each([
+    ["/v1/service", "GET, HEAD"],
+    ["/v1/models", "GET, HEAD"],
+    ["/v1/models/flux-2-dev", "GET, HEAD"],
+    [`/v1/jobs/${"a".repeat(64)}`, "GET, HEAD"],
+    [`/v1/jobs/${"a".repeat(64)}/events`, "GET"],
+    [`/image/${"a".repeat(64)}.${"b".repeat(32)}`, "GET, HEAD"],
+  ])("a 405 on %s names what it allows: %s", async (path, allowed) => {
+    const response = await call(path, { method: "PUT", headers: authHeaders() });
+    expect(response.status).toBe(405);
+    expect(response.headers.get("allow")).toBe(allowed);
+    await response.arrayBuffer();
+  });
+
+  it("HEAD on a job's event stream is a 405 (it would open a live stream only to drop it)", async () => {
+    const response = await call(`/v1/jobs/${"a".repeat(64)}/events`, { method: "HEAD", headers: authHeaders() });
+    expect(response.status).toBe(405);
+    expect(response.headers.get("allow")).toBe("GET");
   });
 
   it("413 for an images body over 1 MB", async () => {

@@ -60,3 +60,27 @@ describe("GET /v1/models/:id", () => {
     expect((await call("/v1/models/flux-2-dev")).status).toBe(401);
   });
 });
+
+describe("HEAD", () => {
+  it.each(["/v1/models", "/v1/models/flux-2-dev", "/v1/service"])(
+    "HEAD %s answers as GET does, without the body, with CORS headers",
+    async (path) => {
+      const init = { headers: authHeaders({ origin: "https://chat.example" }) };
+      const get = await call(path, init);
+      const head = await call(path, { ...init, method: "HEAD" });
+      expect(head.status).toBe(200);
+      expect(head.headers.get("content-type")).toBe(get.headers.get("content-type"));
+      expect(head.headers.get("access-control-allow-origin")).toBe("*");
+      expect(await head.text()).toBe("");
+      await get.arrayBuffer();
+    },
+  );
+
+  it("HEAD without the key is the 401 of GET, with its challenge and no body", async () => {
+    const head = await call("/v1/models", { method: "HEAD" });
+    expect(head.status).toBe(401);
+    expect(head.headers.get("www-authenticate")).toMatch(/^Bearer /);
+    expect(head.headers.get("access-control-allow-origin")).toBe("*");
+    expect(await head.text()).toBe("");
+  });
+});
