@@ -13,7 +13,7 @@ import type { RouteArgs, RoutedRequest } from "./routes/context.ts";
 import { serveImage } from "./routes/image.ts";
 import { imageEdits, imageGenerations } from "./routes/images.ts";
 import { getJob, getJobEvents } from "./routes/jobs.ts";
-import { listModels } from "./routes/models.ts";
+import { listModels, retrieveModel } from "./routes/models.ts";
 import { serviceInfo } from "./routes/service.ts";
 
 export { GenerationJob } from "./objects/generation-job.ts";
@@ -35,6 +35,13 @@ function allowOnly(methods: string): RequestHandler<RoutedRequest, RouteArgs> {
   };
 }
 
+/** HEAD is GET without the body (RFC 9110): a HEAD runs the GET handlers, and this drops the body they made. */
+function headWithoutBody(response: Response, request: RoutedRequest): Response {
+  if (request.method !== "HEAD" || response.body === null) return response;
+  void response.body.cancel();
+  return new Response(null, response);
+}
+
 function notFound(request: RoutedRequest): never {
   throw new ApiError(
     404,
@@ -51,27 +58,37 @@ const router = Router<RoutedRequest, RouteArgs>({
     (request) => (request.method === "OPTIONS" ? preflightResponse(request) : undefined),
   ],
   catch: errorResponse,
-  finally: [(response: Response, request) => withCors(response, request, request.settings?.corsOrigins ?? ["*"])],
+  finally: [
+    headWithoutBody,
+    (response: Response, request) => withCors(response, request, request.settings?.corsOrigins ?? ["*"]),
+  ],
 });
+
+/** A route for GET and HEAD alike (monitors and caches check a resource with HEAD). */
+function getOrHead(path: string, ...handlers: RequestHandler<RoutedRequest, RouteArgs>[]): void {
+  router.get(path, ...handlers).head(path, ...handlers);
+}
 
 // The playground (GET /) is static files in public/ (wrangler.jsonc "assets"): a request for one of
 // them never reaches the Worker. Everything else does: the API, the images and unknown paths.
+getOrHead("/v1/service", serviceInfo);
+getOrHead("/v1/models", withApiKey, listModels);
+getOrHead("/v1/models/:id+", withApiKey, retrieveModel);
+getOrHead("/v1/jobs/:id", withApiKey, getJob);
+getOrHead("/image/:key", serveImage);
 router
-  .get("/v1/service", serviceInfo)
-  .get("/v1/models", withApiKey, listModels)
   .post("/v1/chat/completions", withApiKey, chatCompletions)
   .post("/v1/images/generations", withApiKey, imageGenerations)
   .post("/v1/images/edits", withApiKey, imageEdits)
-  .get("/v1/jobs/:id", withApiKey, getJob)
+  // Not HEAD: that would open a live stream to the job only to throw it away.
   .get("/v1/jobs/:id/events", withApiKey, getJobEvents)
-  .get("/image/:key", serveImage)
-  .head("/image/:key", serveImage)
-  .all("/v1/service", allowOnly("GET"))
-  .all("/v1/models", allowOnly("GET"))
+  .all("/v1/service", allowOnly("GET, HEAD"))
+  .all("/v1/models", allowOnly("GET, HEAD"))
+  .all("/v1/models/:id+", allowOnly("GET, HEAD"))
   .all("/v1/chat/completions", allowOnly("POST"))
   .all("/v1/images/generations", allowOnly("POST"))
   .all("/v1/images/edits", allowOnly("POST"))
-  .all("/v1/jobs/:id", allowOnly("GET"))
+  .all("/v1/jobs/:id", allowOnly("GET, HEAD"))
   .all("/v1/jobs/:id/events", allowOnly("GET"))
   .all("/image/:key", allowOnly("GET, HEAD"))
   .all("*", notFound);

@@ -60,6 +60,8 @@ export interface Settings extends JobSettings {
   offline: boolean;
   /** Whether a chat follow-up may edit the conversation's last image (`--edit`, or as the optimiser judges). */
   chatEdits: boolean;
+  /** PUBLIC_URL as an origin: where image links point; absent means the origin each request was sent to. */
+  publicOrigin: string | undefined;
 }
 
 type EnvLike = Readonly<Record<string, unknown>>;
@@ -124,6 +126,7 @@ export function readSettings(source: object): Settings {
       .filter(Boolean),
     offline: readBoolean(env, "OFFLINE_MODE", false),
     chatEdits: readChoice(env, "CHAT_EDITS", ["on", "off"] as const, "on") === "on",
+    publicOrigin: readOrigin(env, "PUBLIC_URL"),
   };
 }
 
@@ -188,6 +191,29 @@ function readUrl(name: string, value: string): string {
   if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol))
     throw settingError(name, "must be an http(s) URL");
   return value;
+}
+
+/**
+ * An http(s) origin (`https://images.example.com`, a trailing slash allowed). Not a path: the
+ * Worker answers `/image/<key>` at the root of its host, so a link under a path would only work
+ * behind a proxy that rewrites paths, which nothing else here (the API, the playground) supports.
+ */
+function readOrigin(env: EnvLike, name: string): string | undefined {
+  const raw = readString(env, name);
+  if (raw === undefined) return undefined;
+  const url = URL.canParse(raw) ? new URL(raw) : undefined;
+  const isOrigin =
+    url !== undefined &&
+    /^https?:$/.test(url.protocol) &&
+    url.username === "" &&
+    url.password === "" &&
+    url.pathname === "/" &&
+    url.search === "" &&
+    url.hash === "";
+  if (!isOrigin) {
+    throw settingError(name, "must be an http(s) origin such as https://images.example.com, with no path or query");
+  }
+  return url.origin;
 }
 
 function trimSlash(value: string): string {

@@ -12,14 +12,14 @@ import { readChatAsk } from "../lib/openai/chat-request.ts";
 import { chatRequestSchema, MAX_BODY_WITH_IMAGES_BYTES, readJsonBody, validate } from "../lib/openai/request-body.ts";
 import { seedsFor } from "../lib/generation/seeds.ts";
 import { sseResponse } from "../lib/openai/sse.ts";
-import type { RoutedRequest } from "./context.ts";
+import { linkOrigin, type RoutedRequest } from "./context.ts";
 import { completeJob, enforceRateLimit, startJob, type StartedJob } from "./start-job.ts";
 
 export async function chatCompletions(request: RoutedRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
   const { settings } = request;
   const body = validate(chatRequestSchema, await readJsonBody(request, MAX_BODY_WITH_IMAGES_BYTES));
   const model = resolveModel(body.model, settings.defaultModel);
-  const origin = new URL(request.url).origin;
+  const origin = linkOrigin(request);
   const ask = readChatAsk(body, {
     model,
     origin,

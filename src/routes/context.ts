@@ -5,3 +5,11 @@ import type { Settings } from "../lib/settings.ts";
 /** `keyDigest`: the SHA-256 (hex) of the caller's API key, set by the auth stage; never the key. */
 export type RoutedRequest = IRequest & { settings: Settings; keyDigest?: string };
 export type RouteArgs = [env: Env, ctx: ExecutionContext];
+
+/**
+ * The origin of every link the Worker gives out: PUBLIC_URL when set, else the one the request was
+ * sent to, which comes from its Host header (behind a proxy that passes any Host, anyone's choice).
+ */
+export function linkOrigin(request: RoutedRequest): string {
+  return request.settings.publicOrigin ?? new URL(request.url).origin;
+}

@@ -28,14 +28,17 @@ function imageResponse(request: Request, key: string, image: StoredImage): Respo
     "content-type": image.meta.contentType,
     "x-content-type-options": "nosniff",
   });
-  if (
-    request.headers
-      .get("if-none-match")
-      ?.split(",")
-      .some((tag) => tag.trim().replace(/^W\//, "") === etag)
-  ) {
-    return new Response(null, { status: 304, headers });
-  }
+  if (alreadyHeld(request.headers.get("if-none-match"), etag)) return new Response(null, { status: 304, headers });
   headers.set("content-length", String(image.bytes.byteLength));
   return new Response(request.method === "HEAD" ? null : image.bytes, { headers });
+}
+
+/**
+ * Whether an If-None-Match header names what the client already has: our ETag (weakly compared,
+ * as RFC 9110 asks for GET), or `*`, which matches any existing image (this one exists: it was found).
+ */
+function alreadyHeld(ifNoneMatch: string | null, etag: string): boolean {
+  if (ifNoneMatch === null) return false;
+  if (ifNoneMatch.trim() === "*") return true;
+  return ifNoneMatch.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag);
 }

@@ -13,7 +13,7 @@ import { DEFAULT_SIZE, parseSizeParameter } from "../lib/generation/sizes.ts";
 import { noReferences, refuseUnusedReferences, type References } from "../lib/images/intake.ts";
 import { readEditsBody } from "../lib/openai/edits-body.ts";
 import { imagesRequestSchema, readJsonBody, validate } from "../lib/openai/request-body.ts";
-import type { RoutedRequest } from "./context.ts";
+import { linkOrigin, type RoutedRequest } from "./context.ts";
 import { completeJob, enforceRateLimit } from "./start-job.ts";
 
 /** The fields both endpoints share, as their bodies give them. */
@@ -32,7 +32,7 @@ export async function imageGenerations(request: RoutedRequest, env: Env): Promis
 }
 
 export async function imageEdits(request: RoutedRequest, env: Env): Promise<Response> {
-  const { fields, references } = await readEditsBody(request, new URL(request.url).origin);
+  const { fields, references } = await readEditsBody(request, linkOrigin(request));
   return runImagesJob(request, env, fields, references);
 }
 
@@ -74,7 +74,7 @@ async function runImagesJob(
     ...(followsReference ? { sizeFromReference: "long-side" as const } : {}),
     delivery,
     owner: request.keyDigest,
-    origin: new URL(request.url).origin,
+    origin: linkOrigin(request),
     settings,
   };
   const job = await completeJob(env, spec, references.uploads);

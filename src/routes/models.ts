@@ -1,10 +1,36 @@
-/** GET /v1/models: the supported Flux models, as an OpenAI model list. */
-import { FLUX_MODELS } from "../lib/generation/models.ts";
+/** GET /v1/models and GET /v1/models/:id: the supported Flux models, as OpenAI's model list and model object. */
+import { ApiError } from "../lib/http/errors.ts";
+import { FLUX_MODELS, findModel } from "../lib/generation/models.ts";
 import { modelEntry } from "../lib/openai/shapes.ts";
+import type { RoutedRequest } from "./context.ts";
 
 /** A fixed date: the list is static, and a stable `created` keeps responses cacheable. */
 const MODELS_CREATED = 1_735_689_600; // 2025-01-01
 
 export function listModels(): Response {
   return Response.json({ object: "list", data: FLUX_MODELS.map((model) => modelEntry(model.id, MODELS_CREATED)) });
+}
+
+/**
+ * One model, by full id or short name, as `client.models.retrieve()` asks for it. The id holds
+ * slashes (`@cf/black-forest-labs/…`), which clients send escaped (`%2F`) or as they are.
+ */
+export function retrieveModel(request: RoutedRequest): Response {
+  const id = decodedId(request.params.id ?? "");
+  const model = id === undefined ? undefined : findModel(id);
+  if (!model) {
+    throw new ApiError(404, "No such model. GET /v1/models lists the models this service offers.", {
+      param: "model",
+      code: "model_not_found",
+    });
+  }
+  return Response.json(modelEntry(model.id, MODELS_CREATED));
+}
+
+function decodedId(raw: string): string | undefined {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return undefined; // a stray % is no model's name
+  }
 }

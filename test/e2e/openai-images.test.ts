@@ -85,6 +85,21 @@ describe("images.generate", () => {
     expect(jpegDimensions(decodeBase64(response.data?.[0]))).toEqual({ width: 1024, height: 1024 });
   });
 
+  it('takes size: "auto", as gpt-image clients send it', async () => {
+    const response = await live.client.images.generate({ prompt: `a lighthouse ${marker()}`, size: "auto" });
+    expect(response.size).toBe("1024x1024");
+    expect(jpegDimensions(decodeBase64(response.data?.[0]))).toEqual({ width: 1024, height: 1024 });
+  });
+
+  it("scales a size beyond the model's 1920 px into range keeping its ratio, and says what it made", async () => {
+    const response = await live.client.images.generate({
+      prompt: `a lighthouse ${marker()}`,
+      size: "4000x2000",
+    });
+    expect(response.size).toBe("1920x960");
+    expect(jpegDimensions(decodeBase64(response.data?.[0]))).toEqual({ width: 1920, height: 960 });
+  });
+
   it("answers base64 when no response_format is sent", async () => {
     const tag = marker();
     const response = await live.client.images.generate({ prompt: `a lighthouse ${tag}` });
@@ -102,9 +117,26 @@ describe("images.generate with bad parameters", () => {
     await expect(call).rejects.toMatchObject({ status: 400, param: "size", message: expect.stringContaining("size") });
   });
 
+  it("refuses an empty prompt with empty_prompt, as chat does", async () => {
+    const call = live.client.images.generate({ prompt: "" });
+    await expect(call).rejects.toMatchObject({ status: 400, param: "prompt", code: "empty_prompt" });
+  });
+
   it("rejects n above 4 with a 400 naming n", async () => {
     const call = live.client.images.generate({ prompt: "a lighthouse", n: 9 });
     await expect(call).rejects.toBeInstanceOf(BadRequestError);
     await expect(call).rejects.toMatchObject({ status: 400, param: "n" });
+  });
+});
+
+describe("models.retrieve", () => {
+  it("answers a model by its full id (the client escapes its slashes) or short name, and 404 for another", async () => {
+    for (const id of ["@cf/black-forest-labs/flux-2-dev", "flux-2-dev"]) {
+      expect(await live.client.models.retrieve(id)).toMatchObject({
+        id: "@cf/black-forest-labs/flux-2-dev",
+        object: "model",
+      });
+    }
+    await expect(live.client.models.retrieve("gpt-4o")).rejects.toMatchObject({ status: 404, code: "model_not_found" });
   });
 });

@@ -7,6 +7,7 @@
  * trace or a broken service.
  */
 import { spawn } from "node:child_process";
+import { request as httpRequest } from "node:http";
 import { createServer, type Server } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
@@ -187,6 +188,44 @@ describe("the playground's files, as npm start serves them from public/", () => 
   it("sends /v1/ to the Worker even for methods static files refuse: 405 with Allow", async () => {
     const response = await get("/v1/service", { method: "DELETE" });
     expect(response.status).toBe(405);
-    expect(response.headers.get("allow")).toBe("GET");
+    expect(response.headers.get("allow")).toBe("GET, HEAD");
+  });
+});
+
+describe("the Worker over a real connection, as clients reach it", () => {
+  const auth = () => ({ authorization: `Bearer ${live.service.apiKey}` });
+
+  it("answers HEAD like GET without a body, and a 401 with its Bearer challenge", async () => {
+    for (const path of ["/v1/models", "/v1/models/flux-2-dev", "/v1/service"]) {
+      const response = await fetch(`${live.service.baseUrl}${path}`, { method: "HEAD", headers: auth() });
+      expect(response.status, path).toBe(200);
+      expect(response.headers.get("content-type")).toMatch(/^application\/json/);
+      expect(response.headers.get("access-control-allow-origin")).toBe("*");
+      expect(await response.text()).toBe("");
+    }
+    const refused = await fetch(`${live.service.baseUrl}/v1/models`, { headers: { authorization: "Bearer sk-wrong" } });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get("www-authenticate")).toBe('Bearer realm="flux-api-worker", error="invalid_token"');
+    expect(await refused.json()).toMatchObject({ error: { code: "invalid_api_key" } });
+  });
+
+  it("logs an upload the client aborts as request_aborted, not as an unexpected error", async () => {
+    const { hostname, port } = new URL(live.service.baseUrl);
+    const request = httpRequest({
+      host: hostname,
+      port,
+      path: "/v1/images/generations",
+      method: "POST",
+      headers: { ...auth(), "content-type": "application/json" },
+    });
+    request.on("error", () => undefined); // the reset this test causes
+    request.write('{"prompt": "a lighthouse');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    request.destroy();
+    const deadline = Date.now() + 10_000;
+    while (!live.service.output().includes('"event":"request_aborted"') && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(live.service.output()).toContain('{"event":"request_aborted","path":"/v1/images/generations"');
+    expect(live.service.output()).not.toContain("unexpected_error");
   });
 });

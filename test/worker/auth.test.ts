@@ -13,6 +13,7 @@ const AUTHENTICATED_ROUTES: [string, string, RequestInit][] = [
     "/v1/images/generations",
     { method: "POST", body: JSON.stringify({ prompt: "a cat" }) },
   ],
+  ["POST /v1/images/edits", "/v1/images/edits", { method: "POST", body: JSON.stringify({ prompt: "a cat" }) }],
   ["GET /v1/jobs/:id", `/v1/jobs/${JOB_ID}`, {}],
   ["GET /v1/jobs/:id/events", `/v1/jobs/${JOB_ID}/events`, {}],
 ];
@@ -21,8 +22,17 @@ function withKey(init: RequestInit, headers: Record<string, string>): RequestIni
   return { ...init, headers: { "content-type": "application/json", ...headers } };
 }
 
+/** The challenge RFC 6750 asks a 401 to carry: a wrong key also says `error="invalid_token"`. */
+const CHALLENGE: Record<string, string> = {
+  missing_api_key: 'Bearer realm="flux-api-worker"',
+  api_key_not_configured: 'Bearer realm="flux-api-worker"',
+  invalid_api_key: 'Bearer realm="flux-api-worker", error="invalid_token"',
+};
+
 async function expectRefused(response: Response, code: string): Promise<void> {
   expect(response.status).toBe(401);
+  expect(response.headers.get("www-authenticate")).toBe(CHALLENGE[code]);
+  expect(response.headers.get("access-control-allow-origin")).toBe("*");
   const body = await response.json<{ error: Record<string, unknown> }>();
   expect(Object.keys(body.error).sort()).toEqual(["code", "message", "param", "type"]);
   expect(body.error).toMatchObject({ type: "authentication_error", code });
@@ -35,6 +45,13 @@ describe("API key", () => {
 
   it.each(AUTHENTICATED_ROUTES)("%s with a wrong key is refused with 401", async (_, path, init) => {
     await expectRefused(await call(path, withKey(init, { authorization: "Bearer sk-wrong" })), "invalid_api_key");
+  });
+
+  it("every 401 says how to authenticate (WWW-Authenticate: Bearer), and a browser page may read it", async () => {
+    const missing = await call("/v1/models", { headers: { origin: "https://chat.example" } });
+    await expectRefused(missing, "missing_api_key");
+    expect(missing.headers.get("access-control-expose-headers")).toContain("www-authenticate");
+    await expectRefused(await call("/v1/models", { headers: { authorization: "Bearer sk-wrong" } }), "invalid_api_key");
   });
 
   it("refuses a key that is only part of a listed key, or the whole list", async () => {

@@ -114,6 +114,14 @@ describe("POST /v1/images/edits, multipart", () => {
     expect(await referencesSent(m)).toMatchObject([{ width: 200, height: 300 }]);
   });
 
+  it('size: "auto", as gpt-image clients send it, follows the image\'s shape', async () => {
+    const response = await postEdit(
+      editForm({ prompt: `${marker()} a watercolor`, size: "auto" }, [["image", sampleJpeg(200, 100)]]),
+    );
+    expect(response.status).toBe(200);
+    expect((await response.json<ImagesReply>()).size).toBe("1024x512");
+  });
+
   it("keeps an explicit size, and gives each of n images its own seed", async () => {
     const m = marker();
     const response = await postEdit(
@@ -183,6 +191,12 @@ describe("bad edit input, refused with a clear 400 before any work", () => {
       "image",
     ],
     ["an n that is not a number", editForm({ prompt: "x", n: "two" }, [["image", jpeg]]), "invalid_request", "n"],
+    [
+      "an empty prompt (empty_prompt, as in chat)",
+      editForm({ prompt: "" }, [["image", jpeg]]),
+      "empty_prompt",
+      "prompt",
+    ],
   ])("%s", async (_what, form, code, param) => {
     await expectBadRequest(await postEdit(form), code, param);
   });
@@ -195,6 +209,14 @@ describe("bad edit input, refused with a clear 400 before any work", () => {
       "mask",
     );
     await expectBadRequest(await postEdit({ prompt: "x", images, stream: true }), "unsupported_parameter", "stream");
+  });
+
+  it("JSON with an empty prompt is empty_prompt, as in chat", async () => {
+    await expectBadRequest(
+      await postEdit({ prompt: "", images: [{ image_url: dataUrl(jpeg) }] }),
+      "empty_prompt",
+      "prompt",
+    );
   });
 
   it.each([

@@ -63,6 +63,17 @@ describe("400 for a bad request body", () => {
   it("when nothing is left to draw once the ratio is removed", async () => {
     await expectError(await postRaw(chatBody("  16:9 ")), 400, { param: "messages", code: "empty_prompt" });
   });
+
+  it("an empty Images API prompt is empty_prompt, as in chat; a missing one names the field", async () => {
+    for (const prompt of ["", "   ", "\u200b"]) {
+      const response = await postRaw(JSON.stringify({ prompt }), "/v1/images/generations");
+      await expectError(response, 400, { param: "prompt", code: "empty_prompt" });
+    }
+    await expectError(await postRaw(JSON.stringify({ size: "1024x1024" }), "/v1/images/generations"), 400, {
+      param: "prompt",
+      code: "invalid_request",
+    });
+  });
 });
 
 describe("other request errors", () => {
@@ -86,11 +97,32 @@ describe("other request errors", () => {
     ["POST", `/image/${"a".repeat(64)}.${"b".repeat(32)}`],
     ["DELETE", `/v1/jobs/${"a".repeat(64)}`],
     ["PUT", "/v1/service"],
+    ["DELETE", "/v1/models/flux-2-dev"],
   ])("405 for %s %s", async (method, path) => {
     const error = await expectError(await call(path, { method, headers: authHeaders() }), 405, {
       code: "method_not_allowed",
     });
     expect(error.message).toContain(method);
+  });
+
+  it.each([
+    ["/v1/service", "GET, HEAD"],
+    ["/v1/models", "GET, HEAD"],
+    ["/v1/models/flux-2-dev", "GET, HEAD"],
+    [`/v1/jobs/${"a".repeat(64)}`, "GET, HEAD"],
+    [`/v1/jobs/${"a".repeat(64)}/events`, "GET"],
+    [`/image/${"a".repeat(64)}.${"b".repeat(32)}`, "GET, HEAD"],
+  ])("a 405 on %s names what it allows: %s", async (path, allowed) => {
+    const response = await call(path, { method: "PUT", headers: authHeaders() });
+    expect(response.status).toBe(405);
+    expect(response.headers.get("allow")).toBe(allowed);
+    await response.arrayBuffer();
+  });
+
+  it("HEAD on a job's event stream is a 405 (it would open a live stream only to drop it)", async () => {
+    const response = await call(`/v1/jobs/${"a".repeat(64)}/events`, { method: "HEAD", headers: authHeaders() });
+    expect(response.status).toBe(405);
+    expect(response.headers.get("allow")).toBe("GET");
   });
 
   it("413 for an images body over 1 MB", async () => {

@@ -4,7 +4,7 @@
  * prompts that cannot add markup to what a chat client renders.
  */
 import { exports } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   authHeaders,
   call,
@@ -78,6 +78,78 @@ describe("request size limit", () => {
     expect(request.headers.get("content-length")).toBeNull();
     const response = await exports.default.fetch(request);
     await expectOpenAiError(response, 413);
+  });
+});
+
+describe("a client that goes away mid-upload", () => {
+  /** A body that sends some bytes and then breaks off, as when the client aborts its upload. */
+  function brokenBody(start: string): ReadableStream<Uint8Array> {
+    let sent = false;
+    return new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent) return controller.error(new Error("Network connection lost."));
+        controller.enqueue(new TextEncoder().encode(start));
+        sent = true;
+      },
+    });
+  }
+
+  const multipartType = "multipart/form-data; boundary=b0undary";
+  it.each([
+    ["/v1/chat/completions", "application/json", '{"messages": [{"role": "user", "content": "a cat'],
+    ["/v1/images/generations", "application/json", '{"prompt": "a cat'],
+    [
+      "/v1/images/edits",
+      "application/json",
+      '{"prompt": "a cat", "images": [{"image_url": "data:image/png;base64,iVBOR',
+    ],
+    ["/v1/images/edits", multipartType, '--b0undary\r\nContent-Disposition: form-data; name="prompt"\r\n\r\na cat'],
+  ])("an aborted upload to %s (%s) is logged as request_aborted, not as a Worker bug", async (path, type, start) => {
+    const errors = vi.spyOn(console, "error");
+    const logs = vi.spyOn(console, "log");
+    try {
+      // Straight to the Worker's fetch: between two workers a broken body arrives as a short one,
+      // while from a client's connection (wrangler dev, Cloudflare) reading it throws, as here.
+      const response = await callWith({}, path, {
+        method: "POST",
+        headers: authHeaders({ "content-type": type }),
+        body: brokenBody(start),
+      });
+      const error = await expectOpenAiError(response, 400);
+      expect(error).toMatchObject({ type: "invalid_request_error", code: "request_aborted" });
+      const logged = [...errors.mock.calls, ...logs.mock.calls].map((call) => String(call[0]));
+      expect(logged.filter((line) => line.includes("unexpected_error"))).toEqual([]);
+      const aborted = logged.filter((line) => line.includes('"event":"request_aborted"'));
+      expect(aborted).toHaveLength(1);
+      expect(JSON.parse(aborted[0] ?? "{}")).toMatchObject({ event: "request_aborted", path });
+    } finally {
+      errors.mockRestore();
+      logs.mockRestore();
+    }
+  });
+
+  it("a multipart upload over 40 MB without a Content-Length is refused with 413, as one that declares it", async () => {
+    const chunk = new Uint8Array(1024 * 1024).fill(0x61);
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent === 0)
+          controller.enqueue(
+            new TextEncoder().encode('--b0undary\r\nContent-Disposition: form-data; name="prompt"\r\n\r\n'),
+          );
+        if (sent > 41) return controller.close();
+        controller.enqueue(chunk);
+        sent += 1;
+      },
+    });
+    const request = new Request(`${ORIGIN}/v1/images/edits`, {
+      method: "POST",
+      headers: authHeaders({ "content-type": multipartType }),
+      body: stream,
+    });
+    expect(request.headers.get("content-length")).toBeNull();
+    const error = await expectOpenAiError(await exports.default.fetch(request), 413);
+    expect(error.code).toBe("request_too_large");
   });
 });
 

@@ -26,10 +26,10 @@ describe("GET /v1/service", () => {
     expect((await call("/v1/service")).headers.get("cache-control")).toBe("no-store");
   });
 
-  it.each(["POST", "PUT", "DELETE"])("answers %s with 405 and Allow: GET", async (method) => {
+  it.each(["POST", "PUT", "DELETE"])("answers %s with 405 and Allow: GET, HEAD", async (method) => {
     const response = await call("/v1/service", { method });
     expect(response.status).toBe(405);
-    expect(response.headers.get("allow")).toBe("GET");
+    expect(response.headers.get("allow")).toBe("GET, HEAD");
     expect(await response.json()).toMatchObject({ error: { code: "method_not_allowed" } });
   });
 });

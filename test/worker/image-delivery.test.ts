@@ -96,7 +96,8 @@ describe("caching headers", () => {
     expect(response.headers.get("etag")).toMatch(/^"[0-9a-f]{32}"$/);
     const maxAge = maxAgeOf(response);
     expect(maxAge).toBeGreaterThan(0);
-    expect(maxAge).toBeLessThanOrEqual(remainingBefore);
+    // expires_at is in whole seconds, rounded down: the image itself lives up to a second longer.
+    expect(maxAge).toBeLessThanOrEqual(remainingBefore + 1);
     expect(maxAge).toBeLessThanOrEqual(120); // IMAGE_EXPIRATION in the tests
   });
 
@@ -112,6 +113,18 @@ describe("caching headers", () => {
     const changed = await call(image.path, { headers: { "if-none-match": '"00000000000000000000000000000000"' } });
     expect(changed.status).toBe(200);
     expect(await sha256Hex(await changed.arrayBuffer())).toBe(image.upstreamSha256);
+  });
+
+  it("a cache asking If-None-Match: * gets 304 for an image that exists, and the 404 for one that does not", async () => {
+    const image = await makeImage();
+    for (const method of ["GET", "HEAD"]) {
+      const revalidated = await call(image.path, { method, headers: { "if-none-match": "*" } });
+      expect(revalidated.status, method).toBe(304);
+      expect(revalidated.headers.get("etag")).toMatch(/^"[0-9a-f]{32}"$/);
+      expect(await revalidated.text()).toBe("");
+    }
+    const missing = await call(`/image/${image.jobId}.${"0".repeat(32)}`, { headers: { "if-none-match": "*" } });
+    expect(missing.status).toBe(404);
   });
 
   it("answers HEAD with the image's headers and no body", async () => {

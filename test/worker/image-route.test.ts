@@ -78,6 +78,27 @@ describe("GET /image/:key", () => {
     expect(head.headers.get("content-type")).toMatch(/^application\/json/);
   });
 
+  it("a 600-byte image link is a 404, not a 500 (KV refuses keys over 512 bytes)", async () => {
+    await expectImageNotFound(await call(`/image/${"a".repeat(600)}`));
+    await expectImageNotFound(await call(`/image/${"a".repeat(64)}.${"b".repeat(536)}`));
+    const head = await call(`/image/${"a".repeat(600)}`, { method: "HEAD" });
+    expect(head.status).toBe(404);
+  });
+
+  it.each([
+    ["upper-case hex", `${"A".repeat(64)}.${"B".repeat(32)}`],
+    ["a short job id", `${"a".repeat(63)}.${"b".repeat(32)}`],
+    ["an extension", `${"a".repeat(64)}.${"b".repeat(32)}.png`],
+    ["escaped characters", `${"a".repeat(64)}%2E${"b".repeat(32)}`],
+    ["no dot", "a".repeat(96)],
+  ])("a malformed image link (%s) is the same 404 as an unknown image, without reading storage", async (_, key) => {
+    // A well-formed key stored under a malformed name is never served: the form is checked first.
+    await env.FLUX_CF_KV.put(key, new Uint8Array([0xff, 0xd8, 0xff, 0xd9]), {
+      metadata: { contentType: "image/jpeg", width: 1, height: 1, expiresAt: Date.now() + 60_000 },
+    });
+    await expectImageNotFound(await call(`/image/${key}`));
+  });
+
   it("answers 404 JSON once the image has expired", async () => {
     const key = `${"c".repeat(64)}.${"d".repeat(32)}`;
     const bytes = new Uint8Array([0xff, 0xd8, 0xff, 0xd9]);

@@ -106,6 +106,21 @@ describe("GET /v1/jobs/:id", () => {
   });
 });
 
+describe("HEAD /v1/jobs/:id", () => {
+  it("answers as GET does, without the body: 200 for a job, 404 for an unknown one, 401 without a key", async () => {
+    const { jobId } = await finishedJob(`a heron ${marker()}`);
+    const head = await call(`/v1/jobs/${jobId}`, { method: "HEAD", headers: authHeaders() });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(head.headers.get("access-control-allow-origin")).toBe("*");
+    expect(await head.text()).toBe("");
+    const unknown = await call(`/v1/jobs/${"f".repeat(64)}`, { method: "HEAD", headers: authHeaders() });
+    expect(unknown.status).toBe(404);
+    expect(await unknown.text()).toBe("");
+    expect((await call(`/v1/jobs/${jobId}`, { method: "HEAD" })).status).toBe(401);
+  });
+});
+
 describe("GET /v1/jobs/:id/events", () => {
   it("replays a finished job's events as SSE with ids, then ends", async () => {
     const { jobId } = await finishedJob(`a whale ${marker()}`);

@@ -1,7 +1,15 @@
 /** What Workers AI receives for each Flux model, as the stand-in recorded it, and what the reply says about the size. */
 import { describe, expect, it } from "vitest";
-import { call, imageUrlIn, marker, postChat, upstreamRequests, type RecordedUpstreamRequest } from "./helpers.ts";
-import { inspectImage } from "../../src/lib/storage/image-bytes.ts";
+import {
+  authHeaders,
+  call,
+  imageUrlIn,
+  marker,
+  postChat,
+  upstreamRequests,
+  type RecordedUpstreamRequest,
+} from "./helpers.ts";
+import { decodeBase64, inspectImage } from "../../src/lib/storage/image-bytes.ts";
 
 const MODEL = {
   klein4b: "@cf/black-forest-labs/flux-2-klein-4b",
@@ -99,5 +107,61 @@ describe("choosing the model", () => {
 
   it("uses klein-4b when FLUX_MODEL is not changed", async () => {
     expect((await generate("a cat", "gpt-4o")).upstream.model).toBe(MODEL.klein4b);
+  });
+});
+
+describe("Images API sizes", () => {
+  interface SizedReply {
+    size: string;
+    data: { b64_json: string }[];
+  }
+
+  /** One Images API generation; the reply's `size`, the size sent upstream and the size of the bytes. */
+  async function generateSized(model: string, size: string) {
+    const m = marker();
+    const response = await call("/v1/images/generations", {
+      method: "POST",
+      headers: authHeaders(),
+      body: JSON.stringify({ prompt: `${m} a harbour`, model, size }),
+    });
+    expect(response.status, size).toBe(200);
+    const body = await response.json<SizedReply>();
+    const [upstream] = (await upstreamRequests(m)).filter((request) => request.path.includes("/ai/run/"));
+    const painted = inspectImage(decodeBase64(body.data[0]?.b64_json ?? "") ?? new Uint8Array());
+    return {
+      replySize: body.size,
+      sentSize: upstream?.form ? `${String(upstream.form.width)}x${String(upstream.form.height)}` : undefined,
+      paintedSize: painted ? `${painted.width}x${painted.height}` : undefined,
+    };
+  }
+
+  it.each([MODEL.klein4b, MODEL.klein9b, MODEL.dev])(
+    "%s: a size out of range is scaled into 256–1920 keeping its ratio, and the reply says what was painted",
+    async (model) => {
+      for (const [asked, made] of [
+        ["4000x2000", "1920x960"],
+        ["100x50", "512x256"],
+        ["4000x4000", "1920x1920"],
+        ["100x100", "256x256"],
+      ]) {
+        const sized = await generateSized(model, asked ?? "");
+        expect(sized, asked).toEqual({ replySize: made, sentSize: made, paintedSize: made });
+      }
+    },
+  );
+
+  it("flux-1-schnell paints 1024x1024 whatever the size, and the reply says so", async () => {
+    for (const asked of ["4000x2000", "100x50", "4000x4000", "100x100"]) {
+      const sized = await generateSized(MODEL.schnell, asked);
+      expect(sized, asked).toEqual({ replySize: "1024x1024", sentSize: undefined, paintedSize: "1024x1024" });
+    }
+  });
+
+  it('size: "auto", as gpt-image clients send it, is the default 1024x1024 for a generation', async () => {
+    expect(await generateSized(MODEL.klein4b, "auto")).toEqual({
+      replySize: "1024x1024",
+      sentSize: "1024x1024",
+      paintedSize: "1024x1024",
+    });
   });
 });

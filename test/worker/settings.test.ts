@@ -43,6 +43,7 @@ describe("default settings", () => {
       rateLimitPerMinute: 60,
       corsOrigins: ["*"],
       offline: false,
+      publicOrigin: undefined,
     });
     expect(settings.defaultModel.id).toBe("@cf/black-forest-labs/flux-2-klein-4b");
   });
@@ -76,6 +77,7 @@ describe("settings a deployer sets", () => {
       RATE_LIMIT_PER_MINUTE: "0",
       CORS_ORIGINS: "https://a.example/, https://b.example",
       OFFLINE_MODE: "true",
+      PUBLIC_URL: "HTTPS://Images.Example.com:443/",
     });
     expect(settings).toMatchObject({
       upstream: {
@@ -99,6 +101,7 @@ describe("settings a deployer sets", () => {
       rateLimitPerMinute: 0,
       corsOrigins: ["https://a.example", "https://b.example"],
       offline: true,
+      publicOrigin: "https://images.example.com",
     });
     expect(settings.defaultModel.id).toBe("@cf/black-forest-labs/flux-1-schnell");
   });
@@ -129,6 +132,11 @@ describe("a malformed setting", () => {
     ["CF_API_BASE", "not a url"],
     ["CF_API_BASE", "ftp://files.example"],
     ["EXTERNAL_API_BASE", "api.openai.com"],
+    ["PUBLIC_URL", "images.example.com"],
+    ["PUBLIC_URL", "ftp://images.example.com"],
+    ["PUBLIC_URL", "https://images.example.com/flux"],
+    ["PUBLIC_URL", "https://images.example.com/?host=evil"],
+    ["PUBLIC_URL", "https://user:secret@images.example.com"],
     ["API_KEY", { key: "object" }],
   ])("%s = %j is refused with an error that names it", (name, value) => {
     const error = settingErrorOf({ [name]: value });

@@ -9,6 +9,16 @@ import { ApiError } from "./errors.ts";
 
 const encoder = new TextEncoder();
 
+/**
+ * The WWW-Authenticate challenge every 401 carries (RFC 9110 requires one; RFC 6750 defines Bearer's):
+ * it tells a generic HTTP client which scheme to use, and a wrong key adds `error="invalid_token"`.
+ */
+const BEARER_CHALLENGE = 'Bearer realm="flux-api-worker"';
+
+function unauthorized(message: string, code: string, challenge = BEARER_CHALLENGE): ApiError {
+  return new ApiError(401, message, { code, headers: { "www-authenticate": challenge } });
+}
+
 async function digest(text: string): Promise<ArrayBuffer> {
   return crypto.subtle.digest("SHA-256", encoder.encode(text));
 }
@@ -39,24 +49,21 @@ export function presentedKey(request: Request): string | undefined {
  */
 export async function requireApiKey(request: Request, apiKeys: readonly string[]): Promise<string> {
   if (apiKeys.length === 0) {
-    throw new ApiError(
-      401,
+    throw unauthorized(
       "This service has no API_KEY configured, so it refuses every request. The operator must set API_KEY.",
-      { code: "api_key_not_configured" },
+      "api_key_not_configured",
     );
   }
   const key = presentedKey(request);
-  if (key === undefined) {
-    throw new ApiError(401, "Missing API key. Send it as 'Authorization: Bearer <API_KEY>'.", {
-      code: "missing_api_key",
-    });
-  }
+  if (key === undefined)
+    throw unauthorized("Missing API key. Send it as 'Authorization: Bearer <API_KEY>'.", "missing_api_key");
   const presented = await digest(key);
   let matched = false;
   for (const candidate of apiKeys) {
     const equal = crypto.subtle.timingSafeEqual(presented, await digestOfConfigured(candidate));
     matched = matched || equal;
   }
-  if (!matched) throw new ApiError(401, "Incorrect API key provided.", { code: "invalid_api_key" });
+  if (!matched)
+    throw unauthorized("Incorrect API key provided.", "invalid_api_key", `${BEARER_CHALLENGE}, error="invalid_token"`);
   return toHex(presented);
 }

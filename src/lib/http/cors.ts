@@ -7,7 +7,8 @@
 const ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS";
 const DEFAULT_ALLOWED_HEADERS =
   "authorization, content-type, last-event-id, x-stainless-lang, x-stainless-package-version";
-const EXPOSED_HEADERS = "x-job-id, retry-after, etag, content-length";
+// www-authenticate: so that a page can read what a 401 asks for, as any other client can.
+const EXPOSED_HEADERS = "x-job-id, retry-after, etag, content-length, www-authenticate";
 
 /** The Access-Control-Allow-Origin value for this request, or undefined when the origin is not allowed. */
 export function allowedOrigin(requestOrigin: string | null, allowList: readonly string[]): string | undefined {

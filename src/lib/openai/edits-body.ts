@@ -7,6 +7,7 @@
 import { ApiError } from "../http/errors.ts";
 import { addImageUrl, addUpload, checkRoomFor, noReferences, type References } from "../images/intake.ts";
 import {
+  guardedBody,
   imageEditsSchema,
   MAX_BODY_WITH_IMAGES_BYTES,
   readJsonBody,
@@ -24,7 +25,7 @@ export interface EditsBody {
 export async function readEditsBody(request: Request, origin: string): Promise<EditsBody> {
   const contentType = request.headers.get("content-type") ?? "";
   const body = /^multipart\/form-data/i.test(contentType)
-    ? await readMultipart(request)
+    ? await readMultipart(request, contentType)
     : readJson(validate(imageEditsSchema, await readJsonBody(request, MAX_BODY_WITH_IMAGES_BYTES)), origin);
   refuseUnsupported(body.fields);
   if (body.references.sources.length === 0) {
@@ -50,14 +51,20 @@ const IMAGE_PART = /^image(?:\[\d*\])?$/;
 // Numbers arrive as text in a form; the schema then checks them as it does JSON's.
 const NUMERIC_FIELDS = new Set(["n", "seed"]);
 
-async function readMultipart(request: Request): Promise<EditsBody> {
+async function readMultipart(request: Request, contentType: string): Promise<EditsBody> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > MAX_BODY_WITH_IMAGES_BYTES) throw tooLarge(MAX_BODY_WITH_IMAGES_BYTES);
+  // Parsed from the guarded stream, so that a body over the limit or cut off by the client is
+  // reported as such rather than as a broken form (formData() has one error for everything).
+  const body = guardedBody(request, MAX_BODY_WITH_IMAGES_BYTES);
   let form: FormData;
   try {
-    form = await request.formData();
+    form = await new Response(body.stream, { headers: { "content-type": contentType } }).formData();
   } catch {
-    throw new ApiError(400, "The request body is not valid multipart/form-data.", { code: "invalid_multipart" });
+    throw (
+      body.failure() ??
+      new ApiError(400, "The request body is not valid multipart/form-data.", { code: "invalid_multipart" })
+    );
   }
   const references = noReferences();
   const fields: Record<string, unknown> = {};

@@ -31,11 +31,11 @@ export const MAX_BODY_BYTES = 1_000_000;
  */
 export const MAX_BODY_WITH_IMAGES_BYTES = 40_000_000;
 
-/** Reads a JSON body of at most `maxBytes`; 413 when larger, 400 when not JSON. */
+/** Reads a JSON body of at most `maxBytes`; 413 when larger, 400 when not JSON or cut off. */
 export async function readJsonBody(request: Request, maxBytes = MAX_BODY_BYTES): Promise<unknown> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > maxBytes) throw tooLarge(maxBytes);
-  const text = await readLimited(request, maxBytes);
+  const text = await readText(request, maxBytes);
   if (text.trim() === "")
     throw new ApiError(400, "The request body is empty; send a JSON object.", { code: "invalid_json" });
   try {
@@ -45,18 +45,69 @@ export async function readJsonBody(request: Request, maxBytes = MAX_BODY_BYTES):
   }
 }
 
-async function readLimited(request: Request, maxBytes: number): Promise<string> {
-  if (!request.body) return "";
+async function readText(request: Request, maxBytes: number): Promise<string> {
   const decoder = new TextDecoder();
-  let size = 0;
   let text = "";
-  // The platform types a request body as ReadableStream<any>; it yields bytes.
-  for await (const chunk of request.body as ReadableStream<Uint8Array>) {
-    size += chunk.byteLength;
-    if (size > maxBytes) throw tooLarge(maxBytes);
-    text += decoder.decode(chunk, { stream: true });
-  }
+  // The stream errors with the guard's ApiError, which the loop throws as it is.
+  for await (const chunk of guardedBody(request, maxBytes).stream) text += decoder.decode(chunk, { stream: true });
   return text + decoder.decode();
+}
+
+export interface GuardedBody {
+  stream: ReadableStream<Uint8Array>;
+  /** Why the stream failed (too large, or the client stopped sending), for a reader that reports its own error. */
+  failure(): ApiError | undefined;
+}
+
+/**
+ * The request's body as a stream that stops at `maxBytes` with a 413, however the body is sent
+ * (a chunked upload declares no length), and that turns a body the client stopped sending into
+ * request_aborted instead of an unexpected error.
+ */
+export function guardedBody(request: Request, maxBytes: number): GuardedBody {
+  // The platform types a request body as ReadableStream<any>; it yields bytes.
+  const source = (request.body as ReadableStream<Uint8Array> | null)?.getReader();
+  let failure: ApiError | undefined;
+  let size = 0;
+  const fail = (controller: ReadableStreamDefaultController<Uint8Array>, error: ApiError) => {
+    failure = error;
+    controller.error(error);
+  };
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (!source) return controller.close();
+      let read: ReadableStreamReadResult<Uint8Array>;
+      try {
+        read = await source.read();
+      } catch (error) {
+        // Only the client's connection can make reading its body throw.
+        return fail(controller, requestAborted(request, size, error));
+      }
+      if (read.done) return controller.close();
+      size += read.value.byteLength;
+      if (size > maxBytes) {
+        void source.cancel();
+        return fail(controller, tooLarge(maxBytes));
+      }
+      controller.enqueue(read.value);
+    },
+    cancel: (reason) => source?.cancel(reason),
+  });
+  return { stream, failure: () => failure };
+}
+
+/**
+ * A client that went away mid-upload (or whose connection broke): nothing is wrong with the
+ * Worker, so it is logged as what it is, not as an unexpected_error. The answer is a 400 rather
+ * than nginx's non-standard 499: nobody is left to read it, and if a client still is (a proxy cut
+ * the body short), 400 is the standard status for a request that did not arrive whole.
+ */
+function requestAborted(request: Request, bytesRead: number, cause: unknown): ApiError {
+  const path = new URL(request.url).pathname;
+  console.log(JSON.stringify({ event: "request_aborted", path, bytesRead, error: String(cause) }));
+  return new ApiError(400, "The request body broke off before it was complete: the client stopped sending it.", {
+    code: "request_aborted",
+  });
 }
 
 /** Also for a multipart body over the limit. */
@@ -114,7 +165,8 @@ export type ChatRequest = Infer<typeof chatRequestSchema>;
 
 /** What both Images API endpoints take; the other fields OpenAI defines are accepted and ignored. */
 const imagesFields = {
-  prompt: string({ nonEmpty: "a prompt is required" }),
+  // An empty prompt passes here: the prompt check refuses it after clean-up as empty_prompt, as chat does.
+  prompt: string(),
   model: nullish(string()),
   n: nullish(integer({ min: 1, max: 4 })),
   size: nullish(string()),

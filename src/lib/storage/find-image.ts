@@ -7,16 +7,20 @@
 import { findJob } from "../jobs.ts";
 import { ImageStore, jobIdOfImageKey, type StoredImage } from "./image-store.ts";
 
-/** The image `key`, or undefined when it does not exist (expired, or never made). */
+/**
+ * The image `key`, or undefined when it does not exist (expired, never made, or not a key at all).
+ * The key's form is checked first: anything else is not one of ours, and KV refuses keys over 512
+ * bytes with an error, so a long link would otherwise be a 500 instead of a 404.
+ */
 export async function findImage(
   env: Pick<Env, "FLUX_CF_KV" | "GENERATION_JOB">,
   key: string,
 ): Promise<StoredImage | undefined> {
-  return (await new ImageStore(env.FLUX_CF_KV).get(key)) ?? (await fromJob(env, key));
+  const jobId = jobIdOfImageKey(key);
+  if (jobId === undefined) return undefined;
+  return (await new ImageStore(env.FLUX_CF_KV).get(key)) ?? (await fromJob(env, jobId, key));
 }
 
-async function fromJob(env: Pick<Env, "GENERATION_JOB">, key: string): Promise<StoredImage | undefined> {
-  const jobId = jobIdOfImageKey(key);
-  const job = jobId === undefined ? undefined : findJob(env.GENERATION_JOB, jobId);
-  return (await job?.image(key)) ?? undefined;
+async function fromJob(env: Pick<Env, "GENERATION_JOB">, jobId: string, key: string): Promise<StoredImage | undefined> {
+  return (await findJob(env.GENERATION_JOB, jobId)?.image(key)) ?? undefined;
 }
