@@ -30,7 +30,7 @@ export interface JobSpec {
   seeds?: number[];
   /** `url` stores images in KV; `b64_json` hands the bytes back and stores nothing. */
   delivery: "url" | "b64_json";
-  /** The digest of the API key that started the job: only that key may look it up. None without keys. */
+  /** The digest of the API key that started the job: only that key may look it up. */
   owner?: string;
   /** Where image links point (`<origin>/image/<key>`). */
   origin: string;
@@ -117,6 +117,12 @@ export function jobLostError(headers?: Record<string, string>): ApiError {
     code: "job_lost",
     headers,
   });
+}
+
+/** What the final event of a job that failed with `error` says (its id and time come when it is recorded). */
+export function failedEvent(error: ApiError, message?: string): Omit<JobEvent, "id" | "at"> {
+  const failure: JobFailure = { status: error.status, error: error.toBody(), retryAfter: error.retryAfter };
+  return { status: "failed", ...(message === undefined ? {} : { message }), failure };
 }
 
 export function isFinal(event: JobEvent): boolean {

@@ -23,6 +23,7 @@ import { findImage } from "../lib/storage/find-image.ts";
 import { jobIdOfImageKey, newImageKey, type StoredImage } from "../lib/storage/image-store.ts";
 import {
   encodeEvent,
+  failedEvent,
   findJob,
   type JobEvent,
   type JobImage,
@@ -85,8 +86,9 @@ export class GenerationJob extends DurableObject<Env> {
   private async previousPrompt(key: string, owner: string | undefined): Promise<string | undefined> {
     const jobId = jobIdOfImageKey(key);
     const job = jobId === undefined ? undefined : findJob(this.env.GENERATION_JOB, jobId);
-    // The same key's picture only: another key's job answers null, like one that has expired.
-    const result = (await job?.view(owner))?.result;
+    // The same key's picture only: another key's job answers null, like one that has expired. A
+    // lookup that fails is a picture that cannot be followed up: the message is then a new picture.
+    const result = (await job?.view(owner).catch(() => null))?.result;
     return result && result.expires_at * 1000 > Date.now() ? result.promptUsed : undefined;
   }
 
@@ -97,6 +99,9 @@ export class GenerationJob extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    // A job can outlast a short IMAGE_EXPIRATION (60 s) with a long IMAGE_TIMEOUT and retries:
+    // removing it mid-way would cut its stream short and leave its end nowhere. Look again later.
+    if (this.record.isRunning()) return this.ctx.storage.setAlarm(Date.now() + 60_000);
     this.closeListeners();
     await this.ctx.storage.deleteAll();
     this.record.cleared();
@@ -151,24 +156,16 @@ export class GenerationJob extends DurableObject<Env> {
         },
         timings,
       );
-      const final = this.emit({ status: "succeeded", result: outcome.result }, outcome.base64, true);
+      const final = await this.succeed(outcome.result, outcome.base64);
       const first = outcome.result.images[0];
       log(jobId, spec, "succeeded", started, timings, undefined, first && `${first.width}x${first.height}`);
       return final;
     } catch (error) {
       const apiError = toApiError(error);
-      const failure = { status: apiError.status, error: apiError.toBody(), retryAfter: apiError.retryAfter };
       // The person-readable line follows REPLY_LANGUAGE; the error body stays English.
       const reason = errorText(spec.settings.language, apiError.code, apiError.message);
-      const final = this.emit(
-        {
-          status: "failed",
-          message: translate(spec.settings.language, "failed", { reason }),
-          failure,
-        },
-        undefined,
-        true,
-      );
+      const message = translate(spec.settings.language, "failed", { reason });
+      const final = this.fail(failedEvent(apiError, message));
       log(jobId, spec, "failed", started, timings, apiError.code ?? String(apiError.status));
       return final;
     } finally {
@@ -177,11 +174,39 @@ export class GenerationJob extends DurableObject<Env> {
   }
 
   /**
-   * Records an event and pushes it to every listener; returns it as the job's own caller sees it.
-   * The `final` event also stores the whole job, before it is sent.
+   * Ends the job with its result: stored, then sent. A result that cannot be stored is not half
+   * kept: its images leave KV again, and the job fails with storage_error instead.
    */
-  private emit(partial: Omit<JobEvent, "id" | "at">, base64?: string[], final = false): JobEvent {
-    const event = final ? this.record.finish(partial) : this.record.appendEvent(partial);
+  private async succeed(result: JobResult, base64: string[] | undefined): Promise<JobEvent> {
+    let final: JobEvent;
+    try {
+      final = this.record.finish({ status: "succeeded", result });
+    } catch (error) {
+      const keys = result.images.flatMap((image) => (image.key ? [image.key] : []));
+      await Promise.allSettled(keys.map((key) => this.env.FLUX_CF_KV.delete(key)));
+      throw new ApiError(502, `Could not record the job's result: ${String(error)}.`, { code: "storage_error" });
+    }
+    return this.send(final, base64);
+  }
+
+  /** Ends the job with a failure: stored with its events; if even that cannot be stored, still sent. */
+  private fail(failed: Omit<JobEvent, "id" | "at">): JobEvent {
+    let final: JobEvent;
+    try {
+      final = this.record.finish(failed);
+    } catch {
+      final = this.record.abandon(failed);
+    }
+    return this.send(final);
+  }
+
+  /** Records a progress event and pushes it to every listener. */
+  private emit(partial: Omit<JobEvent, "id" | "at">): JobEvent {
+    return this.send(this.record.appendEvent(partial));
+  }
+
+  /** Pushes an event to every listener; returns it as the job's own caller sees it (`b64_json` images). */
+  private send(event: JobEvent, base64?: string[]): JobEvent {
     const ownerEvent = base64 && event.result ? { ...event, result: withBase64(event.result, base64) } : event;
     if (this.listeners.size === 0) return ownerEvent;
     const stored = encodeEvent(event);

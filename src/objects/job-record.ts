@@ -12,14 +12,18 @@
  * A row or BLOB may hold at most 2 MB, so image bytes are split into parts.
  */
 import type { StoredImage, StoredImageMeta } from "../lib/storage/image-store.ts";
-import { isFinal, jobLostError, type JobEvent, type JobSpec, type JobView } from "../lib/jobs.ts";
+import { failedEvent, isFinal, jobLostError, type JobEvent, type JobSpec, type JobView } from "../lib/jobs.ts";
 
 /** Under the 2 MB row limit with room for the key and part number. */
 const IMAGE_PART_BYTES = 1_000_000;
 
-/** `events` is null until the job ends: then it holds all of them, as a JSON array. */
+/**
+ * `events` is null until the job ends: then it holds all of them, as a JSON array. The table is
+ * not called `job`: objects made before the two-commit record hold a `job` table of another shape,
+ * and must read as unknown jobs (404), not fail on a missing column, until their alarm removes them.
+ */
 const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS job (
+  CREATE TABLE IF NOT EXISTS job_record (
     singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
     owner TEXT, model TEXT NOT NULL, width INTEGER NOT NULL, height INTEGER NOT NULL,
     created_at INTEGER NOT NULL, events TEXT);
@@ -27,7 +31,7 @@ const SCHEMA = `
 `;
 
 type JobRow = {
-  /** The digest of the API key that started the job (none when the Worker has no key). */
+  /** The digest of the API key that started the job (null only for a job made without one, in tests). */
   owner: string | null;
   model: string;
   width: number;
@@ -41,7 +45,7 @@ type JobRow = {
 interface RunningJob {
   row: JobRow;
   events: JobEvent[];
-  images: Map<string, StoredImage & { bytes: Uint8Array }>;
+  images: Map<string, { bytes: Uint8Array; meta: StoredImageMeta }>;
 }
 
 /** Where a job stands for a reader: the events it can replay, and whether more will come. */
@@ -70,13 +74,13 @@ export class JobRecord {
 
   private hasTables(): boolean {
     this.tablesExist ??=
-      this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'job'").toArray().length > 0;
+      this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'job_record'").toArray().length > 0;
     return this.tablesExist;
   }
 
   private storedRow(): JobRow | undefined {
     if (!this.hasTables()) return undefined;
-    return this.sql.exec<JobRow>("SELECT owner, model, width, height, created_at, events FROM job").toArray()[0];
+    return this.sql.exec<JobRow>("SELECT owner, model, width, height, created_at, events FROM job_record").toArray()[0];
   }
 
   private row(): JobRow | undefined {
@@ -87,13 +91,18 @@ export class JobRecord {
     return this.row() !== undefined;
   }
 
-  /** Whether `owner` (a key digest, or undefined without keys) may see this job. */
+  /** Whether `owner` (a key digest) may see this job. */
   ownedBy(owner: string | undefined): boolean {
     const row = this.row();
     return row !== undefined && row.owner === (owner ?? null);
   }
 
-  /** Forgets everything after the storage was deleted; a job still running then stores nothing. */
+  /** Whether a job is running in this object now (it has not ended, and was not lost). */
+  isRunning(): boolean {
+    return this.running !== undefined;
+  }
+
+  /** Forgets everything after the storage was deleted. */
   cleared(): void {
     this.tablesExist = false;
     this.running = undefined;
@@ -115,7 +124,7 @@ export class JobRecord {
     this.sql.exec(SCHEMA);
     this.tablesExist = true;
     this.sql.exec(
-      "INSERT INTO job (singleton, owner, model, width, height, created_at) VALUES (1, ?, ?, ?, ?, ?)",
+      "INSERT INTO job_record (singleton, owner, model, width, height, created_at) VALUES (1, ?, ?, ?, ?, ?)",
       row.owner,
       row.model,
       row.width,
@@ -127,10 +136,13 @@ export class JobRecord {
 
   /** A progress event of the running job: kept in memory until the job ends. */
   appendEvent(partial: Omit<JobEvent, "id" | "at">): JobEvent {
-    const events = this.running?.events ?? [];
-    const event: JobEvent = { id: events.length + 1, at: Date.now() / 1000, ...partial };
-    events.push(event);
+    const event = this.nextEvent(partial);
+    this.running?.events.push(event);
     return event;
+  }
+
+  private nextEvent(partial: Omit<JobEvent, "id" | "at">): JobEvent {
+    return { id: (this.running?.events.length ?? 0) + 1, at: Date.now() / 1000, ...partial };
   }
 
   /** Keeps an image's bytes until the job ends (they are stored with its final event). */
@@ -143,17 +155,30 @@ export class JobRecord {
   }
 
   /**
-   * The job's final event: it, every earlier event and the kept images are stored in one
-   * transaction (the job's second commit), and from then on are read from storage.
+   * The job's final event: it, every earlier event and, for a job that succeeded, the kept
+   * images are stored in one transaction (the job's second commit), and from then on are read
+   * from storage. If that transaction fails, nothing of it is kept and the job is still running,
+   * so the caller can end it otherwise (`finish` with a failure, or `abandon`).
    */
   finish(partial: Omit<JobEvent, "id" | "at">): JobEvent {
-    const final = this.appendEvent(partial);
     const running = this.running;
+    const final = this.nextEvent(partial);
     if (!running) return final; // cleared while running: the job's storage is gone, and stays so
     this.storage.transactionSync(() => {
-      this.sql.exec("UPDATE job SET events = ?", JSON.stringify(running.events));
+      this.sql.exec("UPDATE job_record SET events = ?", JSON.stringify([...running.events, final]));
+      if (final.status !== "succeeded") return; // a failed job's images are never served
       for (const [key, image] of running.images) this.saveImage(key, image.bytes, image.meta);
     });
+    this.running = undefined;
+    return final;
+  }
+
+  /**
+   * Ends a job whose end could not be stored: its final event still reaches its listeners and
+   * caller, and later lookups find it lost, which is the truth about what storage holds.
+   */
+  abandon(partial: Omit<JobEvent, "id" | "at">): JobEvent {
+    const final = this.nextEvent(partial);
     this.running = undefined;
     return final;
   }
@@ -164,25 +189,23 @@ export class JobRecord {
    */
   eventsAfter(afterId: number): JobEvents {
     if (this.running) return { events: this.running.events.filter((event) => event.id > afterId), over: false };
-    const events = this.finishedEvents();
-    return { events: events.filter((event) => event.id > afterId), over: true };
+    return { events: this.endedEvents(this.storedRow(), afterId), over: true };
   }
 
-  /** The stored events of a job that ended, or the one event that says it was lost. */
-  private finishedEvents(): JobEvent[] {
-    const row = this.storedRow();
+  /**
+   * A job's stored events after `afterId`; for a lost job, the one event that says so, numbered
+   * after whatever the reader has seen (it may have followed the job live before it was lost).
+   */
+  private endedEvents(row: JobRow | undefined, afterId: number): JobEvent[] {
     if (!row) return [];
-    if (row.events !== null) return JSON.parse(row.events) as JobEvent[];
-    const error = jobLostError();
-    return [
-      { id: 1, at: row.created_at / 1000, status: "failed", failure: { status: error.status, error: error.toBody() } },
-    ];
+    if (row.events !== null) return (JSON.parse(row.events) as JobEvent[]).filter((event) => event.id > afterId);
+    return [{ id: afterId + 1, at: row.created_at / 1000, ...failedEvent(jobLostError()) }];
   }
 
   view(jobId: string): JobView | null {
     const row = this.row();
     if (!row) return null;
-    const { events } = this.eventsAfter(0);
+    const events = this.running?.events ?? this.endedEvents(row, 0);
     const final = events.find(isFinal);
     // What was painted, once known: an edit may take its size from its first reference.
     const painted = final?.result?.images[0];

@@ -9,10 +9,9 @@
  *
  * Its cost is on every generation's path, so it is kept small: the state is one
  * number, held in memory while the object lives and read from storage only when
- * it starts; the write is not waited for (`allowUnconfirmed`), so the answer is
- * not held until it is durable. Were the object to crash before the write lands,
- * a key would get back the few images it asked for in that moment: a fair trade
- * for not delaying every generation by a storage round trip.
+ * it starts, and one small write per admitted request. (That write holds the
+ * answer until it is durable: `allowUnconfirmed` would not help, since SQLite-backed
+ * objects do not implement it, as workerd's actor-sqlite.c++ says.)
  */
 import { DurableObject } from "cloudflare:workers";
 import { checkRate, type RateDecision } from "../lib/http/rate-limit.ts";
@@ -29,7 +28,7 @@ export class RateLimiter extends DurableObject<Env> {
     const decision = checkRate(this.tat, limit, cost, Date.now());
     if (decision.allowed) {
       this.tat = decision.tat;
-      void this.ctx.storage.put(STATE_KEY, decision.tat, { allowUnconfirmed: true });
+      this.ctx.storage.kv.put(STATE_KEY, decision.tat);
     }
     return decision;
   }

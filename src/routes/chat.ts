@@ -5,7 +5,7 @@
  * or one JSON object).
  */
 import { eventFrames, openingFrame, replyContent, type ChatReplyContext } from "../lib/openai/chat-reply.ts";
-import { isFinal, jobLostError, type JobEvent, type JobSpec } from "../lib/jobs.ts";
+import { failedEvent, isFinal, jobLostError, type JobSpec } from "../lib/jobs.ts";
 import { effectiveSize, resolveModel } from "../lib/generation/models.ts";
 import { chatCompletion, estimateUsage } from "../lib/openai/shapes.ts";
 import { readChatAsk } from "../lib/openai/chat-request.ts";
@@ -85,14 +85,11 @@ function streamedReply(
         }
       } finally {
         // The job's stream broke off (e.g. the object was reset): end the reply with a clear error, not silence.
-        if (!ended) for (const frame of eventFrames(lostJobEvent(), context)) await writer.write(frame);
+        if (!ended)
+          for (const frame of eventFrames({ id: 0, at: Date.now() / 1000, ...failedEvent(jobLostError()) }, context))
+            await writer.write(frame);
       }
     },
     { headers: { "x-job-id": jobId }, waitUntil: (promise) => ctx.waitUntil(promise) },
   );
-}
-
-function lostJobEvent(): JobEvent {
-  const error = jobLostError();
-  return { id: 0, at: Date.now() / 1000, status: "failed", failure: { status: error.status, error: error.toBody() } };
 }

@@ -20,16 +20,17 @@ export async function enforceRateLimit(
 ): Promise<void> {
   const limit = request.settings.rateLimitPerMinute;
   if (limit === 0 || request.keyDigest === undefined) return;
-  const limiter = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(request.keyDigest));
-  const decision = await limiter.take(limit, images);
-  if (decision.allowed) return;
-  if ("neverFits" in decision) {
+  if (images > limit) {
+    // Waiting would never make room for it: a 400 at once, without asking the limiter.
     throw new ApiError(
       400,
       `This request asks for ${images} images, more than the ${limit} a minute this API key may have (RATE_LIMIT_PER_MINUTE). Ask for at most ${limit}.`,
       { code: "n_over_rate_limit", param },
     );
   }
+  const limiter = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(request.keyDigest));
+  const decision = await limiter.take(limit, images);
+  if (decision.allowed) return;
   const wait = decision.retryAfterSeconds;
   throw new ApiError(429, `Rate limit reached: at most ${limit} images a minute per API key. Try again in ${wait} s.`, {
     code: "rate_limit_exceeded",

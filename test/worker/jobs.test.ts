@@ -220,7 +220,7 @@ describe("a job's storage", () => {
     const jobId = generation.headers.get("x-job-id") ?? "";
     const stored = () =>
       runInDurableObject(jobStub(jobId), (_instance, state) => ({
-        events: state.storage.sql.exec<{ events: string | null }>("SELECT events FROM job").one().events,
+        events: state.storage.sql.exec<{ events: string | null }>("SELECT events FROM job_record").one().events,
         imageParts: state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM image_parts").one().n,
       }));
     expect(await stored()).toEqual({ events: null, imageParts: 0 });
@@ -251,5 +251,49 @@ describe("a job's storage", () => {
     const frames = await eventFrames(id.toString());
     expect(frames.map((frame) => frame.event)).toEqual(["failed"]);
     expect((frames[0]?.data as JobEvent).failure?.error.code).toBe("job_lost");
+    // A reader that followed the job live before it was lost resumes to the same end, not to silence.
+    const resumed = await eventFrames(id.toString(), { "last-event-id": "3" });
+    expect(resumed.map((frame) => [frame.id, frame.event])).toEqual([["4", "failed"]]);
+  });
+
+  it("reads an object from before the two-commit record (another table shape) as an unknown job, not a 500", async () => {
+    const id = env.GENERATION_JOB.newUniqueId();
+    await runInDurableObject(env.GENERATION_JOB.get(id), (_instance, state) => {
+      state.storage.sql.exec(
+        "CREATE TABLE job (singleton INTEGER PRIMARY KEY, job_id TEXT, model TEXT, width INTEGER, height INTEGER, created_at INTEGER, expires_at INTEGER)",
+      );
+      state.storage.sql.exec("INSERT INTO job VALUES (1, ?, 'm', 1, 1, 0, 0)", id.toString());
+    });
+    expect((await getJob(id.toString())).status).toBe(404);
+  });
+
+  it("keeps a job that outlasts its images' expiry until it ends: the alarm looks again later", async () => {
+    const generation = await postChat(`a slow snail ${marker()} #delay=600`, { stream: true });
+    const jobId = generation.headers.get("x-job-id") ?? "";
+    expect(await runDurableObjectAlarm(jobStub(jobId))).toBe(true);
+    const frames = await collectSse(generation);
+    expect(frames.some((frame) => JSON.stringify(frame.data ?? "").includes("/image/"))).toBe(true);
+    expect((await (await getJob(jobId)).json<JobView>()).status).toBe("succeeded");
+    expect(await runInDurableObject(jobStub(jobId), (_instance, state) => state.storage.getAlarm())).not.toBeNull();
+  });
+
+  it("does not half keep a result it cannot store: its image leaves KV and the job fails with storage_error", async () => {
+    const m = marker();
+    const generation = await postChat(`a heavy anvil ${m} #delay=500`, { stream: true });
+    const jobId = generation.headers.get("x-job-id") ?? "";
+    await runInDurableObject(jobStub(jobId), (_instance, state) => {
+      // Storage refuses the job's second commit (as a storage outage would).
+      state.storage.transactionSync = () => {
+        throw new Error("storage unavailable");
+      };
+    });
+    const frames = await collectSse(generation);
+    const text = frames.map((frame) => JSON.stringify(frame.data ?? "")).join("\n");
+    expect(text).toContain("storage_error");
+    expect(text).not.toContain("/image/");
+    const keys = await env.FLUX_CF_KV.list({ prefix: `${jobId}.` });
+    expect(keys.keys).toEqual([]);
+    // Storage refused the failure's commit too: the object holds no end, so a lookup says the job was lost.
+    expect((await (await getJob(jobId)).json<JobView>()).error).toMatchObject({ code: "job_lost" });
   });
 });

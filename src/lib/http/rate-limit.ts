@@ -11,18 +11,23 @@
 
 export const WINDOW_MS = 60_000;
 
-export type RateDecision =
-  | { allowed: true; tat: number }
-  | { allowed: false; retryAfterSeconds: number }
-  /** More images at once than a minute's quota: waiting would never help. */
-  | { allowed: false; neverFits: true };
+/**
+ * `60000 / limit` is rarely exact in floating point, and at today's epoch milliseconds (~1.8e12)
+ * each addition may round by a quarter of a microsecond: a burst of exactly `limit` images must
+ * not be refused for that (limit 9 was). Admitting a request a millisecond early is harmless.
+ */
+const ROUNDING_MS = 1;
 
-/** `tat` is the saved state (0 for a key never seen); `now` in epoch milliseconds. */
+export type RateDecision = { allowed: true; tat: number } | { allowed: false; retryAfterSeconds: number };
+
+/**
+ * `tat` is the saved state (0 for a key never seen); `now` in epoch milliseconds. A `cost` over
+ * `limit` never fits: the caller refuses it before asking (waiting would not help).
+ */
 export function checkRate(tat: number, limit: number, cost: number, now: number): RateDecision {
-  if (cost > limit) return { allowed: false, neverFits: true };
   const interval = WINDOW_MS / limit;
   const next = Math.max(tat, now) + cost * interval;
   const waitMs = next - WINDOW_MS - now;
-  if (waitMs <= 0) return { allowed: true, tat: next };
+  if (waitMs <= ROUNDING_MS) return { allowed: true, tat: next };
   return { allowed: false, retryAfterSeconds: Math.ceil(waitMs / 1000) };
 }
