@@ -1,3 +1,7 @@
+import MarkdownIt from "markdown-it";
+import { marked } from "marked";
+import { micromark } from "micromark";
+import { gfm, gfmHtml } from "micromark-extension-gfm";
 import { describe, expect, it } from "vitest";
 import { buildReply, escapeMarkdown, type ReplyFacts } from "../../src/lib/openai/markdown-reply.ts";
 
@@ -16,7 +20,7 @@ function activeMarkup(escaped: string): string[] {
   const patterns = [
     /[[\]<`]/g,
     /&#?\w+;/g,
-    /:\/\/|www\./g,
+    /:\/\/|www\.|@/g,
     /(?<![\s*~])[*~]+|[*~]+(?![\s*~])/g,
     /(?<![\s\p{L}\p{N}_])_+|_+(?![\s\p{L}\p{N}_])/gu,
   ];
@@ -24,31 +28,81 @@ function activeMarkup(escaped: string): string[] {
 }
 
 const HOSTILE_PROMPTS: [prompt: string, escaped: string][] = [
-  ["![x](https://evil.example/track.png)", "!\\[x\\](https\\://evil\\.example/track\\.png)"],
+  ["![x](https://evil.example/track.png)", "!\\[x\\](`https://evil.example/track.png)`"],
   ["<img src=x onerror=alert(1)>", "\\<img src=x onerror=alert(1)>"],
   ["[a](b)", "\\[a\\](b)"],
-  ["visit https://evil.example now", "visit https\\://evil\\.example now"],
-  ["www.evil.example", "www\\.evil\\.example"],
+  ["visit https://evil.example now", "visit `https://evil.example` now"],
+  ["www.evil.example", "`www.evil.example`"],
   ["<script>alert(1)</script>", "\\<script>alert(1)\\</script>"],
-  ["[click][1]\n\n[1]: https://evil.example", "\\[click\\]\\[1\\]\n\n\\[1\\]: https\\://evil\\.example"],
+  ["[click][1]\n\n[1]: https://evil.example", "\\[click\\]\\[1\\]\n\n\\[1\\]: `https://evil.example`"],
   ["`code` **bold** _it_ ~~gone~~ # heading", "\\`code\\` \\*\\*bold\\*\\* \\_it\\_ \\~\\~gone\\~\\~ # heading"],
   ["&lt;img src=x&gt;", "\\&lt;img src=x\\&gt;"],
   ["a*b*c and x_*y*_z", "a\\*b\\*c and x\\_\\*y\\*\\_z"],
 ];
+
+/** Links and addresses that renderers find by themselves, glued to letters or not. */
+const BARE_LINKS = [
+  "一只猫https://evil.example/x",
+  "ähttp://evil.example",
+  "1https://evil.example",
+  "mail evil@evil.example",
+  "xmpp:a@b.example and mailto:c@d.example",
+  "see https://evil.example/x, then www.evil.example",
+  "\\https://evil.example",
+  "`https://evil.example` and a ``fence`` https://a``b.example",
+];
+
+/** What each of the chat clients' markdown libraries makes of a line of the reply. */
+const RENDERERS: [name: string, render: (markdown: string) => string][] = [
+  // react-markdown with remark-gfm (NextChat, LobeChat, Cherry Studio) parses with micromark and its GFM extension.
+  ["micromark + GFM", (markdown) => micromark(markdown, { extensions: [gfm()], htmlExtensions: [gfmHtml()] })],
+  // Open WebUI renders with marked.
+  ["marked", (markdown) => marked.parse(markdown, { async: false })],
+  ["markdown-it with linkify", (markdown) => new MarkdownIt({ linkify: true }).render(markdown)],
+];
+
+/** The text a reader sees in rendered HTML. */
+function visibleText(html: string): string {
+  return html
+    .replace(/<[^>]*>/g, "")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, "&")
+    .trim();
+}
 
 describe("escaping the user's words in a reply", () => {
   it.each(HOSTILE_PROMPTS)("shows %j as the same text, not as markup", (prompt, expected) => {
     const escaped = escapeMarkdown(prompt);
     expect(activeMarkup(prompt)).not.toEqual([]);
     expect(escaped).toBe(expected);
-    expect(renderedText(escaped)).toBe(prompt);
-    expect(activeMarkup(escaped)).toEqual([]);
+    // What three real renderers make of it is checked below, for every one of these prompts.
   });
 
-  it("breaks bare URLs so renderers with autolinks do not link them", () => {
-    const escaped = escapeMarkdown("https://evil.example");
-    expect(escaped).not.toContain("https://");
-    expect(escaped).not.toContain("evil.example");
+  it.each(BARE_LINKS)("shows the link in %j as code, which no renderer links", (prompt) => {
+    const escaped = escapeMarkdown(prompt);
+    expect(activeMarkup(prompt)).not.toEqual([]);
+    expect(escaped).toMatch(/`/);
+  });
+
+  describe.each(RENDERERS)("rendered by %s", (_name, render) => {
+    const prompts = [
+      ...HOSTILE_PROMPTS.map(([prompt]) => prompt),
+      ...BARE_LINKS,
+      "a sign saying: hello",
+      'Wow! a 3.5 m tall robot (neon) - #1 > all | 2+2=4 {x} "hi" it\'s AT&T, 100% cool.',
+      "a file_name_here, 2 * 3 = 6, a ~ b, and ** c",
+      "C:\\Users\\cat ends in \\",
+    ];
+    it.each(prompts)("shows %j as the same text, with no link, image or HTML of its own", (prompt) => {
+      const html = render(`🎨 Prompt: ${escapeMarkdown(prompt)}`);
+      const tags = [...html.matchAll(/<\/?([a-z0-9]+)/gi)].map((match) => match[1]?.toLowerCase());
+      expect(tags.filter((tag) => tag !== "p" && tag !== "code")).toEqual([]);
+      // Paragraph breaks (one prompt has a blank line) show as white space.
+      expect(visibleText(html).replace(/\s+/g, " ")).toBe(`🎨 Prompt: ${prompt}`.replace(/\s+/g, " "));
+    });
   });
 
   it("leaves ordinary words and non-Latin text untouched", () => {

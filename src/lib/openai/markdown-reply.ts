@@ -28,24 +28,40 @@ export interface ReplyFacts {
  * Escapes, in the user's words, only what could make them markup in a chat client (CommonMark with
  * GitHub's extensions), so they render as the same text and a plain-text client shows few
  * backslashes: link and image brackets, HTML and `<…>` links, code spans, entities, emphasis and
- * strikethrough delimiters that could pair, a backslash that would escape what follows, and bare
- * links. `!`, `(`, `)`, `:`, `.`, `-`, `#`, `>` and `|` start nothing in the middle of a line (a
- * prompt has no line breaks, and never starts a line of the reply), and with `[` escaped, `!` and
- * `(` cannot make an image or a link.
+ * strikethrough delimiters that could pair, and a backslash that would escape what follows. `!`,
+ * `(`, `)`, `:`, `.`, `-`, `#`, `>` and `|` start nothing in the middle of a line (a prompt has no
+ * line breaks, and never starts a line of the reply), and with `[` escaped, `!` and `(` cannot make
+ * an image or a link. Bare links and e-mail addresses become code spans: renderers link them by
+ * themselves whatever is escaped around or inside them (remark-gfm links "猫https://…" and reads
+ * `https\://` as "https://"), and a code span is never linked.
  */
 export function escapeMarkdown(text: string): string {
-  const escaped = text.replace(MARKUP_START, (found: string, at: number) =>
-    isIdleDelimiterRun(text, found, at) ? found : found.replace(/[\s\S]/g, "\\$&"),
-  );
-  // A renderer that links bare URLs sees none once their "://" or "www." is escaped.
-  return escaped.replace(BARE_LINK, (link) => link.replace(/[:.]/g, "\\$&"));
+  return text.replace(LINK_OR_MARKUP, (found: string, link: string | undefined, at: number) => {
+    if (link !== undefined) return codeSpan(link);
+    return isIdleDelimiterRun(text, found, at) ? found : found.replace(/[\s\S]/g, "\\$&");
+  });
 }
 
-// A backslash before ASCII punctuation (or at the end, before the reply's line break), a code span's
-// backtick, brackets, `<`, an entity's `&`, and runs of emphasis (`*`, `_`) or strikethrough (`~`).
-const MARKUP_START = /\\(?=[!-/:-@[-`{-~]|$)|[`[\]<]|&(?=#?[0-9a-z]+;)|\*+|_+|~+/giu;
+// What renderers link without brackets: URLs with a scheme, "www." names, e-mail addresses (also as
+// mailto: or xmpp:, which marked links). Bare domains ("example.com") are linked only by renderers
+// with fuzzy linking (markdown-it's linkify), which the common chat clients do not use.
+const BARE_LINK = /(?:[a-z][a-z\d+.-]*:\/\/|www\.)\S*|(?:(?:mailto|xmpp):)?[\w.+-]+@[\w-]+(?:\.[\w-]+)+/;
 
-const BARE_LINK = /(?<![\p{L}\p{N}])(?:[a-z][a-z\d+.-]*:\/\/|www\.)\S*/giu;
+// A backslash before ASCII punctuation, at the end (before the reply's line break) or before a bare
+// link (whose code span's backtick it would escape), a code span's backtick, brackets, `<`, an
+// entity's `&`, and runs of emphasis (`*`, `_`) or strikethrough (`~`).
+const MARKUP_START = new RegExp(`\\\\(?=[!-/:-@[-\`{-~]|$|${BARE_LINK.source})|[\`[\\]<]|&(?=#?[0-9a-z]+;)|\\*+|_+|~+`);
+
+const LINK_OR_MARKUP = new RegExp(`(${BARE_LINK.source})|${MARKUP_START.source}`, "giu");
+
+/** `text` as a code span: fenced by more backticks than any run inside it, so nothing in it ends it. */
+function codeSpan(text: string): string {
+  const longestRun = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = "`".repeat(longestRun + 1);
+  // A span that starts or ends with a backtick needs a space between it and the fence (stripped again).
+  const pad = text.startsWith("`") || text.endsWith("`") ? " " : "";
+  return `${fence}${pad}${text}${pad}${fence}`;
+}
 
 /**
  * A run of `*`, `_` or `~` that can neither open nor close emphasis, so it needs no escape: one with
