@@ -4,6 +4,9 @@
  * prompts that cannot add markup to what a chat client renders.
  */
 import { exports } from "cloudflare:workers";
+import { marked } from "marked";
+import { micromark } from "micromark";
+import { gfm, gfmHtml } from "micromark-extension-gfm";
 import { describe, expect, it, vi } from "vitest";
 import {
   authHeaders,
@@ -370,19 +373,24 @@ describe("echoed prompts cannot add links, images or HTML", () => {
   const HOSTILE =
     "![x](https://evil.example/x.png) [click](https://evil.example) <img src=x onerror=alert(1)> https://evil.example";
 
-  /** What a markdown renderer sees as syntax: every backslash-escaped character replaced by a neutral one. */
-  function unescapedSyntax(content: string): string {
-    return content.replace(/\\[\s\S]/g, "_");
+  /** The reply as react-markdown with remark-gfm (micromark) and marked (Open WebUI) render it. */
+  function rendered(content: string): string[] {
+    return [
+      micromark(content, { extensions: [gfm()], htmlExtensions: [gfmHtml()] }),
+      marked.parse(content, { async: false }),
+    ];
   }
 
   function expectOnlyTheGeneratedImage(content: string): void {
     expect(content).toContain("evil"); // the user's words are still shown
-    const syntax = unescapedSyntax(content);
-    const links = [...syntax.matchAll(/!?\[[^\]]*\]\(([^)]*)\)/g)];
-    expect(links.map((link) => link[0].startsWith("!"))).toEqual([true]);
-    expect(links[0]?.[1]).toMatch(/^https:\/\/flux\.example\/image\/[0-9a-f]{64}\.[0-9a-f]{32}$/);
-    expect(syntax).not.toContain("<");
-    expect(syntax).not.toMatch(/evil\.example|https?:\/\/evil/);
+    for (const html of rendered(content)) {
+      const images = [...html.matchAll(/<img\b[^>]*\bsrc="([^"]*)"/g)].map((image) => image[1]);
+      expect(images).toHaveLength(1);
+      expect(images[0]).toMatch(/^https:\/\/flux\.example\/image\/[0-9a-f]{64}\.[0-9a-f]{32}$/);
+      expect(html).not.toMatch(/<a\b/);
+      expect(html).not.toMatch(/<(script|iframe|svg)\b/);
+      expect(html).not.toMatch(/<[a-z][^>]*\son[a-z]+=/i); // as text it is shown, as an attribute never
+    }
   }
 
   it("in a chat reply", async () => {

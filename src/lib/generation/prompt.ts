@@ -77,6 +77,7 @@ export function cleanPrompt(text: string): string {
     .replace(LONE_SURROGATE, "")
     .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/gu, " ")
     .replace(INVISIBLE_FORMAT, "")
+    .replace(TAG_RUN, flagTags)
     .replace(IDLE_JOINER, "")
     .normalize("NFC")
     .replace(/\s+/gu, " ")
@@ -93,13 +94,27 @@ export function cleanPrompt(text: string): string {
 const LONE_SURROGATE = /[\ud800-\udfff]/gu;
 
 /**
- * Characters with no width that change how text is shown, never what it says: zero-width space,
- * soft hyphen, bidi marks, embeddings, overrides and isolates (which can show a prompt in another
- * order than it is read), word joiner and invisible operators, and the byte-order mark. Dropped, not
- * made spaces: the user saw no gap there (a soft hyphen in "co-operate" broken across lines is still
- * "cooperate"). ZWNJ and ZWJ are not among them: see IDLE_JOINER.
+ * Characters with no width that change how text is shown, never what it says (Unicode's "default
+ * ignorable" code points): zero-width space, soft hyphen, bidi marks, embeddings, overrides and
+ * isolates (which can show a prompt in another order than it is read), word joiner and invisible
+ * operators, the byte-order mark, Hangul fillers, the combining grapheme joiner, and tag characters,
+ * which can hide a whole sentence no one sees from the optimiser (ASCII smuggling). Dropped, not
+ * made spaces: the user saw no gap there. Kept, because they do change what is shown: ZWNJ and ZWJ
+ * (see IDLE_JOINER), variation selectors (❤️ vs ❤, the ideograph variants of CJK names), Mongolian
+ * variation selectors, and the tags of a subdivision flag (see flagTags).
  */
-const INVISIBLE_FORMAT = /[\u00ad\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/gu;
+const INVISIBLE_FORMAT =
+  /(?!\u200c|\u200d|[\u180b-\u180f]|[\ufe00-\ufe0f]|[\u{e0100}-\u{e01ef}]|[\u{e0020}-\u{e007f}])\p{Default_Ignorable_Code_Point}/gu;
+
+/** Runs of tag characters: kept only as a subdivision flag's (🏴 then lower-case letters and digits, then CANCEL TAG). */
+const TAG_RUN = /[\u{e0020}-\u{e007f}]+/gu;
+const FLAG_TAGS = /^[\u{e0030}-\u{e0039}\u{e0061}-\u{e007a}]{1,6}\u{e007f}$/u;
+const BLACK_FLAG = "\u{1f3f4}";
+
+function flagTags(tags: string, at: number, text: string): string {
+  const isFlag = text.slice(at - BLACK_FLAG.length, at) === BLACK_FLAG && FLAG_TAGS.test(tags);
+  return isFlag ? tags : "";
+}
 
 /**
  * ZWNJ (U+200C) and ZWJ (U+200D) where they join nothing. Between two letters or emoji they are part
