@@ -9,6 +9,8 @@
  * agree.
  */
 
+/** Characters with no width, which the Worker's clean-up removes (cleanPrompt in prompt.ts). */
+const INVISIBLE = /\p{Default_Ignorable_Code_Point}/gu;
 /** The Worker takes `--seed N` out wherever it stands before it looks for a ratio (seeds.ts). */
 const SEED_FLAG = /(?:^|\s)--seed(?:\s+|=)(\S+)(?=\s|$)/u;
 /** A trailing ratio, optionally after --ar / --aspect; ASCII or full-width colon. */
@@ -21,7 +23,9 @@ const RATIOS_NOT_TIMES = new Set(["9:16", "16:10", "10:16"]);
  * @returns {string | undefined} the ratio it ends in, e.g. "9:16"; undefined when it ends in none
  */
 export function promptRatio(prompt) {
-  const match = RATIO_SUFFIX.exec(prompt.replace(SEED_FLAG, " "));
+  // The Worker drops characters that have no width before it looks (a ZWSP after "16:9" is not seen).
+  const visible = prompt.replace(INVISIBLE, "");
+  const match = RATIO_SUFFIX.exec(visible.replace(SEED_FLAG, " "));
   const [, flag, width = "", height = ""] = match ?? [];
   // --ar says it is a ratio; a bare "A:B" must look like one, or it is part of the prompt ("at 10:45").
   if (!match || (flag === undefined && !isPlausibleRatio(width, height))) return undefined;

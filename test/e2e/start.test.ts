@@ -198,8 +198,11 @@ describe("the Worker over a real connection, as clients reach it", () => {
   it("answers HEAD like GET without a body, and a 401 with its Bearer challenge", async () => {
     for (const path of ["/v1/models", "/v1/models/flux-2-dev", "/v1/service"]) {
       const response = await fetch(`${live.service.baseUrl}${path}`, { method: "HEAD", headers: auth() });
+      const got = await fetch(`${live.service.baseUrl}${path}`, { headers: auth() });
       expect(response.status, path).toBe(200);
       expect(response.headers.get("content-type")).toMatch(/^application\/json/);
+      // The length GET's body has, as RFC 9110 asks of a HEAD that gives one (not 0).
+      expect(response.headers.get("content-length"), path).toBe(String((await got.arrayBuffer()).byteLength));
       expect(response.headers.get("access-control-allow-origin")).toBe("*");
       expect(await response.text()).toBe("");
     }

@@ -239,6 +239,8 @@ describe("the playground reads the ratio a prompt ends in as the Worker does", (
     ["robot R2:3", undefined],
     ["a 16:9 poster of a cat", undefined],
     ["a cat", undefined],
+    ["a cat 16:9\u200b", "16:9"],
+    ["a cat 16:9\u200e ", "16:9"],
   ])("%j ends in %s", async (prompt, ratio) => {
     const playground = (await import(/* @vite-ignore */ PLAYGROUND_RATIO_MODULE)) as PlaygroundRatio;
     expect(playground.promptRatio(prompt)).toBe(ratio);
