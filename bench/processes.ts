@@ -122,3 +122,9 @@ export function roleOf(pid: number, benchPid: number): ProcessRole {
   if (command.includes("scripts/start.ts")) return "npm start + stand-in (node)";
   return "other";
 }
+
+/** The summed RSS (MiB) of the processes of `role` below `rootPid` at this moment. */
+export function roleRssMb(role: ProcessRole, rootPid = process.pid): number {
+  const pids = descendantPids(rootPid).filter((pid) => roleOf(pid, rootPid) === role);
+  return pids.reduce((sum, pid) => sum + residentKb(pid), 0) / 1024;
+}
