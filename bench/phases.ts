@@ -5,6 +5,7 @@
  */
 import type { BenchService } from "./sides.ts";
 import {
+  countFailures,
   directUpstreamCalls,
   plainChat,
   serviceInfo,
@@ -21,6 +22,8 @@ export interface FirstByteFigures {
   firstByte: Summary;
   total: Summary;
   failures: number;
+  /** The failures by reason (the API error's code, or the HTTP status). */
+  failureReasons: Record<string, number>;
   jobIds: (string | undefined)[];
 }
 
@@ -41,6 +44,7 @@ export async function measureFirstByte(
     firstByte: summarize(succeeded.flatMap((result) => (result.firstByteMs === undefined ? [] : [result.firstByteMs]))),
     total: summarize(succeeded.map((result) => result.totalMs)),
     failures: results.length - succeeded.length,
+    failureReasons: countFailures(results),
     jobIds: succeeded.map((result) => result.jobId),
   };
 }
@@ -52,7 +56,9 @@ export interface OverheadFigures {
   direct: Summary;
   /** GET /v1/service through wrangler dev: the floor any request to the Worker pays. */
   proxyFloor: Summary;
+  /** Pairs left out because either half failed, and why each failed half did (direct ones marked so). */
   failures: number;
+  failureReasons: Record<string, number>;
   jobIds: (string | undefined)[];
 }
 
@@ -85,6 +91,7 @@ export async function measureOverhead(
     floor: [] as number[],
     jobIds: [] as (string | undefined)[],
     failures: 0,
+    failed: [] as Timed[],
   }));
   for (let index = 0; index < pairs; index++) {
     const prompt = `bench overhead ${index}: a lighthouse at dusk`;
@@ -101,6 +108,8 @@ export async function measureOverhead(
       if (smallest.ok) sample.floor.push(smallest.totalMs);
       if (!viaDirect.ok || !viaWorker.ok) {
         sample.failures += 1;
+        if (!viaWorker.ok) sample.failed.push(viaWorker);
+        if (!viaDirect.ok) sample.failed.push({ ...viaDirect, failure: `direct: ${viaDirect.failure ?? "unknown"}` });
         continue;
       }
       sample.differences.push(viaWorker.totalMs - viaDirect.totalMs);
@@ -115,6 +124,7 @@ export async function measureOverhead(
     direct: summarize(sample.direct),
     proxyFloor: summarize(sample.floor),
     failures: sample.failures,
+    failureReasons: countFailures(sample.failed),
     jobIds: sample.jobIds,
   }));
 }
@@ -132,6 +142,8 @@ export interface ThroughputFigures {
   /** Jobs finished inside the measured window. */
   completed: number;
   failures: number;
+  /** Every failed job of the run (warm-up and drain included), by reason. */
+  failureReasons: Record<string, number>;
   /** Every job of the run, warm-up and drain included. */
   jobsRun: number;
   /** (peak − start) ÷ jobsRun: wrangler dev keeps each finished job's Durable Object in memory. */
@@ -202,6 +214,7 @@ export async function measureThroughput(
   let windowEnd = Infinity;
   let warmClients = 0;
   const inWindow: Timed[] = [];
+  const failed: Timed[] = [];
   let failures = 0;
   let jobsRun = 0;
   const sampler = sampleProcessUsage(100);
@@ -214,6 +227,7 @@ export async function measureThroughput(
         apiKey,
       );
       jobsRun += 1;
+      if (!result.ok) failed.push(result);
       if (index === 0 && ++warmClients === clients) {
         windowStart = Math.max(performance.now(), started + warmupSeconds * 1000);
         windowEnd = windowStart + windowSeconds * 1000;
@@ -239,6 +253,7 @@ export async function measureThroughput(
     latency: summarize(inWindow.map((result) => result.totalMs)),
     completed: inWindow.length,
     failures,
+    failureReasons: countFailures(failed),
     jobsRun,
     workerdMbGrowthPerJob:
       usage.peakWorkerdMb === undefined || workerdMbAtStart === undefined

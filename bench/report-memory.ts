@@ -31,7 +31,7 @@ export function formatRoundsTable(sides: SideFigures[], floor: MemoryFloorFigure
         `${entry.jobs} (${entry.failures} failed) in ${entry.seconds} s`,
         mb(entry.workerMbBefore),
         mb(entry.workerMbPeak),
-        mb(entry.workerMbAfterPause),
+        mb(entry.workerMbAfterPause) + (entry.workerRestarted ? " (Worker restarted!)" : ""),
       ]);
     }
     const kind = figures.side === "baseline" ? "a plain request's" : "a fresh Durable Object's";
@@ -40,16 +40,20 @@ export function formatRoundsTable(sides: SideFigures[], floor: MemoryFloorFigure
       figures.side === "baseline" ? "no Durable Object" : "fresh Durable Object",
     );
     const beyond = beyondFloorKb(figures, floor);
+    const levels = rounds.levelsOff;
     perJob.push(
       `  ${figures.side}: +${rounds.growthKbPerJob} KB per job in round 1` +
-        (beyond === undefined ? " (no floor measured)" : `, ${beyond} KB beyond ${kind} floor of ${floorKb} KB`),
+        (beyond === undefined ? " (no floor measured)" : `, ${beyond} KB beyond ${kind} floor of ${floorKb} KB`) +
+        (levels
+          ? `; after round 2 → after round ${levels.laterRound}: +${round(levels.laterMb - levels.round2Mb)} MB`
+          : ""),
     );
   }
   const first = sides.find((figures) => figures.memoryRounds)?.memoryRounds;
   return [
     `Memory rounds (one service per side, ${first?.jobsPerRound ?? "?"} jobs a round at ${first?.clients ?? "?"} clients, upstream ${first?.upstreamLatencyMs ?? "?"} ms, ${first?.pauseSeconds ?? "?"} s pause after each; the Worker's workerd RSS):`,
     table(["side", "round", "jobs", "before", "peak", "after the pause"], rows),
-    "Growth per job, round 1 ((peak − before) ÷ jobs) less the floor of the same kind of request:",
+    "Growth per job, round 1 ((peak − before) ÷ jobs) less the floor of the same kind of request, and the growth after round 2 (the baseline has no Durable Object: its growth is the dev server's and the runtime's own):",
     ...perJob,
   ].join("\n");
 }

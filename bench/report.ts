@@ -61,6 +61,7 @@ export function formatTables(
     formatCallsTable(sides),
     "",
     table(["side", "measure", "conditions", "p50 / value", "p99", "failed"], sides.flatMap(sideRows)),
+    ...failureLines(sides),
     "",
     formatRatioTable(ratios, figures.setup.tuned),
     "",
@@ -166,6 +167,24 @@ function sideRows(figures: SideFigures): string[][] {
     ]);
   }
   return rows;
+}
+
+/** Why requests failed, per side and phase; nothing when none did. */
+function failureLines(sides: SideFigures[]): string[] {
+  const lines: string[] = [];
+  const add = (where: string, reasons: Record<string, number> | undefined) => {
+    const entries = Object.entries(reasons ?? {});
+    if (entries.length > 0)
+      lines.push(`  ${where}: ${entries.map(([reason, count]) => `${reason} ×${count}`).join(", ")}`);
+  };
+  for (const side of sides) {
+    add(`${side.side}, first byte`, side.firstByte?.failureReasons);
+    add(`${side.side}, overhead`, side.overhead.failureReasons);
+    for (const run of side.throughput) add(`${side.side}, ${run.clients} clients (whole run)`, run.failureReasons);
+    for (const entry of side.memoryRounds?.rounds ?? [])
+      add(`${side.side}, memory round ${entry.round}`, entry.failureReasons);
+  }
+  return lines.length === 0 ? [] : ["Failed requests, by reason:", ...lines];
 }
 
 function formatRatioTable(ratios: Ratio[], tuned: boolean): string {

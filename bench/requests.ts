@@ -28,6 +28,26 @@ export interface Timed {
   firstByteMs?: number;
   /** The response's `x-job-id`, to match it with the job's log line. */
   jobId?: string;
+  /** Why a failed request failed: the API error's `code`, else `HTTP <status>`, or the network error. */
+  failure?: string;
+}
+
+/** What a failed exchange says about itself, for the report's failure counts. */
+function failureOf(status: number, text: string): string {
+  const code = /"code"\s*:\s*"([^"]+)"/.exec(text)?.[1];
+  return code === undefined ? `HTTP ${status}` : `HTTP ${status} ${code}`;
+}
+
+function networkFailure(error: unknown): string {
+  return `no answer: ${error instanceof Error ? ((error as NodeJS.ErrnoException).code ?? error.message) : String(error)}`;
+}
+
+/** How many requests failed for each reason. */
+export function countFailures(results: readonly Timed[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const result of results)
+    if (!result.ok) counts[result.failure ?? "unknown"] = (counts[result.failure ?? "unknown"] ?? 0) + 1;
+  return counts;
 }
 
 /**
@@ -38,6 +58,17 @@ export interface Timed {
  * so both sides of a comparison pay the same client cost.
  */
 const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
+
+/**
+ * Closes the kept-alive connections no request is using. After a pause, a reused
+ * connection can be one the server is closing at that very moment, and the request
+ * sent on it fails with ECONNRESET (the memory rounds lost a few jobs a round that
+ * way after their 15 s pauses): a failure of the client's connection reuse, not of
+ * the service, so phases that pause start on fresh connections.
+ */
+export function closeIdleConnections(): void {
+  for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
+}
 
 interface Exchange {
   status: number;
@@ -121,9 +152,10 @@ export async function streamedChat(service: RunningService, prompt: string, apiK
       totalMs: performance.now() - started,
       firstByteMs: response.firstByteMs,
       jobId: jobIdOf(response),
+      ...(ok ? {} : { failure: failureOf(response.status, text) }),
     };
-  } catch {
-    return { ok: false, status: 0, totalMs: performance.now() - started };
+  } catch (error) {
+    return { ok: false, status: 0, totalMs: performance.now() - started, failure: networkFailure(error) };
   }
 }
 
@@ -144,10 +176,11 @@ export async function plainChat(
       status: response.status,
       totalMs: performance.now() - started,
       jobId: jobIdOf(response),
+      ...(ok ? {} : { failure: failureOf(response.status, response.text) }),
       ...(keepText ? { text: response.text } : {}),
     };
-  } catch {
-    return { ok: false, status: 0, totalMs: performance.now() - started };
+  } catch (error) {
+    return { ok: false, status: 0, totalMs: performance.now() - started, failure: networkFailure(error) };
   }
 }
 
