@@ -52,6 +52,9 @@ export interface RoundOptions {
   upstreamLatencyMs: number;
 }
 
+/** An idle Durable Object leaves memory about this long after its last request: shorter pauses cannot show reuse. */
+export const OBJECT_IDLE_SECONDS = 10;
+
 /** How much the last round may end above round 2. */
 export const LEVEL_OFF_TOLERANCE = 0.1;
 

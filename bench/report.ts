@@ -71,7 +71,13 @@ export function formatTables(
         check.name,
         check.target,
         check.actual,
-        check.pass ? (check.stretchMet ? "PASS (stretch met)" : "PASS") : "FAIL",
+        check.notChecked
+          ? `not checked: ${check.notChecked}`
+          : check.pass
+            ? check.stretchMet
+              ? "PASS (stretch met)"
+              : "PASS"
+            : "FAIL",
       ]),
     ),
     ...(sides.some((side) => side.memoryRounds) ? ["", formatRoundsTable(sides, figures.memoryFloor)] : []),
