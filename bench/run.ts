@@ -9,8 +9,10 @@
  * Every phase gets freshly started services (sides.ts), one per side: under
  * `wrangler dev` every finished job's Durable Object stays in memory, so a
  * service that had already run another phase would carry its memory into the
- * figure. The sides run back to back in each phase, in alternating order, so
- * that a machine growing busier does not always favour the same side.
+ * figure. So that a machine growing busier does not always favour the same
+ * side, the latency phases run every side's service at once and visit them in
+ * turn, and the throughput runs take the sides back to back, in alternating
+ * order from one client count to the next.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
