@@ -1,13 +1,12 @@
 /**
  * Runs the memory-floor fixture (bench/floor/) under the project's
- * `wrangler dev`, set up like the bench's service: offline, no local trace
- * store, state in the bench's state dir, its own process group.
+ * `wrangler dev`, set up like the bench's services: offline, the same local
+ * trace store setting, state in the bench's state dir, its own process group.
  * (test/e2e/service.ts starts `npm start` rather than a bare wrangler, so only
  * its port, readiness and stop helpers fit here.)
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort, stopProcessGroup, waitUntilReady } from "../test/e2e/service.ts";
@@ -24,9 +23,9 @@ export interface RunningFixture {
 }
 
 /** Starts the fixture on a free port and waits until it answers. */
-export async function startFloorFixture(stateParent: string | undefined): Promise<RunningFixture> {
+export async function startFloorFixture(stateParent: string, localObservability: boolean): Promise<RunningFixture> {
   const port = await freePort();
-  const state = mkdtempSync(join(stateParent ?? tmpdir(), "flux-bench-floor-"));
+  const state = mkdtempSync(join(stateParent, "flux-bench-floor-"));
   const args = [
     "dev",
     "--config",
@@ -44,7 +43,8 @@ export async function startFloorFixture(stateParent: string | undefined): Promis
       ...process.env,
       // wrangler's launcher runs whichever `node` is first on PATH: make it this one (22+).
       PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ""}`,
-      X_LOCAL_OBSERVABILITY: "false",
+      // The services' setting: the trace store's per-request memory belongs in the floor when they pay it too.
+      ...(localObservability ? {} : { X_LOCAL_OBSERVABILITY: "false" }),
       WRANGLER_SEND_METRICS: "false",
       CLOUDFLARE_CF_FETCH_ENABLED: "false",
     },

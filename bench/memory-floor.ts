@@ -3,11 +3,11 @@
  * `wrangler dev` when the request does nothing, with and without a fresh
  * Durable Object (the fixture in bench/floor/). One GenerationJob per job means
  * every job pays at least the "fresh Durable Object" figure while its object
- * stays in memory, whatever the project's code does; floorImplications puts
- * that next to what the throughput runs measured.
+ * stays in memory, whatever the project's code does; the memory rounds
+ * (memory-rounds.ts) subtract it from each job's growth, and the baseline's,
+ * with no object, the plain request's.
  */
 import { startFloorFixture } from "./floor-fixture.ts";
-import type { ThroughputFigures } from "./phases.ts";
 import type { ProcessRole } from "./processes.ts";
 import { sampleProcessUsage } from "./process-usage.ts";
 import { round } from "./stats.ts";
@@ -40,13 +40,14 @@ export interface FloorOptions {
   concurrency: number;
   warmup: number;
   /** Parent of wrangler's `--persist-to` folder (the bench's state dir). */
-  stateParent?: string;
+  stateParent: string;
+  localObservability: boolean;
 }
 
 /** Starts the fixture, measures both kinds of request, and stops it again. */
 export async function measureMemoryFloor(options: FloorOptions): Promise<MemoryFloorFigures> {
   const startedAt = performance.now();
-  const fixture = await startFloorFixture(options.stateParent);
+  const fixture = await startFloorFixture(options.stateParent, options.localObservability);
   const startupMs = round(performance.now() - startedAt, 0);
   try {
     // Plain requests first: objects made earlier would be evicted during the plain batch and
@@ -121,37 +122,7 @@ async function sendRequests(url: string, count: number, concurrency: number): Pr
   return failures;
 }
 
-export interface FloorImplication {
-  clients: number;
-  jobsRun: number;
-  /** jobsRun × the fresh-object floor: the Worker's growth if every job's object is still in memory. */
-  objectFloorMb: number;
-  /** The run's measured Worker workerd peak, and both workerd at the start and at their peak (MiB). */
-  workerPeakMb: number | undefined;
-  workerdMbAtStart: number | undefined;
-  peakWorkerdMb: number | undefined;
-  /** (target − workerd at the start) ÷ per-object floor: how many live job objects fit under the memory target. */
-  objectsUnderTarget: number | undefined;
-}
-
-/** What the per-object floor alone means for each throughput run's memory, against the target (MiB). */
-export function floorImplications(
-  floor: MemoryFloorFigures,
-  runs: ThroughputFigures[],
-  targetMb: number,
-): FloorImplication[] {
-  const perObjectKb = floor.kinds.find((kind) => kind.kind === "fresh Durable Object")?.workerKbPerRequest;
-  if (perObjectKb === undefined || perObjectKb <= 0) return [];
-  return runs.map((run) => ({
-    clients: run.clients,
-    jobsRun: run.jobsRun,
-    objectFloorMb: round((run.jobsRun * perObjectKb) / 1024),
-    workerPeakMb: run.processRoles.find((role) => role.role === "Worker (workerd)")?.peakRssMb,
-    workerdMbAtStart: run.workerdMbAtStart,
-    peakWorkerdMb: run.peakWorkerdMb,
-    objectsUnderTarget:
-      run.workerdMbAtStart === undefined
-        ? undefined
-        : Math.max(0, Math.floor(((targetMb - run.workerdMbAtStart) * 1024) / perObjectKb)),
-  }));
+/** The floor of one kind of request (KiB of the Worker's workerd per request), if measured. */
+export function floorKbPerRequest(floor: MemoryFloorFigures | undefined, kind: FloorRequestKind): number | undefined {
+  return floor?.kinds.find((entry) => entry.kind === kind)?.workerKbPerRequest;
 }

@@ -122,3 +122,13 @@ export function roleOf(pid: number, benchPid: number): ProcessRole {
   if (command.includes("scripts/start.ts")) return "npm start + stand-in (node)";
   return "other";
 }
+
+/** The processes of `role` below `rootPid` at this moment. */
+export function rolePids(role: ProcessRole, rootPid = process.pid): number[] {
+  return descendantPids(rootPid).filter((pid) => roleOf(pid, rootPid) === role);
+}
+
+/** The summed RSS (MiB) of the processes of `role` below `rootPid` at this moment. */
+export function roleRssMb(role: ProcessRole, rootPid = process.pid): number {
+  return rolePids(role, rootPid).reduce((sum, pid) => sum + residentKb(pid), 0) / 1024;
+}

@@ -1,24 +1,74 @@
 /**
- * The report's memory and CPU tables: where each throughput run's CPU time
- * and memory went, by process, and the measured memory floor of a request
- * with and without a fresh Durable Object, with what that floor implies for
- * each throughput run.
+ * The report's memory and CPU tables: the memory rounds (the Worker's RSS
+ * round after round, and each job's growth against the memory floor), where
+ * each throughput run's CPU time and memory went, by process, and the
+ * measured floor of a request with and without a fresh Durable Object.
  */
-import { floorImplications, type MemoryFloorFigures } from "./memory-floor.ts";
-import type { ThroughputFigures } from "./phases.ts";
+import { floorKbPerRequest, type MemoryFloorFigures } from "./memory-floor.ts";
+import { round } from "./stats.ts";
 import { table } from "./table.ts";
+import type { SideFigures } from "./targets.ts";
 
 const mb = (value: number | undefined) => (value === undefined ? "n/a" : `${value} MB`);
 
-export function formatProcessTable(runs: ThroughputFigures[]): string {
-  const rows = runs.flatMap((run) =>
-    run.processRoles.map((role, index) => [
-      index === 0 ? `${run.clients} clients, ${run.jobsRun} jobs` : "",
-      role.role,
-      `${role.processes}`,
-      role.cpuMsPerJob.toFixed(2),
-      mb(role.peakRssMb),
-    ]),
+/** A job's growth beyond the floor of its kind of request: a fresh object for the project, none for the baseline. */
+export function beyondFloorKb(figures: SideFigures, floor: MemoryFloorFigures | undefined): number | undefined {
+  const rounds = figures.memoryRounds;
+  const floorKb = floorKbPerRequest(floor, figures.side === "baseline" ? "no Durable Object" : "fresh Durable Object");
+  return rounds === undefined || floorKb === undefined ? undefined : round(rounds.growthKbPerJob - floorKb, 1);
+}
+
+export function formatRoundsTable(sides: SideFigures[], floor: MemoryFloorFigures | undefined): string {
+  const rows: string[][] = [];
+  const perJob: string[] = [];
+  for (const figures of sides) {
+    const rounds = figures.memoryRounds;
+    if (!rounds) continue;
+    for (const entry of rounds.rounds) {
+      rows.push([
+        entry.round === 1 ? figures.side : "",
+        `${entry.round}`,
+        `${entry.jobs} (${entry.failures} failed) in ${entry.seconds} s`,
+        mb(entry.workerMbBefore),
+        mb(entry.workerMbPeak),
+        mb(entry.workerMbAfterPause) + (entry.workerRestarted ? " (Worker restarted!)" : ""),
+      ]);
+    }
+    const kind = figures.side === "baseline" ? "a plain request's" : "a fresh Durable Object's";
+    const floorKb = floorKbPerRequest(
+      floor,
+      figures.side === "baseline" ? "no Durable Object" : "fresh Durable Object",
+    );
+    const beyond = beyondFloorKb(figures, floor);
+    const levels = rounds.levelsOff;
+    perJob.push(
+      `  ${figures.side}: +${rounds.growthKbPerJob} KB per job in round 1` +
+        (beyond === undefined ? " (no floor measured)" : `, ${beyond} KB beyond ${kind} floor of ${floorKb} KB`) +
+        (levels
+          ? `; after round 2 → after round ${levels.laterRound}: +${round(levels.laterMb - levels.round2Mb)} MB`
+          : ""),
+    );
+  }
+  const first = sides.find((figures) => figures.memoryRounds)?.memoryRounds;
+  return [
+    `Memory rounds (one service per side, ${first?.jobsPerRound ?? "?"} jobs a round at ${first?.clients ?? "?"} clients, upstream ${first?.upstreamLatencyMs ?? "?"} ms, ${first?.pauseSeconds ?? "?"} s pause after each; the Worker's workerd RSS):`,
+    table(["side", "round", "jobs", "before", "peak", "after the pause"], rows),
+    "Growth per job, round 1 ((peak − before) ÷ jobs) less the floor of the same kind of request, and the growth after round 2 (the baseline has no Durable Object: its growth is the dev server's and the runtime's own):",
+    ...perJob,
+  ].join("\n");
+}
+
+export function formatProcessTable(sides: SideFigures[]): string {
+  const rows = sides.flatMap((figures) =>
+    figures.throughput.flatMap((run) =>
+      run.processRoles.map((role, index) => [
+        index === 0 ? `${figures.side}, ${run.clients} clients, ${run.jobsRun} jobs` : "",
+        role.role,
+        `${role.processes}`,
+        role.cpuMsPerJob.toFixed(2),
+        mb(role.peakRssMb),
+      ]),
+    ),
   );
   return [
     "Where each throughput run's CPU and memory went (CPU: user + system over the whole run, warm-up included, ÷ jobs run; the bench client includes its own sampling):",
@@ -26,7 +76,7 @@ export function formatProcessTable(runs: ThroughputFigures[]): string {
   ].join("\n");
 }
 
-export function formatFloorTables(floor: MemoryFloorFigures, runs: ThroughputFigures[], targetMb: number): string {
+export function formatFloorTable(floor: MemoryFloorFigures): string {
   const kindRows = floor.kinds.map((kind) => [
     kind.kind,
     `${kind.requests} (${kind.failures} failed) in ${kind.seconds} s`,
@@ -34,33 +84,8 @@ export function formatFloorTables(floor: MemoryFloorFigures, runs: ThroughputFig
     `+${kind.proxyKbPerRequest} KB`,
     `${kind.workerMbBefore} → ${kind.workerMbPeak} MB`,
   ]);
-  const implicationRows = floorImplications(floor, runs, targetMb).map((implication) => [
-    `${implication.clients} clients`,
-    `${implication.jobsRun}`,
-    mb(implication.objectFloorMb),
-    implication.workerdMbAtStart === undefined
-      ? "n/a"
-      : mb(Math.round(implication.workerdMbAtStart + implication.objectFloorMb)),
-    mb(implication.peakWorkerdMb),
-    mb(implication.workerPeakMb),
-    `≤ ${targetMb} MB: ~${implication.objectsUnderTarget ?? "n/a"} objects fit`,
-  ]);
   return [
     `Memory floor (bench/floor/: requests that do nothing, ${floor.concurrency} at a time after ${floor.warmupRequests} warm-up; RSS growth per request):`,
     table(["request", "sent", "Worker workerd", "proxy workerd", "Worker workerd RSS"], kindRows),
-    "",
-    "What the fresh-object floor alone implies (jobs run × per-object growth, if every job's object is still in memory at the peak):",
-    table(
-      [
-        "run",
-        "jobs run",
-        "object floor",
-        "workerd at start + floor",
-        "measured peak (both workerd)",
-        "Worker workerd peak",
-        "target (from the start)",
-      ],
-      implicationRows,
-    ),
   ].join("\n");
 }

@@ -1,75 +1,46 @@
 /**
- * The bench's results: the targets from issue 5 checked against the figures,
- * printed as a table and kept as JSON (bench/results/latest.json).
+ * The bench's printed report: the setup and the work, the upstream calls each
+ * side made, every side's figures, the project ÷ baseline ratios and issue
+ * 13's targets (targets.ts), then the tables that explain the figures
+ * (report-memory.ts). The same figures are kept as JSON by run.ts.
  */
 import type { Base64Figure } from "./base64.ts";
 import type { MemoryFloorFigures } from "./memory-floor.ts";
 import type { JobTimings } from "./service-log.ts";
 import { stageSamples } from "./service-log.ts";
-import type { FirstByteFigures, OverheadFigures, ThroughputFigures } from "./phases.ts";
-import { formatFloorTables, formatProcessTable } from "./report-memory.ts";
+import { formatFloorTable, formatProcessTable, formatRoundsTable } from "./report-memory.ts";
+import type { BenchSetup } from "./setup.ts";
+import { RATE_LIMIT_ON_PER_MINUTE, PROJECT_SIDES } from "./sides.ts";
 import { summarize, type Summary } from "./stats.ts";
 import { table } from "./table.ts";
-
-export interface TargetCheck {
-  name: string;
-  target: string;
-  actual: number | undefined;
-  unit: string;
-  pass: boolean;
-}
+import type { Ratio, SideFigures, TargetCheck } from "./targets.ts";
+import { BENCH_MODEL } from "./requests.ts";
 
 export interface BenchFigures {
-  firstByte: FirstByteFigures;
-  overhead: OverheadFigures;
-  throughput: ThroughputFigures[];
+  setup: BenchSetup;
+  sides: SideFigures[];
   base64: Base64Figure[];
   /** Undefined when skipped (`--no-floor`) or when the fixture failed. */
   memoryFloor?: MemoryFloorFigures;
+  apiKeys: number;
 }
 
-/** Issue 5's memory target: both workerd processes together, at 128 clients. */
-export const PEAK_WORKERD_TARGET_MB = 400;
-
-/** Issue 5's targets for this 2-core machine. */
-export function checkTargets(figures: BenchFigures): TargetCheck[] {
-  const at = (clients: number) => figures.throughput.find((run) => run.clients === clients);
-  const atMost = (name: string, actual: number | undefined, limit: number, unit: string): TargetCheck => ({
-    name,
-    target: `≤ ${limit} ${unit}`,
-    actual,
-    unit,
-    pass: actual !== undefined && Number.isFinite(actual) && actual <= limit,
-  });
-  const share32 = at(32)?.shareOfIdeal;
-  return [
-    atMost("first byte p50", figures.firstByte.firstByte.p50, 50, "ms"),
-    atMost("overhead p50", figures.overhead.overhead.p50, 8, "ms"),
-    {
-      name: "throughput at 32 clients",
-      target: "≥ 93 % of ideal",
-      actual: share32 === undefined ? undefined : Math.round(share32 * 1000) / 10,
-      unit: "%",
-      pass: share32 !== undefined && share32 >= 0.93,
-    },
-    atMost("peak workerd RSS at 128 clients", at(128)?.peakWorkerdMb, PEAK_WORKERD_TARGET_MB, "MB"),
-  ];
-}
-
-/** The Durable Object's own stage timings (from its log lines) for each phase's jobs. */
+/** The GenerationJob's own stage timings (from its log lines) for each project phase's jobs. */
 export function jobStages(
   timings: Map<string, JobTimings>,
-  figures: BenchFigures,
+  sides: SideFigures[],
 ): Record<string, Record<string, Summary>> {
   const summarizeStages = (ids: (string | undefined)[]) =>
     Object.fromEntries(
       Object.entries(stageSamples(timings, ids)).map(([stage, samples]) => [stage, summarize(samples)]),
     );
-  const stages: Record<string, Record<string, Summary>> = {
-    firstByte: summarizeStages(figures.firstByte.jobIds),
-    overhead: summarizeStages(figures.overhead.jobIds),
-  };
-  for (const run of figures.throughput) stages[`throughput${run.clients}`] = summarizeStages(run.jobIds);
+  const stages: Record<string, Record<string, Summary>> = {};
+  for (const side of sides) {
+    if (side.side === "baseline") continue;
+    if (side.firstByte) stages[`${side.side}: first byte`] = summarizeStages(side.firstByte.jobIds);
+    stages[`${side.side}: overhead`] = summarizeStages(side.overhead.jobIds);
+    for (const run of side.throughput) stages[`${side.side}: ${run.clients} clients`] = summarizeStages(run.jobIds);
+  }
   return stages;
 }
 
@@ -77,20 +48,103 @@ const ms = (value: number | undefined) => (value === undefined || !Number.isFini
 
 export function formatTables(
   figures: BenchFigures,
+  ratios: Ratio[],
   targets: TargetCheck[],
   stages: Record<string, Record<string, Summary>>,
 ): string {
-  const { firstByte, overhead } = figures;
-  const measured: string[][] = [
-    [
+  const { sides } = figures;
+  return [
+    `Setup: ${figures.setup.label}.`,
+    `Work, on every side: ${BENCH_MODEL} (JSON, 1024×1024) with PROMPT_OPTIMIZATION=true (Workers AI's chat model), both at the stand-in.`,
+    `Rate limit on: RATE_LIMIT_PER_MINUTE=${RATE_LIMIT_ON_PER_MINUTE} with API_KEY a list of ${figures.apiKeys} keys, one per client (the limiter runs on every request, one object per key, and never refuses); off: RATE_LIMIT_PER_MINUTE=0, the same keys.`,
+    "",
+    formatCallsTable(sides),
+    "",
+    table(["side", "measure", "conditions", "p50 / value", "p99", "failed"], sides.flatMap(sideRows)),
+    ...failureLines(sides),
+    "",
+    formatRatioTable(ratios, figures.setup.tuned),
+    "",
+    table(
+      ["target", "wanted", "measured", "result"],
+      targets.map((check) => [
+        check.name,
+        check.target,
+        check.actual,
+        check.notChecked
+          ? `not checked: ${check.notChecked}`
+          : check.pass
+            ? check.stretchMet
+              ? "PASS (stretch met)"
+              : "PASS"
+            : "FAIL",
+      ]),
+    ),
+    ...(sides.some((side) => side.memoryRounds) ? ["", formatRoundsTable(sides, figures.memoryFloor)] : []),
+    "",
+    "Inside the GenerationJob (its log lines; the rest of a request's time is the Worker, the RPC, the relay and wrangler's proxy):",
+    table(
+      ["phase", "stage", "p50", "p99"],
+      Object.entries(stages).flatMap(([phase, byStage]) =>
+        Object.entries(byStage).map(([stage, summary]) => [phase, stage, ms(summary.p50), ms(summary.p99)]),
+      ),
+    ),
+    "",
+    formatProcessTable(sides),
+    ...(figures.memoryFloor ? ["", formatFloorTable(figures.memoryFloor)] : []),
+    "",
+    table(
+      ["base64 decode", "runtime: path", "speed", "per decode"],
+      figures.base64.map((figure) => [
+        `${(figure.imageBytes / 2 ** 20).toFixed(1)} MiB`,
+        `${figure.runtime}: ${figure.path}`,
+        `${figure.mbPerSecond} MB/s`,
+        `${figure.msPerDecode} ms`,
+      ]),
+    ),
+  ].join("\n");
+}
+
+function formatCallsTable(sides: SideFigures[]): string {
+  const rows = sides.map(({ side, calls }) => [
+    side,
+    `${calls.jobs} (${calls.failures} failed)`,
+    `${calls.optimiserCallsPerJob}`,
+    `${calls.imageCallsPerJob}`,
+    calls.imageModels.join(", ") || "none",
+    calls.sameAsDirect ? "yes" : "NO",
+    calls.imageServed ? "yes" : "NO",
+  ]);
+  const first = sides[0]?.calls.signatures.join("\n");
+  const alike = sides.every((side) => side.calls.signatures.join("\n") === first);
+  return [
+    "Upstream calls per job (the stand-in's call log for marked jobs; bodies compared with their prompts taken out):",
+    table(
+      ["side", "jobs", "optimiser calls/job", "image calls/job", "image model", "same calls as direct", "image served"],
+      rows,
+    ),
+    alike
+      ? "Every side made the same upstream calls (method, URL, headers, body)."
+      : "WARNING: the sides' upstream calls differ (see calls.signatures in the JSON): the comparison is not of the same work.",
+  ].join("\n");
+}
+
+function sideRows(figures: SideFigures): string[][] {
+  const { side, overhead, firstByte } = figures;
+  const rows: string[][] = [];
+  if (firstByte) {
+    rows.push([
+      side,
       "first streamed byte",
       `upstream ${firstByte.upstreamLatencyMs} ms, ${firstByte.firstByte.count} sequential`,
       ms(firstByte.firstByte.p50),
       ms(firstByte.firstByte.p99),
       `${firstByte.failures}`,
-    ],
-    ["  whole streamed reply", "", ms(firstByte.total.p50), ms(firstByte.total.p99), ""],
+    ]);
+  }
+  rows.push(
     [
+      side,
       "Worker overhead (pairwise)",
       `upstream 0 ms, ${overhead.overhead.count} pairs`,
       ms(overhead.overhead.p50),
@@ -98,73 +152,66 @@ export function formatTables(
       `${overhead.failures}`,
     ],
     [
+      "",
       "  through the Worker",
       "non-stream chat completion",
       ms(overhead.throughWorker.p50),
       ms(overhead.throughWorker.p99),
       "",
     ],
-    ["  direct upstream call", "same multipart ai/run", ms(overhead.direct.p50), ms(overhead.direct.p99), ""],
-    [
-      "  GET /v1/service (proxy floor)",
-      "wrangler dev round trip",
-      ms(overhead.proxyFloor.p50),
-      ms(overhead.proxyFloor.p99),
-      "",
-    ],
-  ];
+    ["", "  direct upstream calls", "optimiser, then image", ms(overhead.direct.p50), ms(overhead.direct.p99), ""],
+    ["", "  GET /v1/service", "proxy floor", ms(overhead.proxyFloor.p50), ms(overhead.proxyFloor.p99), ""],
+  );
   for (const run of figures.throughput) {
-    measured.push([
+    rows.push([
+      "",
       `throughput, ${run.clients} clients`,
-      `upstream ${run.upstreamLatencyMs} ms: ${run.jobsPerSecond}/${run.idealJobsPerSecond} jobs/s = ${(run.shareOfIdeal * 100).toFixed(1)} %`,
+      `upstream ${run.upstreamLatencyMs} ms, after ${(run.warmupMs / 1000).toFixed(1)} s warm-up: ${run.jobsPerSecond}/${run.idealJobsPerSecond} jobs/s = ${(run.shareOfIdeal * 100).toFixed(1)} %`,
       ms(run.latency.p50),
       ms(run.latency.p99),
       `${run.failures}`,
     ]);
-    const mb = (value: number | undefined) => (value === undefined ? "n/a" : `${value} MB`);
-    const growth =
-      run.workerdMbGrowthPerJob === undefined
-        ? ""
-        : `, +${run.workerdMbGrowthPerJob} MB per job over ${run.jobsRun} jobs`;
-    measured.push([
-      "  workerd RSS",
-      `${mb(run.workerdMbAtStart)} at the start${growth}`,
-      `peak ${mb(run.peakWorkerdMb)}`,
-      "",
-      "",
-    ]);
   }
-  for (const figure of figures.base64) {
-    measured.push([
-      `base64 decode ${(figure.imageBytes / 2 ** 20).toFixed(1)} MiB`,
-      `${figure.runtime}: ${figure.path}`,
-      `${figure.mbPerSecond} MB/s`,
-      `${figure.msPerDecode} ms each`,
-      "",
-    ]);
+  return rows;
+}
+
+/** Why requests failed, per side and phase; nothing when none did. */
+function failureLines(sides: SideFigures[]): string[] {
+  const lines: string[] = [];
+  const add = (where: string, reasons: Record<string, number> | undefined) => {
+    const entries = Object.entries(reasons ?? {});
+    if (entries.length > 0)
+      lines.push(`  ${where}: ${entries.map(([reason, count]) => `${reason} ×${count}`).join(", ")}`);
+  };
+  for (const side of sides) {
+    add(`${side.side}, first byte`, side.firstByte?.failureReasons);
+    add(`${side.side}, overhead`, side.overhead.failureReasons);
+    for (const run of side.throughput) add(`${side.side}, ${run.clients} clients (whole run)`, run.failureReasons);
+    for (const entry of side.memoryRounds?.rounds ?? [])
+      add(`${side.side}, memory round ${entry.round}`, entry.failureReasons);
   }
-  const stageRows = Object.entries(stages).flatMap(([phase, byStage]) =>
-    Object.entries(byStage).map(([stage, summary]) => [phase, stage, ms(summary.p50), ms(summary.p99)]),
-  );
+  return lines.length === 0 ? [] : ["Failed requests, by reason:", ...lines];
+}
+
+function formatRatioTable(ratios: Ratio[], tuned: boolean): string {
+  const measures = [...new Set(ratios.map((entry) => entry.measure))];
+  const cell = (measure: string, project: string) => {
+    const entry = ratios.find((ratio) => ratio.measure === measure && ratio.project === project);
+    if (!entry) return "not run";
+    const value = (figure: number | undefined) => (figure === undefined ? "n/a" : `${figure}`);
+    return `${entry.ratio === undefined ? "n/a" : `${entry.ratio}×`} (${value(entry.projectValue)} ÷ ${value(entry.baselineValue)} ${entry.unit})`;
+  };
+  const wanted = (measure: string) =>
+    measure === "overhead p50"
+      ? "≤ 1.0× (stretch 0.8×)"
+      : measure === "jobs/s at 32 clients"
+        ? "≥ 1.0× (stretch 1.2×)"
+        : "—";
   return [
-    table(["measure", "conditions", "p50 / value", "p99", "failed"], measured),
-    "",
+    `Project ÷ baseline, same run${tuned ? " (TUNED setup: not what npm start runs)" : ""}:`,
     table(
-      ["target", "wanted", "measured", "result"],
-      targets.map((check) => [
-        check.name,
-        check.target,
-        check.actual === undefined ? "n/a" : `${check.actual} ${check.unit}`,
-        check.pass ? "PASS" : "FAIL",
-      ]),
+      ["measure", ...PROJECT_SIDES, "target"],
+      measures.map((measure) => [measure, ...PROJECT_SIDES.map((project) => cell(measure, project)), wanted(measure)]),
     ),
-    "",
-    "Inside the GenerationJob (its log lines; the rest of a request's time is the Worker, the RPC, the relay and wrangler's proxy):",
-    table(["phase", "stage", "p50", "p99"], stageRows),
-    "",
-    formatProcessTable(figures.throughput),
-    ...(figures.memoryFloor
-      ? ["", formatFloorTables(figures.memoryFloor, figures.throughput, PEAK_WORKERD_TARGET_MB)]
-      : []),
   ].join("\n");
 }

@@ -1,15 +1,23 @@
 /**
- * The requests the bench times: chat completions through the Worker (streamed
- * or not) and the very upstream call the Worker makes, sent straight to the
+ * The requests the bench times: chat completions through a Worker (streamed
+ * or not) and the very upstream calls the Worker makes, sent straight to the
  * stand-in. Every function reads the whole answer and says whether it was a
  * success, so a failing service cannot pass for a fast one.
  */
 import { Agent, request as httpRequest } from "node:http";
 import type { RunningService } from "../test/e2e/service.ts";
+import { DEFAULT_SYSTEM_MESSAGE, DEFAULT_WORKERS_AI_CHAT_MODEL } from "../src/lib/settings.ts";
+import type { RecordedRequest } from "../tools/stand-in/types.ts";
 
-/** The default model and the 1:1 size: what a chat completion with no size suffix asks the upstream for. */
-export const BENCH_MODEL = "@cf/black-forest-labs/flux-2-klein-4b";
-const BENCH_SIZE = { width: 1024, height: 1024 };
+/**
+ * The original Flux-API-Worker's model, set as FLUX_MODEL on every side. It takes JSON and always
+ * paints 1024×1024, so a prompt without a ratio asks every side for the same picture.
+ */
+export const BENCH_MODEL = "@cf/black-forest-labs/flux-1-schnell";
+/** FLUX_NUM_STEPS's default (4), which both Workers send to schnell. */
+const BENCH_STEPS = 4;
+const STAND_IN_ACCOUNT = "/client/v4/accounts/stand-in-account";
+const STAND_IN_AUTHORIZATION = "Bearer stand-in-token";
 
 export interface Timed {
   ok: boolean;
@@ -20,6 +28,26 @@ export interface Timed {
   firstByteMs?: number;
   /** The response's `x-job-id`, to match it with the job's log line. */
   jobId?: string;
+  /** Why a failed request failed: the API error's `code`, else `HTTP <status>`, or the network error. */
+  failure?: string;
+}
+
+/** What a failed exchange says about itself, for the report's failure counts. */
+function failureOf(status: number, text: string): string {
+  const code = /"code"\s*:\s*"([^"]+)"/.exec(text)?.[1];
+  return code === undefined ? `HTTP ${status}` : `HTTP ${status} ${code}`;
+}
+
+function networkFailure(error: unknown): string {
+  return `no answer: ${error instanceof Error ? ((error as NodeJS.ErrnoException).code ?? error.message) : String(error)}`;
+}
+
+/** How many requests failed for each reason. */
+export function countFailures(results: readonly Timed[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const result of results)
+    if (!result.ok) counts[result.failure ?? "unknown"] = (counts[result.failure ?? "unknown"] ?? 0) + 1;
+  return counts;
 }
 
 /**
@@ -30,6 +58,17 @@ export interface Timed {
  * so both sides of a comparison pay the same client cost.
  */
 const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
+
+/**
+ * Closes the kept-alive connections no request is using. After a pause, a reused
+ * connection can be one the server is closing at that very moment, and the request
+ * sent on it fails with ECONNRESET (the memory rounds lost a few jobs a round that
+ * way after their 15 s pauses): a failure of the client's connection reuse, not of
+ * the service, so phases that pause start on fresh connections.
+ */
+export function closeIdleConnections(): void {
+  for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
+}
 
 interface Exchange {
   status: number;
@@ -86,20 +125,21 @@ function chatRequest(
   service: RunningService,
   prompt: string,
   stream: boolean,
+  apiKey: string,
 ): [string, string, Record<string, string>, string] {
   return [
     `${service.baseUrl}/v1/chat/completions`,
     "POST",
-    { authorization: `Bearer ${service.apiKey}`, "content-type": "application/json" },
+    { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
     JSON.stringify({ model: "gpt-4o", stream, messages: [{ role: "user", content: prompt }] }),
   ];
 }
 
 /** A streamed chat completion: time to its first bytes and to its end. */
-export async function streamedChat(service: RunningService, prompt: string): Promise<Timed> {
+export async function streamedChat(service: RunningService, prompt: string, apiKey = service.apiKey): Promise<Timed> {
   const started = performance.now();
   try {
-    const response = await exchange(...chatRequest(service, prompt, true));
+    const response = await exchange(...chatRequest(service, prompt, true, apiKey));
     const { text } = response;
     const ok =
       response.status === 200 &&
@@ -112,51 +152,104 @@ export async function streamedChat(service: RunningService, prompt: string): Pro
       totalMs: performance.now() - started,
       firstByteMs: response.firstByteMs,
       jobId: jobIdOf(response),
+      ...(ok ? {} : { failure: failureOf(response.status, text) }),
     };
-  } catch {
-    return { ok: false, status: 0, totalMs: performance.now() - started };
+  } catch (error) {
+    return { ok: false, status: 0, totalMs: performance.now() - started, failure: networkFailure(error) };
   }
 }
 
-/** A chat completion with `stream: false`: the time to the whole reply. */
-export async function plainChat(service: RunningService, prompt: string): Promise<Timed> {
+/** A chat completion with `stream: false`: the time to the whole reply (kept in `text` when asked). */
+export async function plainChat(
+  service: RunningService,
+  prompt: string,
+  apiKey = service.apiKey,
+  keepText = false,
+): Promise<Timed & { text?: string }> {
   const started = performance.now();
   try {
-    const response = await exchange(...chatRequest(service, prompt, false));
+    const response = await exchange(...chatRequest(service, prompt, false, apiKey));
     const ok =
       response.status === 200 && response.text.includes('"chat.completion"') && response.text.includes("/image/");
-    return { ok, status: response.status, totalMs: performance.now() - started, jobId: jobIdOf(response) };
-  } catch {
-    return { ok: false, status: 0, totalMs: performance.now() - started };
+    return {
+      ok,
+      status: response.status,
+      totalMs: performance.now() - started,
+      jobId: jobIdOf(response),
+      ...(ok ? {} : { failure: failureOf(response.status, response.text) }),
+      ...(keepText ? { text: response.text } : {}),
+    };
+  } catch (error) {
+    return { ok: false, status: 0, totalMs: performance.now() - started, failure: networkFailure(error) };
   }
 }
 
-/** The Worker's upstream call (multipart ai/run for FLUX.2 klein), made directly to the stand-in. */
-export async function directUpstreamCall(service: RunningService, prompt: string): Promise<Timed> {
-  const form = new FormData();
-  form.set("prompt", prompt);
-  form.set("width", String(BENCH_SIZE.width));
-  form.set("height", String(BENCH_SIZE.height));
-  // Encoded before the clock starts, as the Worker's own form is built before its call.
-  const encoded = new Request("http://stand-in/", { method: "POST", body: form });
-  const body = new Uint8Array(await encoded.arrayBuffer());
-  const headers = { authorization: "Bearer stand-in-token", "content-type": encoded.headers.get("content-type") ?? "" };
+/** The optimiser's request as both Workers send it (src/lib/upstream/optimizer.ts, Workers AI's chat model). */
+function optimiserBody(prompt: string): string {
+  return JSON.stringify({
+    model: DEFAULT_WORKERS_AI_CHAT_MODEL,
+    messages: [
+      { role: "system", content: DEFAULT_SYSTEM_MESSAGE },
+      { role: "user", content: prompt },
+    ],
+    temperature: 0.7,
+    max_tokens: 400,
+    stream: false,
+    chat_template_kwargs: { enable_thinking: false },
+  });
+}
+
+/** The rewritten prompt in an optimiser's answer, or undefined. */
+function rewrittenPrompt(text: string): string | undefined {
+  try {
+    const answer = JSON.parse(text) as { choices?: { message?: { content?: unknown } }[] };
+    const content = answer.choices?.[0]?.message?.content;
+    return typeof content === "string" && content.trim() !== "" ? content.trim() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A job's upstream calls made directly to the stand-in, in the Worker's order: the optimiser's
+ * chat call, then flux-1-schnell with the rewritten prompt (JSON). bench/upstream-calls.ts checks
+ * at the stand-in that these are the very calls both Workers make.
+ */
+export async function directUpstreamCalls(service: RunningService, prompt: string): Promise<Timed> {
+  const headers = { authorization: STAND_IN_AUTHORIZATION, "content-type": "application/json" };
+  // Encoded before the clock starts, as the Worker's first body is built before its first call.
+  const chatBody = optimiserBody(prompt);
   const started = performance.now();
   try {
-    const response = await exchange(
-      `${service.standInUrl}/client/v4/accounts/stand-in-account/ai/run/${BENCH_MODEL}`,
+    const chat = await exchange(
+      `${service.standInUrl}${STAND_IN_ACCOUNT}/ai/v1/chat/completions`,
       "POST",
       headers,
-      body,
+      chatBody,
+    );
+    const rewritten = chat.status === 200 ? rewrittenPrompt(chat.text) : undefined;
+    if (rewritten === undefined) return { ok: false, status: chat.status, totalMs: performance.now() - started };
+    const image = await exchange(
+      `${service.standInUrl}${STAND_IN_ACCOUNT}/ai/run/${BENCH_MODEL}`,
+      "POST",
+      headers,
+      JSON.stringify({ prompt: rewritten, steps: BENCH_STEPS }),
     );
     return {
-      ok: response.status === 200 && response.text.includes('"image"'),
-      status: response.status,
+      ok: image.status === 200 && image.text.includes('"image"'),
+      status: image.status,
       totalMs: performance.now() - started,
     };
   } catch {
     return { ok: false, status: 0, totalMs: performance.now() - started };
   }
+}
+
+/** The calls the stand-in recorded whose prompt contains `marker` (it keeps the last 2000). */
+export async function recordedCalls(service: RunningService, marker: string): Promise<RecordedRequest[]> {
+  const response = await fetch(`${service.standInUrl}/__stand-in/requests?contains=${encodeURIComponent(marker)}`);
+  if (!response.ok) throw new Error(`the stand-in's call log answered HTTP ${response.status}`);
+  return (await response.json()) as RecordedRequest[];
 }
 
 /**

@@ -1,34 +1,45 @@
 /**
- * `npm run bench`: starts the service the way the README does (offline, on
- * the stand-in upstream, rate limit off), measures it against issue 5's
- * targets, and prints the figures as a table and as JSON (also written to
- * bench/results/latest.json). `npm run bench -- --help` lists the flags.
+ * `npm run bench`: the project against the original Flux-API-Worker's design
+ * (bench/baseline/: no Durable Object), in the same run, doing the same work
+ * (flux-1-schnell with prompt optimisation, at the stand-in upstream), with
+ * the project's rate limit on and off. Prints a table and JSON (also written
+ * to bench/results/latest.json), with project ÷ baseline ratios checked
+ * against issue 13's targets. `npm run bench -- --help` lists the flags.
  *
- * Each throughput run gets a freshly started service: under `wrangler dev`
- * every finished job's Durable Object stays in memory, so a service that had
- * already run the other phases would carry their memory into the figure.
- * Each run also splits its CPU time and memory by process (process-usage.ts),
- * and a fixture Worker measures what a request with and without a fresh
- * Durable Object costs the Worker's workerd by itself (memory-floor.ts).
+ * Every phase gets freshly started services (sides.ts), one per side: under
+ * `wrangler dev` every finished job's Durable Object stays in memory, so a
+ * service that had already run another phase would carry its memory into the
+ * figure. So that a machine growing busier does not always favour the same
+ * side, the latency phases run every side's service at once and visit them in
+ * turn, and the throughput runs take the sides back to back, in alternating
+ * order from one client count to the next.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startService, type RunningService } from "../test/e2e/service.ts";
 import { measureBase64InNode } from "./base64.ts";
-import { floorImplications, measureMemoryFloor, type MemoryFloorFigures } from "./memory-floor.ts";
+import { measureMemoryFloor, type MemoryFloorFigures } from "./memory-floor.ts";
+import { measureMemoryRounds, type MemoryRoundsFigures } from "./memory-rounds.ts";
 import { parseBenchOptions, USAGE, type BenchOptions } from "./options.ts";
 import { measureFirstByte, measureOverhead, measureThroughput, type ThroughputFigures } from "./phases.ts";
-import { checkTargets, formatTables, jobStages, PEAK_WORKERD_TARGET_MB, type BenchFigures } from "./report.ts";
+import { formatTables, jobStages, type BenchFigures } from "./report.ts";
+import { beyondFloorKb } from "./report-memory.ts";
 import { jobTimingsById, reloadCount } from "./service-log.ts";
+import { describeSetup, type BenchSetup } from "./setup.ts";
+import { benchApiKeys, RATE_LIMIT_ON_PER_MINUTE, SIDES, startSide, type BenchService, type Side } from "./sides.ts";
 import { round } from "./stats.ts";
+import { checkTargets, projectRatios, type SideFigures } from "./targets.ts";
+import { auditUpstreamCalls, type UpstreamCallAudit } from "./upstream-calls.ts";
 import { measureBase64InWorkerd } from "./workerd-base64.ts";
 
 const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
 
+const benchStarted = performance.now();
+
+/** A progress line on stderr, with the time since the start: where a long run spends it. */
 function progress(message: string): void {
-  process.stderr.write(`[bench] ${message}\n`);
+  process.stderr.write(`[bench +${Math.round((performance.now() - benchStarted) / 1000)} s] ${message}\n`);
 }
 
 /** Load averages: the figures are only as quiet as the machine was. */
@@ -38,6 +49,7 @@ function machineLoad(): { load1: number; load5: number; load15: number } {
 }
 
 interface ServiceSession<T> {
+  side: Side;
   figures: T;
   output: string;
   startupMs: number;
@@ -45,27 +57,52 @@ interface ServiceSession<T> {
   reloads: number;
 }
 
-/** Starts a fresh service, runs `measure` on it, and stops it again. */
-async function withService<T>(
-  options: BenchOptions,
-  measure: (service: RunningService) => Promise<T>,
-): Promise<ServiceSession<T>> {
-  const startedAt = performance.now();
-  const service = await startService({
-    vars: { RATE_LIMIT_PER_MINUTE: "0" },
-    standInLatencyMs: 0,
-    stateParent: options.stateDir,
-    env: options.localObservability ? undefined : { X_LOCAL_OBSERVABILITY: "false" },
-  });
-  const startupMs = round(performance.now() - startedAt, 0);
-  const reloadsAtStart = reloadCount(service.output());
+/**
+ * Starts a fresh service for each of `sides` (one after another, so no start
+ * slows another), runs `measure` on them, and stops them all again; one
+ * session per side, with `measure`'s figures in the same order.
+ */
+async function withServices<T>(
+  sides: readonly Side[],
+  setup: BenchSetup,
+  apiKeys: string[],
+  measure: (services: BenchService[]) => Promise<T[]>,
+): Promise<ServiceSession<T>[]> {
+  const started: { service: BenchService; startupMs: number; reloadsAtStart: number }[] = [];
   try {
-    const figures = await measure(service);
-    const output = service.output();
-    return { figures, output, startupMs, reloads: reloadCount(output) - reloadsAtStart };
+    for (const side of sides) {
+      const startedAt = performance.now();
+      const service = await startSide(side, setup, apiKeys);
+      started.push({
+        service,
+        startupMs: round(performance.now() - startedAt, 0),
+        reloadsAtStart: reloadCount(service.output()),
+      });
+    }
+    const figures = await measure(started.map((entry) => entry.service));
+    return started.map(({ service, startupMs, reloadsAtStart }, index) => {
+      const output = service.output();
+      const result = figures[index];
+      if (result === undefined) throw new Error(`no figures for the ${service.side}`);
+      return { side: service.side, figures: result, output, startupMs, reloads: reloadCount(output) - reloadsAtStart };
+    });
   } finally {
-    await service.stop();
+    for (const { service } of started) await service.stop();
   }
+}
+
+/** One fresh service for `side`, as withServices. */
+async function withService<T>(
+  side: Side,
+  setup: BenchSetup,
+  apiKeys: string[],
+  measure: (service: BenchService) => Promise<T>,
+): Promise<ServiceSession<T>> {
+  const [session] = await withServices([side], setup, apiKeys, async ([service]) =>
+    service ? [await measure(service)] : [],
+  );
+  if (!session) throw new Error(`the ${side} did not start`);
+  return session;
 }
 
 /**
@@ -83,11 +120,93 @@ async function memoryFloor(options: BenchOptions): Promise<MemoryFloorFigures | 
       warmup: options.floorWarmup,
       concurrency: options.floorConcurrency,
       stateParent: options.stateDir,
+      localObservability: options.localObservability,
     });
   } catch (error) {
     progress(`memory floor failed: ${String(error)}`);
     return `failed: ${String(error).split("\n")[0] ?? ""}`;
   }
+}
+
+/**
+ * All sides' services at once, idle but for the one being measured: the
+ * upstream-call audit of each, the overhead pairs interleaved across them
+ * (measureOverhead), then the first byte of the project with its rate limit on.
+ */
+async function latencySessions(options: BenchOptions, setup: BenchSetup, apiKeys: string[]) {
+  progress(
+    `fresh services for every side (${SIDES.join("; ")}); upstream calls of ${options.auditJobs} marked jobs each…`,
+  );
+  return withServices(SIDES, setup, apiKeys, async (services) => {
+    const calls: UpstreamCallAudit[] = [];
+    for (const service of services) calls.push(await auditUpstreamCalls(service, options.auditJobs));
+    progress(
+      `overhead: ${options.overheadWarmup} warm-up + ${options.overheadPairs} interleaved pairs per side, upstream 0 ms…`,
+    );
+    const overhead = await measureOverhead(services, options.overheadPairs, options.overheadWarmup);
+    const firstByteService = services.find((service) => service.side === "project, rate limit on");
+    progress(
+      `first byte (project, rate limit on): ${options.firstByteRequests} streamed requests, upstream ${options.imageLatencyMs} ms…`,
+    );
+    const firstByte =
+      firstByteService && (await measureFirstByte(firstByteService, options.firstByteRequests, options.imageLatencyMs));
+    return services.map((service, index) => {
+      const audit = calls[index];
+      const pairs = overhead[index];
+      if (!audit || !pairs) throw new Error(`no latency figures for the ${service.side}`);
+      return { calls: audit, overhead: pairs, ...(service === firstByteService ? { firstByte } : {}) };
+    });
+  });
+}
+
+async function throughputSessions(options: BenchOptions, setup: BenchSetup, apiKeys: string[]) {
+  const sessions: ServiceSession<ThroughputFigures>[] = [];
+  for (const [index, clients] of options.clients.entries()) {
+    for (const side of index % 2 === 0 ? SIDES : [...SIDES].reverse()) {
+      progress(
+        `${side}: fresh service, throughput at ${clients} clients, upstream ${options.throughputLatencyMs} ms, ${options.throughputWarmupSeconds} s warm-up + ${options.throughputSeconds} s…`,
+      );
+      sessions.push(
+        await withService(side, setup, apiKeys, (service) =>
+          measureThroughput(
+            service,
+            clients,
+            options.throughputLatencyMs,
+            options.throughputSeconds,
+            options.throughputWarmupSeconds,
+          ),
+        ),
+      );
+    }
+  }
+  return sessions;
+}
+
+/** The memory rounds: the project as users run it (rate limit on), then the baseline unless told not to. */
+async function roundSessions(options: BenchOptions, setup: BenchSetup, apiKeys: string[]) {
+  const sides: Side[] = !options.memoryRounds
+    ? []
+    : options.baselineRounds
+      ? ["project, rate limit on", "baseline"]
+      : ["project, rate limit on"];
+  const sessions: ServiceSession<MemoryRoundsFigures>[] = [];
+  for (const side of sides) {
+    progress(
+      `${side}: fresh service, ${options.rounds} memory rounds of ${options.roundJobs} jobs at ${options.roundClients} clients, ${options.roundPauseSeconds} s pause after each…`,
+    );
+    sessions.push(
+      await withService(side, setup, apiKeys, (service) =>
+        measureMemoryRounds(service, {
+          rounds: options.rounds,
+          jobsPerRound: options.roundJobs,
+          clients: options.roundClients,
+          pauseSeconds: options.roundPauseSeconds,
+          upstreamLatencyMs: options.throughputLatencyMs,
+        }),
+      ),
+    );
+  }
+  return sessions;
 }
 
 async function main(): Promise<void> {
@@ -96,77 +215,73 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
+  const setup = describeSetup(options.stateDir, options.localObservability);
+  const apiKeys = benchApiKeys(Math.max(...options.clients, options.roundClients));
   const loadBefore = machineLoad();
   progress(`load average before: ${loadBefore.load1} (1 min) on ${cpus().length} cores`);
+  progress(`setup: ${setup.label}`);
   progress(`base64: decodeBase64 on a ${options.base64Bytes}-byte image, in Node and in workerd…`);
   const base64 = [
     measureBase64InNode(options.base64Bytes, options.base64Rounds),
     await measureBase64InWorkerd(options.base64Bytes, options.base64Rounds),
   ];
   const floor = await memoryFloor(options);
+  const latency = await latencySessions(options, setup, apiKeys);
+  const throughput = await throughputSessions(options, setup, apiKeys);
+  const rounds = await roundSessions(options, setup, apiKeys);
 
-  progress("starting the service (npm start, offline, RATE_LIMIT_PER_MINUTE=0) for the latency phases…");
-  const latency = await withService(options, async (service) => {
-    progress(
-      `overhead: ${options.overheadWarmup} warm-up + ${options.overheadPairs} interleaved pairs, upstream 0 ms…`,
-    );
-    const overhead = await measureOverhead(service, options.overheadPairs, options.overheadWarmup);
-    progress(`first byte: ${options.firstByteRequests} streamed requests, upstream ${options.imageLatencyMs} ms…`);
-    const firstByte = await measureFirstByte(service, options.firstByteRequests, options.imageLatencyMs);
-    return { overhead, firstByte };
-  });
-  const throughputSessions: ServiceSession<ThroughputFigures>[] = [];
-  for (const clients of options.clients) {
-    progress(
-      `throughput: fresh service, ${clients} clients, upstream ${options.throughputLatencyMs} ms, ${options.throughputWarmupSeconds} s warm-up + ${options.throughputSeconds} s…`,
-    );
-    throughputSessions.push(
-      await withService(options, (service) =>
-        measureThroughput(
-          service,
-          clients,
-          options.throughputLatencyMs,
-          options.throughputSeconds,
-          options.throughputWarmupSeconds,
-        ),
-      ),
-    );
-  }
-
-  const sessions = [latency, ...throughputSessions];
-  const reloads = sessions.reduce((sum, session) => sum + session.reloads, 0);
+  const sides: SideFigures[] = latency.map(({ side, figures }) => ({
+    side,
+    ...figures,
+    throughput: throughput.filter((session) => session.side === side).map((session) => session.figures),
+    memoryRounds: rounds.find((session) => session.side === side)?.figures,
+  }));
+  for (const side of sides) side.throughput.sort((a, b) => a.clients - b.clients);
   const figures: BenchFigures = {
-    ...latency.figures,
-    throughput: throughputSessions.map((session) => session.figures),
+    setup,
+    sides,
     base64,
     memoryFloor: typeof floor === "string" ? undefined : floor,
+    apiKeys: apiKeys.length,
   };
-  const targets = checkTargets(figures);
-  const stages = jobStages(jobTimingsById(sessions.map((session) => session.output).join("\n")), figures);
+  const ratios = projectRatios(sides);
+  const targets = checkTargets(sides, ratios);
+  const sessions = [...latency, ...throughput, ...rounds];
+  const reloads = sessions.reduce((sum, session) => sum + session.reloads, 0);
+  const stages = jobStages(jobTimingsById(sessions.map((session) => session.output).join("\n")), sides);
   const stripIds = <T extends { jobIds: unknown }>({ jobIds, ...rest }: T) => rest;
   const result = {
     generatedAt: new Date().toISOString(),
     command: ["npm run bench", ...(process.argv.length > 2 ? ["--", ...process.argv.slice(2)] : [])].join(" "),
+    durationSeconds: round((performance.now() - benchStarted) / 1000, 0),
     machine: { cores: cpus().length, node: process.version, loadBefore, loadAfter: machineLoad() },
+    setup,
     options,
-    startupMs: sessions.map((session) => session.startupMs),
+    rateLimitOn: { RATE_LIMIT_PER_MINUTE: RATE_LIMIT_ON_PER_MINUTE, apiKeys: apiKeys.length, keyPerClient: true },
+    startupMs: sessions.map((session) => ({ side: session.side, ms: session.startupMs })),
     reloadsWhileMeasuring: reloads,
+    ratios,
     targets,
-    firstByte: stripIds(figures.firstByte),
-    overhead: stripIds(figures.overhead),
-    throughput: figures.throughput.map(stripIds),
+    sides: sides.map((side) => ({
+      side: side.side,
+      calls: side.calls,
+      overhead: stripIds(side.overhead),
+      firstByte: side.firstByte && stripIds(side.firstByte),
+      throughput: side.throughput.map(stripIds),
+      memoryRounds: side.memoryRounds && {
+        ...side.memoryRounds,
+        beyondFloorKbPerJob: beyondFloorKb(side, figures.memoryFloor),
+      },
+    })),
     base64,
-    memoryFloor:
-      typeof floor === "string"
-        ? { notMeasured: floor }
-        : { ...floor, implications: floorImplications(floor, figures.throughput, PEAK_WORKERD_TARGET_MB) },
+    memoryFloor: typeof floor === "string" ? { notMeasured: floor } : floor,
     jobStages: stages,
   };
-  console.log(formatTables(figures, targets, stages));
+  console.log(formatTables(figures, ratios, targets, stages));
   if (typeof floor === "string") console.log(`\nMemory floor: ${floor}`);
   if (reloads > 0) {
     console.log(
-      `\nWARNING: wrangler reloaded the Worker ${reloads} time(s) while measuring (a file under src/ changed); requests in flight failed and the figures are not the code's. Run again on a quiet checkout.`,
+      `\nWARNING: wrangler reloaded a Worker ${reloads} time(s) while measuring (a source file changed); requests in flight failed and the figures are not the code's. Run again on a quiet checkout.`,
     );
   }
   console.log(
