@@ -10,9 +10,12 @@
 import { startFloorFixture } from "./floor-fixture.ts";
 import type { ProcessRole } from "./processes.ts";
 import { sampleProcessUsage } from "./process-usage.ts";
-import { round } from "./stats.ts";
+import { round, summarize, type Summary } from "./stats.ts";
 
-export type FloorRequestKind = "no Durable Object" | "fresh Durable Object";
+/** Sequential requests of each kind for its latency. */
+const LATENCY_REQUESTS = 60;
+
+export type FloorRequestKind = "no Durable Object" | "fresh Durable Object" | "fresh Durable Object, two commits";
 
 export interface FloorKindFigures {
   kind: FloorRequestKind;
@@ -26,6 +29,8 @@ export interface FloorKindFigures {
   workerKbPerRequest: number;
   /** The same for wrangler's proxy workerd, which every request crosses. */
   proxyKbPerRequest: number;
+  /** One request at a time, after the batch: the latency this kind of request costs by itself. */
+  latency: Summary;
 }
 
 export interface MemoryFloorFigures {
@@ -44,7 +49,7 @@ export interface FloorOptions {
   localObservability: boolean;
 }
 
-/** Starts the fixture, measures both kinds of request, and stops it again. */
+/** Starts the fixture, measures each kind of request, and stops it again. */
 export async function measureMemoryFloor(options: FloorOptions): Promise<MemoryFloorFigures> {
   const startedAt = performance.now();
   const fixture = await startFloorFixture(options.stateParent, options.localObservability);
@@ -56,6 +61,7 @@ export async function measureMemoryFloor(options: FloorOptions): Promise<MemoryF
     for (const [kind, path] of [
       ["no Durable Object", "/"],
       ["fresh Durable Object", "/object"],
+      ["fresh Durable Object, two commits", "/two-commits"],
     ] as const) {
       await sendRequests(`${fixture.baseUrl}${path}`, options.warmup, options.concurrency);
       kinds.push(await measureKind(kind, `${fixture.baseUrl}${path}`, options, fixture.pid));
@@ -80,6 +86,7 @@ async function measureKind(
   const failures = await sendRequests(url, options.requests, options.concurrency);
   const seconds = (performance.now() - started) / 1000;
   const usage = sampler.stop();
+  const latency = await sequentialLatency(url, LATENCY_REQUESTS);
   const usageOf = (role: ProcessRole) => usage.roles.find((entry) => entry.role === role);
   const peakKb = (role: ProcessRole) => (usageOf(role)?.peakRssMb ?? 0) * 1024;
   const workerKbBefore = (usageOf("Worker (workerd)")?.rssMbAtStart ?? 0) * 1024;
@@ -99,7 +106,24 @@ async function measureKind(
     workerMbPeak: round(peakKb("Worker (workerd)") / 1024),
     workerKbPerRequest: perRequest(peakKb("Worker (workerd)"), workerKbBefore),
     proxyKbPerRequest: perRequest(peakKb("wrangler dev proxy (workerd)"), proxyKbBefore),
+    latency,
   };
+}
+
+/** `count` GETs one after another: milliseconds each, failures left out. */
+async function sequentialLatency(url: string, count: number): Promise<Summary> {
+  const samples: number[] = [];
+  for (let index = 0; index < count; index++) {
+    const started = performance.now();
+    try {
+      const response = await fetch(url);
+      await response.arrayBuffer();
+      if (response.ok) samples.push(performance.now() - started);
+    } catch {
+      // counted by its absence
+    }
+  }
+  return summarize(samples);
 }
 
 /** `count` GETs, `concurrency` at a time; returns how many failed. */

@@ -83,9 +83,13 @@ export function formatFloorTable(floor: MemoryFloorFigures): string {
     `+${kind.workerKbPerRequest} KB`,
     `+${kind.proxyKbPerRequest} KB`,
     `${kind.workerMbBefore} → ${kind.workerMbPeak} MB`,
+    `${kind.latency.p50} ms`,
   ]);
   return [
     `Memory floor (bench/floor/: requests that do nothing, ${floor.concurrency} at a time after ${floor.warmupRequests} warm-up; RSS growth per request):`,
-    table(["request", "sent", "Worker workerd", "proxy workerd", "Worker workerd RSS"], kindRows),
+    table(
+      ["request", "sent", "Worker workerd", "proxy workerd", "Worker workerd RSS", "latency p50, one at a time"],
+      kindRows,
+    ),
   ].join("\n");
 }

@@ -5,13 +5,13 @@
  * (report-memory.ts). The same figures are kept as JSON by run.ts.
  */
 import type { Base64Figure } from "./base64.ts";
-import type { MemoryFloorFigures } from "./memory-floor.ts";
+import type { FloorRequestKind, MemoryFloorFigures } from "./memory-floor.ts";
 import type { JobTimings } from "./service-log.ts";
 import { stageSamples } from "./service-log.ts";
 import { formatFloorTable, formatProcessTable, formatRoundsTable } from "./report-memory.ts";
 import type { BenchSetup } from "./setup.ts";
 import { RATE_LIMIT_ON_PER_MINUTE, PROJECT_SIDES } from "./sides.ts";
-import { summarize, type Summary } from "./stats.ts";
+import { round, summarize, type Summary } from "./stats.ts";
 import { table } from "./table.ts";
 import type { Ratio, SideFigures, TargetCheck } from "./targets.ts";
 import { BENCH_MODEL } from "./requests.ts";
@@ -64,6 +64,7 @@ export function formatTables(
     ...failureLines(sides),
     "",
     formatRatioTable(ratios, figures.setup.tuned),
+    ...designFloorLines(figures),
     "",
     table(
       ["target", "wanted", "measured", "result"],
@@ -103,6 +104,31 @@ export function formatTables(
       ]),
     ),
   ].join("\n");
+}
+
+/**
+ * What the one-object-per-job design costs before the project's code runs, next to the gap it is
+ * asked to close: the floor fixture's latencies (same setup, one request at a time) and the
+ * difference between the project's overhead and the baseline's.
+ */
+function designFloorLines(figures: BenchFigures): string[] {
+  const latency = (kind: FloorRequestKind) =>
+    figures.memoryFloor?.kinds.find((entry) => entry.kind === kind)?.latency.p50;
+  const plain = latency("no Durable Object");
+  const fresh = latency("fresh Durable Object");
+  const committed = latency("fresh Durable Object, two commits");
+  const overheadOf = (side: string) => figures.sides.find((entry) => entry.side === side)?.overhead.overhead.p50;
+  const baseline = overheadOf("baseline");
+  const project = overheadOf("project, rate limit on");
+  if (plain === undefined || fresh === undefined || committed === undefined) return [];
+  const plus = (value: number) => `${round(value, 1)} ms (+${round(value - plain, 1)})`;
+  const gap =
+    baseline === undefined || project === undefined
+      ? ""
+      : ` The project's overhead p50 exceeds the baseline's by ${round(project - baseline, 1)} ms (rate limit on).`;
+  return [
+    `What one object per job costs by itself in this setup (bench/floor/, one request at a time, p50): a plain request ${plain} ms; one that calls a fresh Durable Object ${plus(fresh)}; one whose fresh object also makes a job's two commits ${plus(committed)}.${gap}`,
+  ];
 }
 
 function formatCallsTable(sides: SideFigures[]): string {

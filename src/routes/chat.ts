@@ -58,7 +58,7 @@ export async function chatCompletions(request: RoutedRequest, env: Env, ctx: Exe
     optimizationEnabled: settings.optimizer.enabled,
     seedGiven: ask.seed !== undefined,
   });
-  if (body.stream) return streamedReply(await startJob(env, spec, ask.references.uploads), contextFor, ctx);
+  if (body.stream) return streamedReply(startJob(env, spec, ask.references.uploads), contextFor, ctx);
   const { jobId, result } = await completeJob(env, spec, ask.references.uploads);
   const context = contextFor(jobId);
   const content = replyContent(result, context);
@@ -84,7 +84,8 @@ function streamedReply(
           for (const frame of eventFrames(event, context)) await writer.write(frame);
         }
       } finally {
-        // The job's stream broke off (e.g. the object was reset): end the reply with a clear error, not silence.
+        // The job could not start, or its stream broke off (e.g. the object was reset): end the reply
+        // with a clear error, not silence.
         if (!ended)
           for (const frame of eventFrames({ id: 0, at: Date.now() / 1000, ...failedEvent(jobLostError()) }, context))
             await writer.write(frame);

@@ -40,14 +40,22 @@ export async function enforceRateLimit(
 
 export interface StartedJob {
   jobId: string;
+  /** The job's events, from the first; reading them is what starts the job in its object. */
   events: AsyncGenerator<JobEvent>;
 }
 
-/** Starts the job in its own Durable Object; its events begin at once. */
-export async function startJob(env: Env, spec: JobSpec, uploads: readonly Uint8Array[] = []): Promise<StartedJob> {
+/**
+ * A job in its own Durable Object, whose id is known at once: a streamed reply can send its
+ * headers and first bytes before the object has made its first commit (the row and alarm that a
+ * crash must not lose, which hold the object's answer until they are durable), and the object
+ * starts the job when its events are first read.
+ */
+export function startJob(env: Env, spec: JobSpec, uploads: readonly Uint8Array[] = []): StartedJob {
   const id = env.GENERATION_JOB.newUniqueId();
-  const stream = await env.GENERATION_JOB.get(id).start(spec, uploads.map(oneChunkStream));
-  return { jobId: id.toString(), events: readEvents(stream) };
+  async function* events(): AsyncGenerator<JobEvent> {
+    yield* readEvents(await env.GENERATION_JOB.get(id).start(spec, uploads.map(oneChunkStream)));
+  }
+  return { jobId: id.toString(), events: events() };
 }
 
 export interface CompletedJob {
