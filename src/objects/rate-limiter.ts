@@ -9,9 +9,12 @@
  *
  * Its cost is on every generation's path, so it is kept small: the state is one
  * number, held in memory while the object lives and read from storage only when
- * it starts, and one small write per admitted request. (That write holds the
- * answer until it is durable: `allowUnconfirmed` would not help, since SQLite-backed
- * objects do not implement it, as workerd's actor-sqlite.c++ says.)
+ * it starts. It is written after the answer has gone: a write pending when an
+ * answer is sent holds that answer until it is durable (the output gate; and
+ * `allowUnconfirmed` is not implemented for SQLite-backed objects, as workerd's
+ * actor-sqlite.c++ says), which put a storage commit (an fsync under `wrangler
+ * dev`) before every generation's first byte. Were the object to crash in that
+ * moment, the key would get back the images it was just given: a few at most.
  */
 import { DurableObject } from "cloudflare:workers";
 import { checkRate, type RateDecision } from "../lib/http/rate-limit.ts";
@@ -21,6 +24,7 @@ const STATE_KEY = "tat";
 
 export class RateLimiter extends DurableObject<Env> {
   private tat: number | undefined;
+  private writeScheduled = false;
 
   /** Counts `cost` images if they fit in `limit` a minute; otherwise says why not and how long to wait. */
   take(limit: number, cost: number): RateDecision {
@@ -28,8 +32,18 @@ export class RateLimiter extends DurableObject<Env> {
     const decision = checkRate(this.tat, limit, cost, Date.now());
     if (decision.allowed) {
       this.tat = decision.tat;
-      this.ctx.storage.kv.put(STATE_KEY, decision.tat);
+      this.writeSoon();
     }
     return decision;
+  }
+
+  /** Stores the state in a later turn, once this answer is on its way; admissions until then share the write. */
+  private writeSoon(): void {
+    if (this.writeScheduled) return;
+    this.writeScheduled = true;
+    setTimeout(() => {
+      this.writeScheduled = false;
+      if (this.tat !== undefined) this.ctx.storage.kv.put(STATE_KEY, this.tat);
+    }, 0);
   }
 }

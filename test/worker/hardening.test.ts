@@ -3,7 +3,8 @@
  * several API keys, the per-key rate limit, the CORS allow-list, and echoed
  * prompts that cannot add markup to what a chat client renders.
  */
-import { exports } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
 import { marked } from "marked";
 import { micromark } from "micromark";
 import { gfm, gfmHtml } from "micromark-extension-gfm";
@@ -18,6 +19,7 @@ import {
   marker,
   ORIGIN,
   postChat,
+  sha256Hex,
   upstreamRequests,
 } from "./helpers.ts";
 
@@ -305,6 +307,25 @@ describe("the rate limit counts images", () => {
     const refused = await generate(settings, key, 4);
     expect((await expectOpenAiError(refused, 429)).code).toBe("rate_limit_exceeded");
     expect((await generate(settings, key, 1)).status).toBe(200);
+  });
+
+  it("keeps its count in the limiter's storage too, written just after the answer", async () => {
+    const key = `sk-${crypto.randomUUID()}`;
+    expect((await generate({ RATE_LIMIT_PER_MINUTE: "5", API_KEY: key }, key, 2)).status).toBe(200);
+    const digest = await sha256Hex(new TextEncoder().encode(key));
+    const limiter = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(digest));
+    const stored = await vi.waitFor(
+      () =>
+        runInDurableObject(limiter, (_instance, state) => {
+          const tat = state.storage.kv.get<number>("tat");
+          if (tat === undefined) throw new Error("not written yet");
+          return tat;
+        }),
+      { timeout: 2000, interval: 20 },
+    );
+    // Two images of five a minute: 24 s of the key's minute are used, from about now.
+    expect(stored - Date.now()).toBeGreaterThan(20_000);
+    expect(stored - Date.now()).toBeLessThanOrEqual(24_000);
   });
 
   it("refuses with 400 a request for more images than a minute allows (waiting would never help)", async () => {
