@@ -10,8 +10,6 @@ import type { RoutedRequest } from "./context.ts";
 
 const JOB_ID = /^[0-9a-f]{64}$/;
 
-// Another key's job gets the same 404 as an unknown one: its id is no proof of anything.
-
 function jobStub(env: Env, jobId: string | undefined) {
   if (jobId === undefined || !JOB_ID.test(jobId)) throw notFound();
   const job = findJob(env.GENERATION_JOB, jobId);
@@ -19,6 +17,7 @@ function jobStub(env: Env, jobId: string | undefined) {
   return job;
 }
 
+/** Also what another key's job gets: every image link holds a job id, so an id proves nothing. */
 function notFound(): ApiError {
   return new ApiError(404, "No such job. Jobs are removed when their images expire.", {
     code: "job_not_found",

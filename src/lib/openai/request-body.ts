@@ -100,7 +100,9 @@ export function guardedBody(request: Request, maxBytes: number): GuardedBody {
  * A client that went away mid-upload (or whose connection broke): nothing is wrong with the
  * Worker, so it is logged as what it is, not as an unexpected_error. The answer is a 400 rather
  * than nginx's non-standard 499: nobody is left to read it, and if a client still is (a proxy cut
- * the body short), 400 is the standard status for a request that did not arrive whole.
+ * the body short), 400 is the standard status for a request that did not arrive whole. It logs
+ * here, beside errorResponse's logging of unexpected errors, because only here is it known that
+ * the error was the client's connection, and how far the upload got.
  */
 function requestAborted(request: Request, bytesRead: number, cause: unknown): ApiError {
   const path = new URL(request.url).pathname;
