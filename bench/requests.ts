@@ -6,8 +6,8 @@
  */
 import { Agent, request as httpRequest } from "node:http";
 import type { RunningService } from "../test/e2e/service.ts";
-import { DEFAULT_SYSTEM_MESSAGE, DEFAULT_WORKERS_AI_CHAT_MODEL } from "../src/lib/settings.ts";
 import type { RecordedRequest } from "../tools/stand-in/types.ts";
+import { optimiserBody } from "./optimiser-request.ts";
 
 /**
  * The original Flux-API-Worker's model, set as FLUX_MODEL on every side. It takes JSON and always
@@ -182,21 +182,6 @@ export async function plainChat(
   } catch (error) {
     return { ok: false, status: 0, totalMs: performance.now() - started, failure: networkFailure(error) };
   }
-}
-
-/** The optimiser's request as both Workers send it (src/lib/upstream/optimizer.ts, Workers AI's chat model). */
-function optimiserBody(prompt: string): string {
-  return JSON.stringify({
-    model: DEFAULT_WORKERS_AI_CHAT_MODEL,
-    messages: [
-      { role: "system", content: DEFAULT_SYSTEM_MESSAGE },
-      { role: "user", content: prompt },
-    ],
-    temperature: 0.7,
-    max_tokens: 400,
-    stream: false,
-    chat_template_kwargs: { enable_thinking: false },
-  });
 }
 
 /** The rewritten prompt in an optimiser's answer, or undefined. */

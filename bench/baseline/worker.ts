@@ -7,7 +7,8 @@
  * side-by-side run is the design, not the work. Not deployed; no rate limit,
  * no settings validation, no retries.
  */
-import { DEFAULT_SYSTEM_MESSAGE, DEFAULT_WORKERS_AI_CHAT_MODEL } from "../../src/lib/settings.ts";
+import { DEFAULT_WORKERS_AI_CHAT_MODEL } from "../../src/lib/settings.ts";
+import { optimiserBody } from "../optimiser-request.ts";
 // The same decoder and image sniffing as the project's: a job's largest CPU cost must weigh the same on both sides.
 import { decodeBase64, inspectImage } from "../../src/lib/storage/image-bytes.ts";
 
@@ -107,17 +108,7 @@ async function optimize(api: string, headers: Record<string, string>, prompt: st
     const response = await fetch(`${api}/ai/v1/chat/completions`, {
       method: "POST",
       headers,
-      body: JSON.stringify({
-        model: DEFAULT_WORKERS_AI_CHAT_MODEL,
-        messages: [
-          { role: "system", content: DEFAULT_SYSTEM_MESSAGE },
-          { role: "user", content: prompt },
-        ],
-        temperature: 0.7,
-        max_tokens: 400,
-        stream: false,
-        chat_template_kwargs: { enable_thinking: false },
-      }),
+      body: optimiserBody(prompt),
     });
     if (!response.ok) return undefined;
     const answer = await response.json<{ choices?: { message?: { content?: unknown } }[] }>();
