@@ -38,6 +38,8 @@ interface Listener {
   controller: ReadableStreamDefaultController<Uint8Array>;
   /** The caller that started the job gets `b64_json` images on the final event. */
   owner: boolean;
+  /** The last event the reader has seen (`Last-Event-ID`): it gets only later ones, live ones too. */
+  afterId: number;
 }
 
 export class GenerationJob extends DurableObject<Env> {
@@ -212,6 +214,7 @@ export class GenerationJob extends DurableObject<Env> {
     const stored = encodeEvent(event);
     const forOwner = ownerEvent === event ? stored : encodeEvent(ownerEvent);
     for (const listener of this.listeners) {
+      if (event.id <= listener.afterId) continue;
       try {
         listener.controller.enqueue(listener.owner ? forOwner : stored);
       } catch {
@@ -229,7 +232,7 @@ export class GenerationJob extends DurableObject<Env> {
         for (const event of events) controller.enqueue(encodeEvent(event));
         // A job that is over ends the stream even when the reader has seen every event already.
         if (over) return controller.close();
-        listener = { controller, owner };
+        listener = { controller, owner, afterId };
         this.listeners.add(listener);
       },
       cancel: () => {

@@ -141,6 +141,19 @@ describe("GET /v1/jobs/:id/events", () => {
     }
   });
 
+  it("sends a reader resuming a running job only the events after its Last-Event-ID, live ones too", async () => {
+    const generation = await postChat(`a slow crab ${marker()} #delay=600`, { stream: true });
+    const jobId = generation.headers.get("x-job-id") ?? "";
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the job has started and is painting
+    const [ahead, resumed] = await Promise.all([
+      eventFrames(jobId, { "last-event-id": "99999" }),
+      eventFrames(jobId, { "last-event-id": "3" }),
+    ]);
+    expect(ahead).toEqual([]);
+    expect(resumed.map((frame) => frame.id)).toEqual(["4"]);
+    await collectSse(generation);
+  });
+
   it("resumes after Last-Event-ID", async () => {
     const { jobId } = await finishedJob(`an owl ${marker()}`);
     const response = await call(`/v1/jobs/${jobId}/events`, { headers: authHeaders({ "last-event-id": "2" }) });

@@ -28,7 +28,7 @@ function activeMarkup(escaped: string): string[] {
 }
 
 const HOSTILE_PROMPTS: [prompt: string, escaped: string][] = [
-  ["![x](https://evil.example/track.png)", "!\\[x\\](`https://evil.example/track.png)`"],
+  ["![x](https://evil.example/track.png)", "!\\[x\\](`https://evil.example/track.png`)"],
   ["<img src=x onerror=alert(1)>", "\\<img src=x onerror=alert(1)>"],
   ["[a](b)", "\\[a\\](b)"],
   ["visit https://evil.example now", "visit `https://evil.example` now"],
@@ -50,6 +50,7 @@ const BARE_LINKS = [
   "see https://evil.example/x, then www.evil.example",
   "\\https://evil.example",
   "`https://evil.example` and a ``fence`` https://a``b.example",
+  "text https://evil.example) and (https://ok.example), <https://evil.example/a>",
 ];
 
 /** What each of the chat clients' markdown libraries makes of a line of the reply. */
@@ -92,6 +93,7 @@ describe("escaping the user's words in a reply", () => {
       ...HOSTILE_PROMPTS.map(([prompt]) => prompt),
       ...BARE_LINKS,
       "a sign saying: hello",
+      "3 < 4 and I <3 cats, <b>bold</b>",
       'Wow! a 3.5 m tall robot (neon) - #1 > all | 2+2=4 {x} "hi" it\'s AT&T, 100% cool.',
       "a file_name_here, 2 * 3 = 6, a ~ b, and ** c",
       "C:\\Users\\cat ends in \\",
@@ -108,6 +110,11 @@ describe("escaping the user's words in a reply", () => {
   it("leaves ordinary words and non-Latin text untouched", () => {
     expect(escapeMarkdown("a cute cat on a mat")).toBe("a cute cat on a mat");
     expect(escapeMarkdown("一只可爱的猫咪")).toBe("一只可爱的猫咪");
+  });
+
+  it("leaves a < that cannot open a tag alone (3 < 4, I <3 cats), and keeps a link's closing punctuation outside its code", () => {
+    expect(escapeMarkdown("3 < 4 and I <3 cats")).toBe("3 < 4 and I <3 cats");
+    expect(escapeMarkdown("(see https://ok.example).")).toBe("(see `https://ok.example`).");
   });
 
   it("shows a sign saying: hello to a plain-text client without a backslash", () => {

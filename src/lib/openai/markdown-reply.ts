@@ -45,12 +45,18 @@ export function escapeMarkdown(text: string): string {
 // What renderers link without brackets: URLs with a scheme, "www." names, e-mail addresses (also as
 // mailto: or xmpp:, which marked links). Bare domains ("example.com") are linked only by renderers
 // with fuzzy linking (markdown-it's linkify), which the common chat clients do not use.
-const BARE_LINK = /(?:[a-z][a-z\d+.-]*:\/\/|www\.)\S*|(?:(?:mailto|xmpp):)?[\w.+-]+@[\w-]+(?:\.[\w-]+)+/;
+// A link ends before white space, `<` or `>`, and before the punctuation that renderers leave out of
+// it at its end (`)`, `.`, `,`…), which then stays outside the code span, as written.
+const BARE_LINK =
+  /(?:[a-z][a-z\d+.-]*:\/\/|www\.)[^\s<>]*?(?=[)\].,:;!?'"*_~]*(?:[\s<>]|$))|(?:(?:mailto|xmpp):)?[\w.+-]+@[\w-]+(?:\.[\w-]+)+/;
 
 // A backslash before ASCII punctuation, at the end (before the reply's line break) or before a bare
-// link (whose code span's backtick it would escape), a code span's backtick, brackets, `<`, an
+// link (whose code span's backtick it would escape), a code span's backtick, brackets, a `<` that
+// can open a tag, a comment or an autolink (a letter, `/`, `!` or `?` follows: "3 < 4" cannot), an
 // entity's `&`, and runs of emphasis (`*`, `_`) or strikethrough (`~`).
-const MARKUP_START = new RegExp(`\\\\(?=[!-/:-@[-\`{-~]|$|${BARE_LINK.source})|[\`[\\]<]|&(?=#?[0-9a-z]+;)|\\*+|_+|~+`);
+const MARKUP_START = new RegExp(
+  `\\\\(?=[!-/:-@[-\`{-~]|$|${BARE_LINK.source})|[\`[\\]]|<(?=[a-z/!?])|&(?=#?[0-9a-z]+;)|\\*+|_+|~+`,
+);
 
 const LINK_OR_MARKUP = new RegExp(`(${BARE_LINK.source})|${MARKUP_START.source}`, "giu");
 
