@@ -198,6 +198,11 @@ describe("the Images API size parameter", () => {
     expect(parseSizeParameter("auto")).toBeUndefined();
     expect(parseSizeParameter(undefined)).toBeUndefined();
     expect(parseSizeParameter("big")).toBeUndefined();
+    // Out of range is still a size (scaled later); zero or a seventh digit is not.
+    expect(parseSizeParameter("8x8")).toEqual({ width: 8, height: 8 });
+    expect(parseSizeParameter("100000x1")).toEqual({ width: 100_000, height: 1 });
+    expect(parseSizeParameter("0x512")).toBeUndefined();
+    expect(parseSizeParameter("1000000x1")).toBeUndefined();
   });
 });
 

@@ -105,10 +105,13 @@ export function sizeForReference(
   return { width: toSixteen(width), height: toSixteen(height) };
 }
 
-/** Parses an OpenAI `size` ("1024x576"); undefined when absent or "auto". */
+/**
+ * Parses an OpenAI `size` ("1024x576"); undefined when absent or "auto". Any positive size is a size
+ * (an out-of-range one is scaled into the model's range later, keeping its ratio where it can).
+ */
 export function parseSizeParameter(size: string | undefined): { width: number; height: number } | undefined {
   if (size === undefined || size === "auto") return undefined;
-  const match = /^(\d{2,5})\s*[x×]\s*(\d{2,5})$/i.exec(size.trim());
+  const match = /^([1-9]\d{0,5})\s*[x×]\s*([1-9]\d{0,5})$/i.exec(size.trim());
   if (!match) return undefined;
   return { width: Number(match[1]), height: Number(match[2]) };
 }
