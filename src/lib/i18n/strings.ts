@@ -37,7 +37,7 @@ const en = {
   errorQuota: "the daily free Workers AI allocation is used up. It resets at 00:00 UTC, or upgrade to Workers Paid.",
   errorUpstreamAuth:
     "the Cloudflare credentials were refused. The operator should check CF_API_TOKEN and CF_ACCOUNT_ID.",
-  errorUpstream: "the image service returned an unusable answer. Please try again.",
+  errorUpstream: "the image service failed or returned an unusable answer. Please try again.",
   errorGeneric: "an unexpected error occurred. Please try again.",
   errorUnreachable: "the image service could not be reached. Please try again.",
   errorRateLimited: "the image service's rate limit was reached. Please wait a minute and try again.",
@@ -84,7 +84,7 @@ const zhCn: StringTable = {
   errorCapacity: "图像服务当前算力不足，请一分钟后再试。",
   errorQuota: "今日的 Workers AI 免费额度已用完，将于 UTC 00:00 重置；也可以升级到 Workers Paid 付费计划。",
   errorUpstreamAuth: "Cloudflare 拒绝了所配置的凭据，请管理员检查 CF_API_TOKEN 和 CF_ACCOUNT_ID。",
-  errorUpstream: "图像服务返回了无法使用的结果，请重试。",
+  errorUpstream: "图像服务出错或返回了无法使用的结果，请重试。",
   errorGeneric: "发生了意外错误，请重试。",
   errorUnreachable: "无法连接到图像服务，请重试。",
   errorRateLimited: "已达到图像服务的速率限制，请等一分钟后再试。",
@@ -128,7 +128,7 @@ const zhHant: StringTable = {
   errorCapacity: "圖像服務目前運算資源不足，請一分鐘後再試。",
   errorQuota: "今日的 Workers AI 免費額度已用完，將於 UTC 00:00 重設；也可以升級至 Workers Paid 付費方案。",
   errorUpstreamAuth: "Cloudflare 拒絕了所設定的憑證，請管理員檢查 CF_API_TOKEN 和 CF_ACCOUNT_ID。",
-  errorUpstream: "圖像服務傳回了無法使用的結果，請再試一次。",
+  errorUpstream: "圖像服務出錯或傳回了無法使用的結果，請再試一次。",
   errorGeneric: "發生未預期的錯誤，請再試一次。",
   errorUnreachable: "無法連線到圖像服務，請再試一次。",
   errorRateLimited: "已達到圖像服務的速率限制，請稍候一分鐘再試。",
@@ -173,7 +173,7 @@ const ja: StringTable = {
     "Workers AI の 1 日あたりの無料枠を使い切りました。UTC 0:00 にリセットされます。Workers Paid へのアップグレードも可能です。",
   errorUpstreamAuth:
     "Cloudflare の認証情報が拒否されました。管理者は CF_API_TOKEN と CF_ACCOUNT_ID を確認してください。",
-  errorUpstream: "画像サービスから利用できない応答が返されました。もう一度お試しください。",
+  errorUpstream: "画像サービスでエラーが発生したか、利用できない応答が返されました。もう一度お試しください。",
   errorGeneric: "予期しないエラーが発生しました。もう一度お試しください。",
   errorUnreachable: "画像サービスに接続できませんでした。もう一度お試しください。",
   errorRateLimited: "画像サービスのレート制限に達しました。1 分ほど待ってからもう一度お試しください。",
@@ -220,7 +220,7 @@ const es: StringTable = {
     "se ha agotado la asignación gratuita diaria de Workers AI. Se restablece a las 00:00 UTC; también puedes pasarte a Workers Paid.",
   errorUpstreamAuth:
     "Cloudflare ha rechazado las credenciales. El administrador debe revisar CF_API_TOKEN y CF_ACCOUNT_ID.",
-  errorUpstream: "el servicio de imágenes devolvió una respuesta inservible. Inténtalo de nuevo.",
+  errorUpstream: "el servicio de imágenes falló o devolvió una respuesta inservible. Inténtalo de nuevo.",
   errorGeneric: "se ha producido un error inesperado. Inténtalo de nuevo.",
   errorUnreachable: "no se pudo contactar con el servicio de imágenes. Inténtalo de nuevo.",
   errorRateLimited:
@@ -267,7 +267,7 @@ const fr: StringTable = {
     "le quota gratuit quotidien de Workers AI est épuisé. Il est réinitialisé à 00:00 UTC ; vous pouvez aussi passer à Workers Paid.",
   errorUpstreamAuth:
     "Cloudflare a refusé les identifiants. L'administrateur doit vérifier CF_API_TOKEN et CF_ACCOUNT_ID.",
-  errorUpstream: "le service d'images a renvoyé une réponse inutilisable. Veuillez réessayer.",
+  errorUpstream: "le service d'images a échoué ou renvoyé une réponse inutilisable. Veuillez réessayer.",
   errorGeneric: "une erreur inattendue s'est produite. Veuillez réessayer.",
   errorUnreachable: "le service d'images est injoignable. Veuillez réessayer.",
   errorRateLimited:
@@ -315,7 +315,7 @@ const ru: StringTable = {
     "дневной бесплатный лимит Workers AI исчерпан. Он обновляется в 00:00 UTC; также можно перейти на тариф Workers Paid.",
   errorUpstreamAuth:
     "Cloudflare отклонил учётные данные. Администратору следует проверить CF_API_TOKEN и CF_ACCOUNT_ID.",
-  errorUpstream: "сервис изображений вернул непригодный ответ. Попробуйте ещё раз.",
+  errorUpstream: "сервис изображений дал сбой или вернул непригодный ответ. Попробуйте ещё раз.",
   errorGeneric: "произошла непредвиденная ошибка. Попробуйте ещё раз.",
   errorUnreachable: "не удалось связаться с сервисом изображений. Попробуйте ещё раз.",
   errorRateLimited: "достигнут лимит запросов к сервису изображений. Подождите минуту и попробуйте ещё раз.",
@@ -363,7 +363,8 @@ const de: StringTable = {
     "Das tägliche Gratiskontingent von Workers AI ist aufgebraucht. Es wird um 00:00 UTC zurückgesetzt; alternativ können Sie auf Workers Paid upgraden.",
   errorUpstreamAuth:
     "Cloudflare hat die Zugangsdaten abgelehnt. Der Betreiber sollte CF_API_TOKEN und CF_ACCOUNT_ID prüfen.",
-  errorUpstream: "Der Bilddienst hat eine unbrauchbare Antwort geliefert. Bitte versuchen Sie es erneut.",
+  errorUpstream:
+    "Der Bilddienst ist ausgefallen oder hat eine unbrauchbare Antwort geliefert. Bitte versuchen Sie es erneut.",
   errorGeneric: "Ein unerwarteter Fehler ist aufgetreten. Bitte versuchen Sie es erneut.",
   errorUnreachable: "Der Bilddienst war nicht erreichbar. Bitte versuchen Sie es erneut.",
   errorRateLimited:

@@ -70,7 +70,9 @@ export async function generateImage(
       if (error instanceof ApiError) throw error; // the transport already knows it is final
       outcome = {
         kind: "retryable",
-        error: new ApiError(502, `Could not reach Workers AI: ${String(error)}.`, { code: "upstream_unreachable" }),
+        error: new ApiError(502, `Could not reach Workers AI: ${String(error).replace(/\.$/, "")}.`, {
+          code: "upstream_unreachable",
+        }),
       };
     }
     if (outcome.kind === "image") return outcome.image;
