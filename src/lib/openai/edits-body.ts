@@ -11,7 +11,6 @@ import {
   imageEditsSchema,
   MAX_BODY_WITH_IMAGES_BYTES,
   readJsonBody,
-  tooLarge,
   validate,
   type ImageEditsRequest,
 } from "./request-body.ts";
@@ -52,8 +51,6 @@ const IMAGE_PART = /^image(?:\[\d*\])?$/;
 const NUMERIC_FIELDS = new Set(["n", "seed"]);
 
 async function readMultipart(request: Request, contentType: string): Promise<EditsBody> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > MAX_BODY_WITH_IMAGES_BYTES) throw tooLarge(MAX_BODY_WITH_IMAGES_BYTES);
   // Parsed from the guarded stream, so that a body over the limit or cut off by the client is
   // reported as such rather than as a broken form (formData() has one error for everything).
   const body = guardedBody(request, MAX_BODY_WITH_IMAGES_BYTES);

@@ -33,8 +33,6 @@ export const MAX_BODY_WITH_IMAGES_BYTES = 40_000_000;
 
 /** Reads a JSON body of at most `maxBytes`; 413 when larger, 400 when not JSON or cut off. */
 export async function readJsonBody(request: Request, maxBytes = MAX_BODY_BYTES): Promise<unknown> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > maxBytes) throw tooLarge(maxBytes);
   const text = await readText(request, maxBytes);
   if (text.trim() === "")
     throw new ApiError(400, "The request body is empty; send a JSON object.", { code: "invalid_json" });
@@ -61,10 +59,13 @@ export interface GuardedBody {
 
 /**
  * The request's body as a stream that stops at `maxBytes` with a 413, however the body is sent
- * (a chunked upload declares no length), and that turns a body the client stopped sending into
- * request_aborted instead of an unexpected error.
+ * (a body that declares a larger length is refused at once, before a byte is read; a chunked
+ * upload declares none), and that turns a body the client stopped sending into request_aborted
+ * instead of an unexpected error.
  */
 export function guardedBody(request: Request, maxBytes: number): GuardedBody {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > maxBytes) throw tooLarge(maxBytes);
   // The platform types a request body as ReadableStream<any>; it yields bytes.
   const source = (request.body as ReadableStream<Uint8Array> | null)?.getReader();
   let failure: ApiError | undefined;
@@ -112,8 +113,7 @@ function requestAborted(request: Request, bytesRead: number, cause: unknown): Ap
   });
 }
 
-/** Also for a multipart body over the limit. */
-export function tooLarge(maxBytes: number): ApiError {
+function tooLarge(maxBytes: number): ApiError {
   return new ApiError(413, `The request body is larger than ${maxBytes} bytes.`, { code: "request_too_large" });
 }
 
