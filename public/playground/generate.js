@@ -82,7 +82,9 @@ async function seedFromJob(apiKey, jobId) {
  * @returns {FoundImage | undefined} its first markdown image, and its other lines as details
  */
 function imageInReply(markdown) {
-  const match = /!\[[^\]]*\]\(([^)\s]+)\)/.exec(markdown);
+  // No bracket in the alt text and no parenthesis in the link, as in the Worker's replies: a pattern
+  // that allowed them would rescan the rest of the text from every `![` it found.
+  const match = /!\[[^[\]]*\]\(([^()\s]+)\)/.exec(markdown);
   const url = match?.[1] === undefined ? undefined : safeImageUrl(match[1]);
   if (!match || url === undefined) return undefined;
   // The reply's lines start with emoji for chat apps; the page shows the words alone. The seed

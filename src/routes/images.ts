@@ -7,7 +7,7 @@
 import { ApiError } from "../lib/http/errors.ts";
 import type { JobSpec } from "../lib/jobs.ts";
 import { effectiveSize, resolveModel } from "../lib/generation/models.ts";
-import { checkPromptLength, cleanPrompt } from "../lib/generation/prompt.ts";
+import { checkPromptLength, cleanPrompt, refuseFarTooLong } from "../lib/generation/prompt.ts";
 import { checkSeed, refuseUnusedSeed, seedsFor } from "../lib/generation/seeds.ts";
 import { DEFAULT_SIZE, parseSizeParameter } from "../lib/generation/sizes.ts";
 import { noReferences, refuseUnusedReferences, type References } from "../lib/images/intake.ts";
@@ -44,6 +44,7 @@ async function runImagesJob(
   references: References,
 ): Promise<Response> {
   const { settings } = request;
+  refuseFarTooLong(body.prompt, "prompt");
   const prompt = cleanPrompt(body.prompt);
   checkPromptLength(prompt, "prompt");
   const editing = references.sources.length > 0;

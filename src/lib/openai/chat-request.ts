@@ -6,7 +6,13 @@
 import { ApiError } from "../http/errors.ts";
 import { previousImage, takeEditFlag, type PreviousImage } from "../generation/follow-up.ts";
 import type { FluxModel } from "../generation/models.ts";
-import { checkPromptLength, cleanPrompt, lastUserImageUrls, lastUserText } from "../generation/prompt.ts";
+import {
+  checkPromptLength,
+  cleanPrompt,
+  lastUserImageUrls,
+  lastUserText,
+  refuseFarTooLong,
+} from "../generation/prompt.ts";
 import { takeSeedFlag } from "../generation/seeds.ts";
 import { parseSizeSuffix, type ParsedPrompt } from "../generation/sizes.ts";
 import { addImageUrl, addStored, noReferences, refuseUnusedReferences, type References } from "../images/intake.ts";
@@ -35,6 +41,7 @@ export function readChatAsk(body: ChatRequest, options: ChatAskOptions): ChatAsk
       param: "messages",
       code: "invalid_request",
     });
+  refuseFarTooLong(text, "messages");
   const edit = takeEditFlag(cleanPrompt(text));
   const flagged = takeSeedFlag(edit.text);
   const parsed = parseSizeSuffix(flagged.text);

@@ -14,6 +14,7 @@ import {
   validate,
   type ImageEditsRequest,
 } from "./request-body.ts";
+import { boundaryOf, limitParts } from "./multipart-parts.ts";
 
 export interface EditsBody {
   fields: ImageEditsRequest;
@@ -53,15 +54,15 @@ const NUMERIC_FIELDS = new Set(["n", "seed"]);
 async function readMultipart(request: Request, contentType: string): Promise<EditsBody> {
   // Parsed from the guarded stream, so that a body over the limit or cut off by the client is
   // reported as such rather than as a broken form (formData() has one error for everything).
+  const boundary = boundaryOf(contentType);
+  if (boundary === undefined) throw invalidMultipart();
   const body = guardedBody(request, MAX_BODY_WITH_IMAGES_BYTES);
+  const parts = limitParts(body.stream, boundary);
   let form: FormData;
   try {
-    form = await new Response(body.stream, { headers: { "content-type": contentType } }).formData();
+    form = await new Response(parts.stream, { headers: { "content-type": contentType } }).formData();
   } catch {
-    throw (
-      body.failure() ??
-      new ApiError(400, "The request body is not valid multipart/form-data.", { code: "invalid_multipart" })
-    );
+    throw body.failure() ?? parts.failure() ?? invalidMultipart();
   }
   const references = noReferences();
   const fields: Record<string, unknown> = {};
@@ -90,6 +91,10 @@ function refuseUnsupported(fields: ImageEditsRequest): void {
       code: "unsupported_parameter",
     });
   }
+}
+
+function invalidMultipart(): ApiError {
+  return new ApiError(400, "The request body is not valid multipart/form-data.", { code: "invalid_multipart" });
 }
 
 function maskRefused(): ApiError {

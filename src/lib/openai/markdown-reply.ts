@@ -47,8 +47,13 @@ export function escapeMarkdown(text: string): string {
 // with fuzzy linking (markdown-it's linkify), which the common chat clients do not use.
 // A link ends before white space, `<` or `>`, and before the punctuation that renderers leave out of
 // it at its end (`)`, `.`, `,`…), which then stays outside the code span, as written.
+// Linear in the text: the scheme and an address's local part are bounded (32 and 64 characters, more
+// than any real one), so each start reads a fixed number of characters before it fails; unbounded, a
+// prompt of 2,048 letters was read to its end from every letter (4.7 ms, on a 10 ms CPU budget). The
+// link's end is its last character that is not such punctuation, found by backtracking once, not by
+// a lookahead at every character.
 const BARE_LINK =
-  /(?:[a-z][a-z\d+.-]*:\/\/|www\.)[^\s<>]*?(?=[)\].,:;!?'"*_~]*(?:[\s<>]|$))|(?:(?:mailto|xmpp):)?[\w.+-]+@[\w-]+(?:\.[\w-]+)+/;
+  /(?:[a-z][a-z\d+.-]{0,31}:\/\/|www\.)(?:[^\s<>]*[^\s<>)\].,:;!?'"*_~])?|(?:(?:mailto|xmpp):)?[\w.+-]{1,64}@[\w-]+(?:\.[\w-]+)+/;
 
 // A backslash before ASCII punctuation, at the end (before the reply's line break) or before a bare
 // link (whose code span's backtick it would escape), a code span's backtick, brackets, a `<` that

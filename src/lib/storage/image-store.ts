@@ -22,6 +22,8 @@ export interface StoredImage {
 }
 
 const KEY_PATTERN = /^([0-9a-f]{64})\.([0-9a-f]{32})$/;
+/** The length of every image key: 64 hex, a dot, 32 hex. */
+export const IMAGE_KEY_LENGTH = 64 + 1 + 32;
 
 /** A new unguessable image key belonging to job `jobId`. */
 export function newImageKey(jobId: string): string {

@@ -5,7 +5,7 @@
  * with the CF_* credentials, its OpenAI-compatible REST endpoint. It never
  * fails a job: on any fault the caller keeps the original prompt and says why.
  */
-import { cleanPrompt, cutPrompt } from "../generation/prompt.ts";
+import { cleanPrompt, cutPrompt, MAX_RAW_PROMPT_CHARS } from "../generation/prompt.ts";
 import type { OptimizerSettings, UpstreamSettings } from "../settings.ts";
 import { notConfigured, type AiBinding } from "./transport.ts";
 
@@ -73,8 +73,7 @@ export const FOLLOW_UP_INSTRUCTIONS =
   "English, and for a new picture, the full English prompt.";
 
 function parseVerdict(content: string): { action: "edit" | "new"; prompt: string } | undefined {
-  const json = /\{[\s\S]*\}/.exec(content.replace(/<think>[\s\S]*?<\/think>/g, ""))?.[0];
-  const value = json === undefined ? undefined : parseJson(json);
+  const value = parseJson(outermostBraces(withoutThinking(content)));
   if (typeof value !== "object" || value === null) return undefined;
   const action = "action" in value ? value.action : undefined;
   const prompt = "prompt" in value && typeof value.prompt === "string" ? cleanRewrite(value.prompt) : undefined;
@@ -177,9 +176,51 @@ function contentOf(answer: unknown): string | undefined {
  * when empty.
  */
 function cleanRewrite(content: string): string | undefined {
-  const cleaned = cleanPrompt(content.replace(/<think>[\s\S]*?<\/think>/g, "")) // reasoning models think inline
-    .replace(/^(?:prompt|optimi[sz]ed prompt)\s*:\s*/i, "")
-    .replace(/^["'“”`]+|["'“”`]+$/g, "")
-    .trim();
+  // Cut before cleaning: however long the answer (an external API may ignore max_tokens), only the
+  // first MAX_PROMPT_CHARS are kept, and cleaning a megabyte would cost the job its CPU.
+  const answer = withoutThinking(content).slice(0, MAX_RAW_PROMPT_CHARS);
+  const cleaned = trimQuotes(cleanPrompt(answer).replace(/^(?:prompt|optimi[sz]ed prompt)\s*:\s*/i, "")).trim();
   return cleaned === "" ? undefined : cutPrompt(cleaned);
+}
+
+/**
+ * The answer without the `<think>…</think>` blocks reasoning models write inline (an unclosed one is
+ * left, as it is not a block). Searched for, not matched with `<think>[\s\S]*?<\/think>`, which
+ * restarts at every `<think>` of an answer that never closes one and reads the rest again each time.
+ */
+export function withoutThinking(text: string): string {
+  let kept = "";
+  let from = 0;
+  for (;;) {
+    const open = text.indexOf(THINK_OPEN, from);
+    const close = open < 0 ? -1 : text.indexOf(THINK_CLOSE, open + THINK_OPEN.length);
+    // No block opens, or none that opens is closed (a later opening has no closing after it either).
+    if (close < 0) return kept + text.slice(from);
+    kept += text.slice(from, open);
+    from = close + THINK_CLOSE.length;
+  }
+}
+
+const THINK_OPEN = "<think>";
+const THINK_CLOSE = "</think>";
+
+/**
+ * From the first `{` to the last `}`, where a model's JSON answer sits among its words; "" when
+ * there is none. What `/\{[\s\S]*\}/` matched, found in one pass instead of one per `{`.
+ */
+function outermostBraces(text: string): string {
+  const first = text.indexOf("{");
+  const last = text.lastIndexOf("}");
+  return first >= 0 && last > first ? text.slice(first, last + 1) : "";
+}
+
+const QUOTES = new Set(['"', "'", "“", "”", "`"]);
+
+/** The text without the quotes a model put around it (a pattern anchored at the end retries at every quote). */
+function trimQuotes(text: string): string {
+  let start = 0;
+  let end = text.length;
+  while (start < end && QUOTES.has(text.charAt(start))) start++;
+  while (end > start && QUOTES.has(text.charAt(end - 1))) end--;
+  return text.slice(start, end);
 }
