@@ -186,7 +186,8 @@ export class GenerationJob extends DurableObject<Env> {
     } catch (error) {
       const keys = result.images.flatMap((image) => (image.key ? [image.key] : []));
       await Promise.allSettled(keys.map((key) => this.env.FLUX_CF_KV.delete(key)));
-      throw new ApiError(502, `Could not record the job's result: ${String(error)}.`, { code: "storage_error" });
+      console.error(JSON.stringify({ event: "job_record_failed", error: String(error) }));
+      throw new ApiError(502, "Could not record the job's result. Try again.", { code: "storage_error" });
     }
     return this.send(final, base64);
   }

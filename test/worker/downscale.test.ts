@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { apiErrorOf } from "./helpers.ts";
-import { jpegOrientation, toReferenceImage, type ImagesBinding } from "../../src/lib/images/downscale.ts";
+import { toReferenceImage, type ImagesBinding } from "../../src/lib/images/downscale.ts";
+import { jpegOrientation } from "../../src/lib/images/readable.ts";
 import { inspectImage } from "../../src/lib/storage/image-bytes.ts";
 import { samplePng, sampleJpeg } from "./sample-images.ts";
 
@@ -69,15 +70,15 @@ describe("the Images binding failing", () => {
     expect(error.message).toContain("511×511");
   });
 
-  it("9412 (not an image) is the user's 400; any other code is the service's 502", async () => {
-    expect(await apiErrorOf(toReferenceImage(big, fakeImages({ error: bindingError(9412) }), "x"))).toMatchObject({
-      status: 400,
-      code: "invalid_image",
-    });
-    expect(await apiErrorOf(toReferenceImage(big, fakeImages({ error: bindingError(9999) }), "x"))).toMatchObject({
-      status: 502,
-      code: "image_resize_failed",
-    });
+  it("any other code, on an image whose header was sound, is the user's 400 in our words: it would not decode", async () => {
+    for (const code of [9412, 9523, 9999]) {
+      const failing = fakeImages({ error: bindingError(code) });
+      const error = await apiErrorOf(toReferenceImage(big, failing, "The image in 'image[0]'"));
+      expect(error, String(code)).toMatchObject({ status: 400, code: "invalid_image" });
+      expect(error.message).toBe(
+        "The image in 'image[0]' could not be decoded: it may be damaged or cut short. Send it again, or another one.",
+      );
+    }
   });
 
   it("an image handed back still too big is a 502, never sent to the model", async () => {

@@ -101,7 +101,7 @@ export interface RecordedUpstreamRequest {
   status: number;
   imageSha256?: string;
   /** The reference images (input_image_N) of a FLUX.2 call, as received. */
-  references?: { name: string; contentType: string; width: number; height: number }[];
+  references?: { name: string; contentType: string; width: number; height: number; bytes: number; sha256: string }[];
   rawBody?: string;
 }
 

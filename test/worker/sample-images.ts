@@ -49,22 +49,64 @@ export function dataUrl(bytes: Uint8Array, type = "image/jpeg"): string {
 export async function samplePng(width: number, height: number, colour: [number, number, number]): Promise<Uint8Array> {
   const row = [0, ...Array.from({ length: width }, () => colour).flat()];
   const raw = Uint8Array.from(Array.from({ length: height }, () => row).flat());
-  const deflated = new Uint8Array(
-    await new Response(new Blob([raw]).stream().pipeThrough(new CompressionStream("deflate"))).arrayBuffer(),
-  );
-  const header = new Uint8Array(13);
-  new DataView(header.buffer).setUint32(0, width);
-  new DataView(header.buffer).setUint32(4, height);
-  header.set([8, 2, 0, 0, 0], 8); // bit depth 8, RGB, deflate, no filter method, no interlace
+  return craftedPng({ width, height }, [pngChunk("IDAT", await deflated(raw))]);
+}
+
+/** The IHDR fields of a crafted PNG; the defaults are 8-bit RGB, not interlaced. */
+export interface PngHeader {
+  width: number;
+  height: number;
+  depth?: number;
+  colour?: number;
+  interlace?: number;
+}
+
+/**
+ * A PNG put together from its parts, true or not: the header given, then `chunks` as they are
+ * (pass `pngChunk("IDAT", await deflated(rows))` for image data), then IEND unless `end` is false.
+ */
+export function craftedPng(header: PngHeader, chunks: Uint8Array[], end = true): Uint8Array {
+  const fields = new Uint8Array(13);
+  new DataView(fields.buffer).setUint32(0, header.width);
+  new DataView(fields.buffer).setUint32(4, header.height);
+  fields.set([header.depth ?? 8, header.colour ?? 2, 0, 0, header.interlace ?? 0], 8);
   return concat([
     Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    pngChunk("IHDR", header),
-    pngChunk("IDAT", deflated),
-    pngChunk("IEND", new Uint8Array()),
+    pngChunk("IHDR", fields),
+    ...chunks,
+    ...(end ? [pngChunk("IEND", new Uint8Array())] : []),
   ]);
 }
 
-function pngChunk(type: string, data: Uint8Array): Uint8Array {
+/** `bytes` compressed as a zlib stream, as a PNG's IDAT holds them. */
+export async function deflated(bytes: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(
+    await new Response(new Blob([bytes]).stream().pipeThrough(new CompressionStream("deflate"))).arrayBuffer(),
+  );
+}
+
+/** Real files made by Sharp (libvips), which the tests' own encoders cannot make. */
+const SHARP_MADE = {
+  /** 100×100, CMYK (four components): `sharp({create: …}).toColourspace("cmyk").jpeg({quality: 80})`. */
+  cmykJpeg:
+    "/9j/7gAOQWRvYmUAZAAAAAAA/9sAQwAGBAUGBQQGBgUGBwcGCAoQCgoJCQoUDg8MEBcUGBgXFBYWGh0lHxobIxwWFiAsICMmJykqKRkfLTAtKDAlKCko/8AAFAgAZABkBEMRAE0RAFkRAEsRAP/EABYAAQEBAAAAAAAAAAAAAAAAAAAHCP/EABQQAQAAAAAAAAAAAAAAAAAAAAD/2gAOBEMATQBZAEsAAD8A1SlTLC3gAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAP/9k=",
+  /** 100×60, progressive (SOF2): `.jpeg({progressive: true, quality: 80})`. */
+  progressiveJpeg:
+    "/9j/2wBDAAYEBQYFBAYGBQYHBwYIChAKCgkJChQODwwQFxQYGBcUFhYaHSUfGhsjHBYWICwgIyYnKSopGR8tMC0oMCUoKSj/2wBDAQcHBwoIChMKChMoGhYaKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCj/wgARCAA8AGQDASIAAhEBAxEB/8QAFQABAQAAAAAAAAAAAAAAAAAAAAb/xAAWAQEBAQAAAAAAAAAAAAAAAAAABQb/2gAMAwEAAhADEAAAAZwaiQAAAAAAAAAAAAAAAAAAAAAAAAAAB//EABQQAQAAAAAAAAAAAAAAAAAAAGD/2gAIAQEAAQUCUf/EABQRAQAAAAAAAAAAAAAAAAAAAED/2gAIAQMBAT8BZ//EABQRAQAAAAAAAAAAAAAAAAAAAED/2gAIAQIBAT8BZ//EABQQAQAAAAAAAAAAAAAAAAAAAGD/2gAIAQEABj8CUf/EABQQAQAAAAAAAAAAAAAAAAAAAGD/2gAIAQEAAT8hUf/aAAwDAQACAAMAAAAQ8888888888888888888888888888/8QAFBEBAAAAAAAAAAAAAAAAAAAAQP/aAAgBAwEBPxBn/8QAFBEBAAAAAAAAAAAAAAAAAAAAQP/aAAgBAgEBPxBn/8QAFBABAAAAAAAAAAAAAAAAAAAAYP/aAAgBAQABPxBR/9k=",
+  /** 37×23 RGBA, Adam7-interlaced: `.png({progressive: true})`. */
+  interlacedPng:
+    "iVBORw0KGgoAAAANSUhEUgAAACUAAAAXCAYAAAH7K7YzAAAACXBIWXMAAAPoAAAD6AG1e1JrAAAATUlEQVRIie2UwQkAMAgDM0QGcyTHy1j9911aKffwIxLkSCJXeh89XXrOob4+8mmmRsyjmQmhhlHwUe6Unafl1jxVkGo8ZdJXVEKelecC8tqPEHeQB9sAAAAASUVORK5CYII=",
+  /** 40×30 with a palette (colour type 3, PLTE): `.png({palette: true})`. */
+  palettePng:
+    "iVBORw0KGgoAAAANSUhEUgAAACgAAAAeCAMAAABpA6zvAAAAA1BMVEUUUMiTUSGgAAAACXBIWXMAAAPoAAAD6AG1e1JrAAAAEklEQVQ4jWNgGAWjYBSMguEAAATOAAE9WQaqAAAAAElFTkSuQmCC",
+};
+
+/** One of the files Sharp made, as bytes. */
+export function sharpMade(name: keyof typeof SHARP_MADE): Uint8Array {
+  return Uint8Array.from(atob(SHARP_MADE[name]), (char) => char.charCodeAt(0));
+}
+
+export function pngChunk(type: string, data: Uint8Array): Uint8Array {
   const typed = concat([new TextEncoder().encode(type), data]);
   const framed = new Uint8Array(typed.length + 8);
   const view = new DataView(framed.buffer);

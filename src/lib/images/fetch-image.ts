@@ -59,12 +59,8 @@ export async function fetchImage(url: string, param: string, options: FetchImage
         `the server did not send the image within ${timeoutMs / 1000} s`,
         orAttach("Try again"),
       );
-    throw failure(
-      param,
-      "image_url_unreachable",
-      `the server could not be reached (${String(error)})`,
-      orAttach("Check the URL"),
-    );
+    console.error(JSON.stringify({ event: "image_url_unreachable", error: String(error) }));
+    throw failure(param, "image_url_unreachable", "the server could not be reached", orAttach("Check the URL"));
   }
 }
 

@@ -11,6 +11,7 @@ import { jobIdOfImageKey } from "../storage/image-store.ts";
 import type { FluxModel } from "../generation/models.ts";
 import { DEFAULT_MAX_BYTES } from "./fetch-image.ts";
 import { urlProblem } from "./public-url.ts";
+import { sizeProblem } from "./readable.ts";
 
 /** FLUX.2 takes at most four reference images. */
 export const MAX_REFERENCES = 4;
@@ -47,7 +48,8 @@ export function addUpload(references: References, bytes: Uint8Array, param: stri
  */
 export function addImageUrl(references: References, url: string, param: string, origin: string): void {
   checkRoomFor(references, param);
-  if (url.startsWith("data:")) {
+  // A URL's scheme is case-insensitive: DATA: is a data URL too.
+  if (url.slice(0, 5).toLowerCase() === "data:") {
     const bytes = decodeDataUrl(url, param);
     references.sources.push({ kind: "upload", param });
     references.uploads.push(bytes);
@@ -107,9 +109,13 @@ export function checkRoomFor(references: References, param: string): void {
 
 function checkImageBytes(bytes: Uint8Array, param: string): void {
   if (bytes.byteLength > MAX_IMAGE_BYTES) throw tooLarge(param);
-  if (!inspectImage(bytes)) {
+  const info = inspectImage(bytes);
+  if (!info) {
     throw new ApiError(400, `'${param}' is not a JPEG, PNG or WebP image.`, { param, code: "invalid_image" });
   }
+  // From the header alone, before a job starts: the job checks linked images the same way.
+  const problem = sizeProblem(info);
+  if (problem) throw new ApiError(400, `'${param}' cannot be used: ${problem}.`, { param, code: "invalid_image" });
 }
 
 function decodeDataUrl(url: string, param: string): Uint8Array {

@@ -25,24 +25,65 @@ function ascii(bytes: Uint8Array, start: number, length: number): string {
   return String.fromCharCode(...bytes.subarray(start, start + length));
 }
 
-/** Walks JPEG segments to the first start-of-frame marker, which holds the size. */
+/** A JPEG's size, from its first start-of-frame segment. */
 function jpegInfo(bytes: Uint8Array): ImageInfo | undefined {
+  const frame = jpegFrame(bytes);
+  return frame && { contentType: "image/jpeg", width: frame.width, height: frame.height };
+}
+
+/** What a JPEG's start-of-frame segment says: the coding process (its marker), the size and the colour components. */
+export interface JpegFrame {
+  marker: number;
+  width: number;
+  height: number;
+  components: number;
+}
+
+/** The first start-of-frame segment of a JPEG; undefined when the segments before it are broken. */
+export function jpegFrame(bytes: Uint8Array): JpegFrame | undefined {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (const { marker, start } of jpegSegments(bytes)) {
+    // SOF0…SOF15, except DHT (C4), JPG (C8) and DAC (CC), which share the range.
+    const isStartOfFrame = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+    if (!isStartOfFrame) continue;
+    // Precision, height, width, number of components.
+    if (start + 6 > bytes.length) return undefined;
+    return {
+      marker,
+      height: view.getUint16(start + 1),
+      width: view.getUint16(start + 3),
+      components: bytes[start + 5] ?? 0,
+    };
+  }
+  return undefined;
+}
+
+/** A JPEG segment before the image data: its marker, and where its payload starts and ends. */
+export interface JpegSegment {
+  marker: number;
+  start: number;
+  end: number;
+}
+
+/**
+ * The segments of a JPEG from its start up to its start of scan (SOS, included), where the image
+ * data begins; it ends early at bytes that are not a segment, or at the end of the image.
+ */
+export function* jpegSegments(bytes: Uint8Array): Generator<JpegSegment> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let offset = 2;
-  while (offset + 9 < bytes.length) {
-    if (bytes[offset] !== 0xff) return undefined;
+  while (offset + 4 <= bytes.length && bytes[offset] === 0xff) {
     const marker = bytes[offset + 1] ?? 0;
     if (marker === 0xff) {
       offset += 1; // fill byte
       continue;
     }
-    const isStartOfFrame = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
-    if (isStartOfFrame) {
-      return { contentType: "image/jpeg", height: view.getUint16(offset + 5), width: view.getUint16(offset + 7) };
-    }
-    offset += 2 + view.getUint16(offset + 2);
+    const length = view.getUint16(offset + 2);
+    if (marker === 0xd9 || length < 2) return; // end of image, or not a segment
+    yield { marker, start: offset + 4, end: offset + 2 + length };
+    if (marker === 0xda) return;
+    offset += 2 + length;
   }
-  return undefined;
 }
 
 function webpInfo(bytes: Uint8Array): ImageInfo | undefined {

@@ -68,9 +68,11 @@ export async function generateImage(
     } catch (error) {
       if (deadline.aborted) throw timeoutError(upstream.imageTimeoutMs);
       if (error instanceof ApiError) throw error; // the transport already knows it is final
+      // The runtime's words ("Network connection lost.") go to the log, not to the client.
+      console.error(JSON.stringify({ event: "upstream_unreachable", attempt, error: String(error) }));
       outcome = {
         kind: "retryable",
-        error: new ApiError(502, `Could not reach Workers AI: ${String(error).replace(/\.$/, "")}.`, {
+        error: new ApiError(502, "Could not reach Workers AI: the connection failed.", {
           code: "upstream_unreachable",
         }),
       };
