@@ -7,6 +7,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { KV_CATCH_UP_MS } from "../../src/lib/storage/find-image.ts";
 import { ImageStore, newImageKey, type StoredImageMeta } from "../../src/lib/storage/image-store.ts";
 import { JobRecord } from "../../src/objects/job-record.ts";
 import { authHeaders, call, marker, sha256Hex, upstreamRequests } from "./helpers.ts";
@@ -73,8 +74,9 @@ async function keepInJob(
   jobId: string,
   bytes: Uint8Array,
   meta: StoredImageMeta,
+  madeAt = Date.now(),
 ): Promise<{ key: string; storedSha256: string }> {
-  const key = newImageKey(jobId);
+  const key = newImageKey(jobId, madeAt);
   const storedSha256 = await runInDurableObject(jobStub(jobId), async (_instance, state) => {
     const record = new JobRecord(state.storage);
     record.saveImage(key, bytes, meta);
@@ -179,6 +181,20 @@ describe("read-after-write: the job's Durable Object answers when KV misses", ()
     expect(response.status).toBe(200);
     expect(response.headers.get("content-length")).toBe("2500000");
     expect(await sha256Hex(await response.arrayBuffer())).toBe(expected);
+  });
+
+  it("asks the job only in the first minutes: a miss of an older picture is a 404 that wakes no object", async () => {
+    const { jobId } = await makeImage();
+    const meta: StoredImageMeta = { contentType: "image/jpeg", width: 8, height: 8, expiresAt: Date.now() + 3_600_000 };
+    const fresh = await keepInJob(jobId, randomBytes(100), meta);
+    expect((await call(`/image/${fresh.key}`)).status).toBe(200);
+    // Held by the job all the same, but KV has had over KV_CATCH_UP_MS to show it everywhere.
+    const older = await keepInJob(jobId, randomBytes(100), meta, Date.now() - KV_CATCH_UP_MS - 1000);
+    expect(older.storedSha256).not.toBe("not stored");
+    expect((await call(`/image/${older.key}`)).status).toBe(404);
+    // A key that claims to be made in the future is not fresh either.
+    const future = await keepInJob(jobId, randomBytes(100), meta, Date.now() + 3_600_000);
+    expect((await call(`/image/${future.key}`)).status).toBe(404);
   });
 });
 

@@ -5,7 +5,16 @@
  * earlier picture read images this way.
  */
 import { findJob } from "../jobs.ts";
-import { ImageStore, jobIdOfImageKey, type StoredImage } from "./image-store.ts";
+import { ImageStore, imageMadeAt, jobIdOfImageKey, type StoredImage } from "./image-store.ts";
+
+/**
+ * How long after a picture is made KV may still miss it in some location ("60 s or more"): only then
+ * is a miss asked of the job. Later misses (an old chat that shows its expired pictures again, a
+ * made-up key) are answered without waking an object, a billed request each.
+ */
+export const KV_CATCH_UP_MS = 5 * 60_000;
+/** A clock ahead of the Worker's by this much still makes fresh keys. */
+const CLOCK_SKEW_MS = 60_000;
 
 /**
  * The image `key`, or undefined when it does not exist (expired, never made, or not a key at all).
@@ -18,7 +27,14 @@ export async function findImage(
 ): Promise<StoredImage | undefined> {
   const jobId = jobIdOfImageKey(key);
   if (jobId === undefined) return undefined;
-  return (await new ImageStore(env.FLUX_CF_KV).get(key)) ?? (await fromJob(env, jobId, key));
+  const stored = await new ImageStore(env.FLUX_CF_KV).get(key);
+  if (stored || !mayBeCatchingUp(key, Date.now())) return stored;
+  return fromJob(env, jobId, key);
+}
+
+function mayBeCatchingUp(key: string, now: number): boolean {
+  const madeAt = imageMadeAt(key) ?? 0;
+  return madeAt > now - KV_CATCH_UP_MS && madeAt < now + CLOCK_SKEW_MS;
 }
 
 async function fromJob(env: Pick<Env, "GENERATION_JOB">, jobId: string, key: string): Promise<StoredImage | undefined> {
