@@ -145,3 +145,36 @@ describe("a two-turn conversation with --edit", () => {
     expect(await referencesFor(`${m}b`)).toEqual([{ name: "input_image_0", width: 511, height: 287 }]);
   });
 });
+
+describe("attacks over a real connection", () => {
+  const post = (path: string, body: string, contentType: string) =>
+    fetch(`${live.service.baseUrl}${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${live.service.apiKey}`, "content-type": contentType },
+      body,
+    });
+
+  it("a form of 300,000 tiny parts gets its 400 too_many_parts, not a connection cut mid-upload", async () => {
+    const parts = Array.from(
+      { length: 300_000 },
+      (_, i) => `--b\r\ncontent-disposition: form-data; name="f${i}"\r\n\r\nv\r\n`,
+    );
+    const response = await post("/v1/images/edits", `${parts.join("")}--b--\r\n`, "multipart/form-data; boundary=b");
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("too_many_parts");
+  });
+
+  it("the 1.2 MB chat message that held the Worker for minutes is answered, and so is everyone else", async () => {
+    const body = JSON.stringify({
+      messages: [
+        { role: "user", content: "hi" },
+        { role: "assistant", content: "![](".repeat(300_000) },
+        { role: "user", content: `${marker()} a cat` },
+      ],
+    });
+    const attack = post("/v1/chat/completions", body, "application/json");
+    const bystander = await fetch(`${live.service.baseUrl}/v1/service`);
+    expect(bystander.status).toBe(200);
+    expect((await attack).status).toBe(200);
+  });
+});
