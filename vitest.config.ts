@@ -9,13 +9,18 @@
  */
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { dropExpectedRuntimeReports, showConsoleLog } from "./test/support/quiet-output.ts";
 
 export const TEST_API_KEY = "sk-test-key";
 
+dropExpectedRuntimeReports();
+
 export default defineConfig({
   test: {
-    // Each job logs one JSON line by design; in test output they are noise.
-    onConsoleLog: (log) => !log.includes('"event":"job"'),
+    onConsoleLog: showConsoleLog,
+    // Chosen, not defaulted: each file gets its own isolate (its own storage, and in the node
+    // project its own service), and saying so stops vitest suggesting otherwise after every run.
+    isolate: true,
     projects: [
       {
         plugins: [

@@ -57,12 +57,17 @@ interface Exit {
   output: string;
 }
 
-/** Runs `npm start` (node scripts/start.ts) expecting it to give up on its own, quickly. */
-function startExpectingExit(args: string[], env: Record<string, string>): Promise<Exit> {
+/**
+ * Runs `npm start` (node scripts/start.ts) expecting it to give up on its own, quickly. The stand-in
+ * gets a free port unless the test names one: the default 8788 is taken while a developer's own
+ * `npm start` runs beside the suite.
+ */
+async function startExpectingExit(args: string[], env: Record<string, string>): Promise<Exit> {
+  const standInPort = String(await freePort());
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["scripts/start.ts", ...args], {
       cwd: PROJECT_ROOT,
-      env: { ...process.env, CF_ACCOUNT_ID: "", CF_API_TOKEN: "", ...env },
+      env: { ...process.env, CF_ACCOUNT_ID: "", CF_API_TOKEN: "", STAND_IN_PORT: standInPort, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
