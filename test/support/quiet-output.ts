@@ -50,6 +50,6 @@ export function dropExpectedRuntimeReports(): void {
   for (const stream of [process.stdout, process.stderr]) {
     const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
     stream.write = ((chunk: unknown, ...rest: unknown[]) =>
-      typeof chunk === "string" && expected(chunk) ? true : write(chunk, ...rest)) as typeof stream.write;
+      typeof chunk === "string" && expected(chunk) ? true : write(chunk, ...rest));
   }
 }
