@@ -150,3 +150,88 @@ export function settingsProblem(
     throw error;
   }
 }
+
+/** Settings whose values are secrets: `npm start` says whether they are set, never what they are. */
+const SECRET_SETTINGS = new Set(["API_KEY", "CF_API_TOKEN", "EXTERNAL_API_KEY"]);
+/** What `npm start` sets to point the Worker at the stand-in: described in words, not listed. */
+const STAND_IN_SETTINGS = new Set(["CF_API_BASE", "CF_ACCOUNT_ID", "CF_API_TOKEN", "OFFLINE_MODE"]);
+
+export interface SummaryInput {
+  /** The values the Worker will see, merged as wrangler merges them (config, .dev.vars, --var). */
+  vars: Record<string, string>;
+  /** Names that come from .dev.vars, which may hold secrets of the developer's own. */
+  fromDevVars: ReadonlySet<string>;
+  standInUrl: string | undefined;
+  /** Whether npm start chose the API key (none was configured). */
+  localApiKey: boolean;
+}
+
+/**
+ * What `npm start` tells a developer it runs with, instead of wrangler's table (which shows the
+ * AI binding as "not supported" and every `--var` as "(hidden)"): each setting with its value,
+ * secrets only as set, and in words how Workers AI is reached.
+ */
+export function settingsSummary({ vars, fromDevVars, standInUrl, localApiKey }: SummaryInput): string[] {
+  const names = Object.keys(vars)
+    .filter((name) => !(standInUrl !== undefined && STAND_IN_SETTINGS.has(name)))
+    .sort();
+  const width = Math.max(...names.map((name) => name.length));
+  const shown = (name: string): string => {
+    if (name === "API_KEY" && localApiKey)
+      return `${LOCAL_API_KEY} (npm start's local key; set API_KEY in .dev.vars for yours)`;
+    if (SECRET_SETTINGS.has(name) || (fromDevVars.has(name) && !KNOWN_PUBLIC.has(name))) return "(secret, set)";
+    return vars[name] === "" ? '""' : (vars[name] ?? "");
+  };
+  const upstream =
+    standInUrl !== undefined
+      ? [
+          `  Workers AI: the stand-in at ${standInUrl}, through the REST API with placeholder credentials.`,
+          "  (Offline there is no AI binding: it needs a Cloudflare account.)",
+        ]
+      : [`  Workers AI: your account ${vars.CF_ACCOUNT_ID ?? ""}, through the REST API (real Flux images, billed).`];
+  return [
+    "  Settings (wrangler.jsonc, then .dev.vars, then --var):",
+    ...names.map((name) => `    ${name.padEnd(width)}  ${shown(name)}`),
+    ...upstream,
+    "  KV, Durable Objects and the Images binding run locally (state in .wrangler/).",
+  ];
+}
+
+/** Settings that are never secrets, so a value from .dev.vars is shown too. */
+const KNOWN_PUBLIC = new Set([
+  "CF_ACCOUNT_ID",
+  "CF_API_BASE",
+  "CHAT_EDITS",
+  "CORS_ORIGINS",
+  "EXTERNAL_API_BASE",
+  "EXTERNAL_MODEL",
+  "FLUX_MODEL",
+  "FLUX_NUM_STEPS",
+  "IMAGE_EXPIRATION",
+  "IMAGE_TIMEOUT",
+  "OPTIMIZER_TIMEOUT",
+  "PROGRESS_MODE",
+  "PROMPT_OPTIMIZATION",
+  "PUBLIC_URL",
+  "RATE_LIMIT_PER_MINUTE",
+  "REPLY_LANGUAGE",
+  "SYSTEM_MESSAGE",
+]);
+
+const ANSI = /\x1b\[[0-9;]*m/g;
+
+/**
+ * A line filter for wrangler's output that drops its bindings table (the summary above replaces
+ * it): the title line, the header and the `env.…` rows after it. Anything else passes, so if
+ * wrangler changes its format the table simply shows again.
+ */
+export function withoutBindingsTable(): (line: string) => boolean {
+  let inTable = false;
+  return (line) => {
+    const text = line.replace(ANSI, "").trim();
+    if (text.endsWith("has access to the following bindings:")) return !(inTable = true);
+    if (inTable && (text.startsWith("Binding") || text.startsWith("env.") || text.startsWith("- "))) return false;
+    inTable = false;
+    return true;
+  };
+}

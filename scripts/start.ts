@@ -5,6 +5,7 @@
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { createInterface } from "node:readline";
 import { constants } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,10 +15,14 @@ import type { StandIn } from "../tools/stand-in/server.ts";
 import {
   LOCAL_API_KEY,
   hasCloudflareCredentials,
+  parseDotenv,
   portProblem,
   readSettings,
   settingsProblem,
+  settingsSummary,
   takeListenArgs,
+  varsOfArgs,
+  withoutBindingsTable,
   wranglerDevArgs,
 } from "./start-config.ts";
 
@@ -77,21 +82,38 @@ if (offline) {
   Worker: ${shown}    ${apiKeyLine}
   curl http://127.0.0.1:${port}/v1/images/generations \\
     -H "Authorization: Bearer ${bearer}" -H "Content-Type: application/json" \\
-    -d '{"prompt":"a lighthouse at dusk","response_format":"b64_json"}'
+    -d '{"prompt":"a lighthouse at dusk","response_format":"url"}'
 ================================================================================
 `);
 }
+const devVars = devVarsText === undefined ? {} : parseDotenv(devVarsText);
+const stringVars = Object.fromEntries(Object.entries(configVars).map(([name, value]) => [name, String(value)]));
+console.log(
+  settingsSummary({
+    vars: { ...stringVars, ...devVars, ...varsOfArgs(args) },
+    fromDevVars: new Set(Object.keys(devVars)),
+    standInUrl: standIn?.url,
+    localApiKey: offline && !settings.configured.API_KEY,
+  }).join("\n"),
+);
 
 const wrangler = spawn(join(projectRoot, "node_modules", ".bin", "wrangler"), args, {
   cwd: projectRoot,
-  stdio: "inherit",
+  // Its output passes through us, without its bindings table (the summary above says it in words).
+  stdio: ["inherit", "pipe", "inherit"],
   env: {
     ...process.env,
+    ...(process.stdout.isTTY ? { FORCE_COLOR: "1" } : {}),
     // wrangler's launcher runs whichever `node` is first on PATH: make it the one running us (22+).
     PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ""}`,
     CLOUDFLARE_CF_FETCH_ENABLED: "false",
     WRANGLER_SEND_METRICS: "false",
   },
+});
+
+const keepLine = withoutBindingsTable();
+createInterface({ input: wrangler.stdout }).on("line", (line) => {
+  if (keepLine(line)) console.log(line);
 });
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => wrangler.kill(signal));

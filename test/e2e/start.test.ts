@@ -39,6 +39,30 @@ describe("npm start without Cloudflare credentials", () => {
     expect(output).toContain(`API key: ${live.service.apiKey}`);
   });
 
+  it("says what it runs with in words: settings with their values, no wrangler table of (hidden) and not supported", () => {
+    const output = live.service.output();
+    expect(output).toMatch(/FLUX_MODEL +@cf\/black-forest-labs\/flux-2-klein-4b/);
+    expect(output).toMatch(/API_KEY +sk-flux-local/);
+    expect(output).toContain("Workers AI: the stand-in at");
+    expect(output).not.toContain("(hidden)");
+    expect(output).not.toContain("not supported");
+    expect(output).not.toContain("has access to the following bindings");
+  });
+
+  it("gives an example in its banner that answers with a link, not a screenful of base64", async () => {
+    const body = /-d '(\{.*\})'/.exec(live.service.output())?.[1] ?? "";
+    expect(JSON.parse(body)).toMatchObject({ response_format: "url" });
+    const response = await fetch(`${live.service.baseUrl}/v1/images/generations`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${live.service.apiKey}`, "content-type": "application/json" },
+      body,
+    });
+    const text = await response.text();
+    expect(response.status).toBe(200);
+    expect(text.length).toBeLessThan(1000);
+    expect(JSON.parse(text)).toMatchObject({ data: [{ url: expect.stringContaining("/image/") as unknown }] });
+  });
+
   it("tells its page that it runs in offline mode, through GET /v1/service", async () => {
     const response = await fetch(`${live.service.baseUrl}/v1/service`);
     expect(response.status).toBe(200);

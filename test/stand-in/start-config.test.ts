@@ -7,8 +7,10 @@ import {
   portProblem,
   readSettings,
   settingsProblem,
+  settingsSummary,
   takeListenArgs,
   varsOfArgs,
+  withoutBindingsTable,
   wranglerDevArgs,
 } from "../../scripts/start-config.ts";
 
@@ -159,5 +161,73 @@ describe("settingsProblem", () => {
       B: "x:y",
       C: "3",
     });
+  });
+});
+
+describe("what npm start says it runs with", () => {
+  const offline = {
+    vars: {
+      FLUX_MODEL: "@cf/black-forest-labs/flux-2-dev",
+      PROMPT_OPTIMIZATION: "true",
+      API_KEY: "sk-flux-local",
+      CF_API_BASE: standIn.cfApiBase,
+      CF_ACCOUNT_ID: "stand-in-account",
+      CF_API_TOKEN: "stand-in-token",
+      OFFLINE_MODE: "true",
+      EXTERNAL_API_KEY: "sk-secret-of-mine",
+      MY_OWN: "private",
+    },
+    fromDevVars: new Set(["EXTERNAL_API_KEY", "MY_OWN"]),
+    standInUrl: standIn.url,
+    localApiKey: true,
+  };
+
+  it("shows each setting's value, secrets only as set, and says in words how Workers AI is reached", () => {
+    const text = settingsSummary(offline).join("\n");
+    expect(text).toMatch(/FLUX_MODEL +@cf\/black-forest-labs\/flux-2-dev/);
+    expect(text).toMatch(/PROMPT_OPTIMIZATION +true/);
+    expect(text).toMatch(/API_KEY +sk-flux-local \(npm start's local key/);
+    expect(text).toMatch(/EXTERNAL_API_KEY +\(secret, set\)/);
+    expect(text).toMatch(/MY_OWN +\(secret, set\)/);
+    expect(text).not.toContain("sk-secret-of-mine");
+    expect(text).not.toContain("private");
+    expect(text).toContain(`Workers AI: the stand-in at ${standIn.url}`);
+    // What npm start set for the stand-in is said in words, not listed as if the user had set it.
+    expect(text).not.toMatch(/CF_ACCOUNT_ID|CF_API_TOKEN|OFFLINE_MODE|CF_API_BASE/);
+  });
+
+  it("with credentials, names the account and hides the token", () => {
+    const text = settingsSummary({
+      vars: { CF_ACCOUNT_ID: "0123abcd", CF_API_TOKEN: "tok-123", API_KEY: "sk-mine" },
+      fromDevVars: new Set(["CF_ACCOUNT_ID", "CF_API_TOKEN", "API_KEY"]),
+      standInUrl: undefined,
+      localApiKey: false,
+    }).join("\n");
+    expect(text).toMatch(/CF_ACCOUNT_ID +0123abcd/);
+    expect(text).toContain("Workers AI: your account 0123abcd");
+    expect(text).not.toContain("tok-123");
+    expect(text).not.toContain("sk-mine");
+  });
+
+  it("drops wrangler's bindings table and nothing else", () => {
+    const keep = withoutBindingsTable();
+    const output = [
+      " ⛅️ wrangler 4.164.0",
+      "Your Worker has access to the following bindings:",
+      "Binding                      Resource        Mode",
+      "\x1b[2menv.GENERATION_JOB (GenerationJob)\x1b[22m   Durable Object  local",
+      'env.API_KEY ("(hidden)")     Environment Variable  local',
+      "",
+      "⎔ Starting local server...",
+      "[wrangler:info] Ready on http://127.0.0.1:8787",
+      "env.NOT_A_TABLE_LINE must still show",
+    ];
+    expect(output.filter(keep)).toEqual([
+      " ⛅️ wrangler 4.164.0",
+      "",
+      "⎔ Starting local server...",
+      "[wrangler:info] Ready on http://127.0.0.1:8787",
+      "env.NOT_A_TABLE_LINE must still show",
+    ]);
   });
 });
