@@ -86,7 +86,8 @@ export async function runPipeline(
   const action = references.length > 0 ? "editing" : "generating";
   deps.progress("generating", t(action, { ...size, model: model.id }));
   const request = { model, prompt: optimized.promptUsed, ...size, references };
-  const onRetry = (attempt: number, max: number) => deps.progress("generating", t("retrying", { attempt, max }));
+  const onRetry = (attempt: number, max: number, cause: ApiError) =>
+    deps.progress("generating", t("retrying", { attempt, max, reason: t(retryReason(cause)) }));
   const generated: SeededImage[] = await timed("generate", () =>
     Promise.all(
       Array.from({ length: spec.count }, async (_, index) => {
@@ -219,4 +220,11 @@ async function storeAll(spec: JobSpec, deps: PipelineDeps, generated: SeededImag
     throw new ApiError(502, `Could not store the image: ${String(failure.reason)}.`, { code: "storage_error" });
   }
   return outcomes.flatMap((outcome) => (outcome.status === "fulfilled" ? [outcome.value] : []));
+}
+
+/** What went wrong before a retry, in the user's words: only capacity, server errors and the network are retried. */
+function retryReason(cause: ApiError): "retryCapacity" | "retryServerError" | "retryUnreachable" {
+  if (cause.code === "upstream_capacity") return "retryCapacity";
+  if (cause.code === "upstream_unreachable") return "retryUnreachable";
+  return "retryServerError";
 }

@@ -287,11 +287,24 @@ describe("retries of transient faults", () => {
     const frames = await collectSse(response);
     const deltas = chunkDeltas(frames);
     const progress = deltas.map((delta) => delta.reasoning_content ?? "").join("");
-    expect(progress).toContain("retrying (1 of 2)");
-    expect(progress).toContain("retrying (2 of 2)");
+    expect(progress).toContain("Workers AI is out of capacity; retrying (1 of 2)");
+    expect(progress).toContain("Workers AI is out of capacity; retrying (2 of 2)");
     expect(imageUrlIn(deltas.map((delta) => delta.content ?? "").join(""))).toBeDefined();
     expect(frames.at(-1)?.data).toBe("[DONE]");
     expect((await imageCalls(m)).map((request) => request.status)).toEqual([429, 429, 200]);
+  });
+
+  it.each([
+    ["server", "Workers AI answered with a server error; retrying (1 of 2)"],
+    ["network", "Workers AI could not be reached; retrying (1 of 2)"],
+  ])("says what went wrong before each retry, not that the service is busy: %s", async (fault, line) => {
+    const m = marker();
+    const frames = await collectSse(await postChat(`${m} a windmill #fault=${fault}*1`, { stream: true }));
+    const progress = chunkDeltas(frames)
+      .map((delta) => delta.reasoning_content ?? "")
+      .join("");
+    expect(progress).toContain(line);
+    expect(progress).not.toContain("busy");
   });
 
   it("recovers from a server error on the next try", async () => {

@@ -122,8 +122,8 @@ describe("translate", () => {
     expect(translate("zh-cn", "generating", { width: 1024, height: 576, model: "m" })).toBe(
       "正在使用 m 生成 1024×576 的图像…",
     );
-    expect(translate("de", "retrying", { attempt: 1, max: 2 })).toBe(
-      "Der Bilddienst ist ausgelastet; neuer Versuch (1 von 2)…",
+    expect(translate("de", "retrying", { attempt: 1, max: 2, reason: translate("de", "retryCapacity") })).toBe(
+      "Workers AI ist ausgelastet; neuer Versuch (1 von 2)…",
     );
   });
 
@@ -213,7 +213,9 @@ describe.each(LANGUAGES)("REPLY_LANGUAGE=%s through the Worker", (language) => {
     );
     const frames = await collectSse(response);
     const content = streamed(frames, "content");
-    expect(content).toBe(`❌ ${translate(language, "failed", { reason: errorText(language, "content_filter") })}`);
+    expect(content).toBe(
+      `❌ ${translate(language, "failed", { reason: errorText(language, "content_filter") })} (content_filter)`,
+    );
     expect(content).toContain(t.errorContentFilter);
     if (language !== "en") expect(content).not.toContain(ENGLISH.errorContentFilter);
     expect(imageUrlIn(content)).toBeUndefined();
@@ -234,7 +236,7 @@ describe("upstream failures without a safety or quota meaning", () => {
     );
     const frames = await collectSse(response);
     const content = streamed(frames, "content");
-    expect(content).toBe(`❌ ${translate("ja", "failed", { reason: STRINGS.ja.errorTooLarge })}`);
+    expect(content).toBe(`❌ ${translate("ja", "failed", { reason: STRINGS.ja.errorTooLarge })} (request_too_large)`);
     const error = chunks(frames).find((chunk) => chunk.error)?.error;
     expect(error?.code).toBe("request_too_large");
     expect(content).not.toContain(error?.message ?? "(no error event)");

@@ -77,7 +77,10 @@ export function eventFrames(event: JobEvent, context: ChatReplyContext): string[
   }
   if (event.failure) {
     const { error } = event.failure;
-    const line = `❌ ${translate(context.language, "failed", { reason: errorText(context.language, error.code, error.message) })}`;
+    // The whole story in this one line (what failed, what to do, and the code to quote): after the
+    // error chunk below, some clients (LobeChat) show only a generic network error beside it.
+    const reason = errorText(context.language, error.code, error.message);
+    const line = `❌ ${translate(context.language, "failed", { reason })}${error.code ? ` (${error.code})` : ""}`;
     const frames = [sseData(chatChunk(meta, { content: line }))];
     if (error.code === "content_filter") frames.push(sseData(chatChunk(meta, {}, "content_filter")));
     return [...frames, sseData({ error }), SSE_DONE];

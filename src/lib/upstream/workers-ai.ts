@@ -28,8 +28,8 @@ export interface GeneratedImage extends ImageInfo {
 }
 
 export interface GenerateHooks {
-  /** Called before each retry, e.g. to tell the user why it is taking longer. */
-  onRetry?: (retry: number, maxRetries: number) => void;
+  /** Called before each retry with the error that caused it, e.g. to tell the user why it is taking longer. */
+  onRetry?: (retry: number, maxRetries: number, cause: ApiError) => void;
 }
 
 /** The input as Workers AI wants it for this model: JSON for schnell, multipart for FLUX.2. */
@@ -82,7 +82,7 @@ export async function generateImage(
     const waitMs = backoffDelayMs(attempt + 1, outcome.retryAfter);
     // A wait that outlasts the deadline cannot end in an image: answer with the real cause (e.g. 503 capacity) now, not a 504 later.
     if (Date.now() + waitMs >= deadlineAt) throw outcome.error;
-    hooks.onRetry?.(attempt + 1, MAX_RETRIES);
+    hooks.onRetry?.(attempt + 1, MAX_RETRIES, outcome.error);
     try {
       await sleep(waitMs, deadline);
     } catch {
