@@ -66,7 +66,9 @@ export async function listModels(apiKey) {
   if (!response.ok) return { failure: await readApiError(response) };
   const body = /** @type {unknown} */ (await response.json().catch(() => undefined));
   const data = isRecord(body) && Array.isArray(body.data) ? body.data : [];
-  return { ids: data.flatMap((model) => stringAt(model, "id") ?? []) };
+  // Each model is listed twice, for chat and for image pages; the playground chats, so it offers the chat entries.
+  const chatModels = data.filter((model) => stringAt(model, "type") !== "image");
+  return { ids: chatModels.flatMap((model) => stringAt(model, "id") ?? []) };
 }
 
 /**

@@ -62,7 +62,8 @@ export async function chatCompletions(request: RoutedRequest, env: Env, ctx: Exe
   const { jobId, result } = await completeJob(env, spec, ask.references.uploads);
   const context = contextFor(jobId);
   const content = replyContent(result, context);
-  return Response.json(chatCompletion(context.meta, content, estimateUsage(ask.prompt, content)), {
+  const imageUrls = result.images.flatMap((image) => (image.url ? [image.url] : []));
+  return Response.json(chatCompletion(context.meta, content, estimateUsage(ask.prompt, content), imageUrls), {
     headers: { "x-job-id": jobId },
   });
 }

@@ -1,19 +1,17 @@
 /** GET /v1/models and GET /v1/models/:id: the supported Flux models, as OpenAI's model list and model object. */
 import { ApiError } from "../lib/http/errors.ts";
 import { FLUX_MODELS, findModel } from "../lib/generation/models.ts";
-import { modelEntry } from "../lib/openai/shapes.ts";
+import { chatEntry, imageEntry, modelList, shortName } from "../lib/openai/model-list.ts";
 import type { RoutedRequest } from "./context.ts";
 
-/** A fixed date: the list is static, and a stable `created` keeps responses cacheable. */
-const MODELS_CREATED = 1_735_689_600; // 2025-01-01
-
 export function listModels(): Response {
-  return Response.json({ object: "list", data: FLUX_MODELS.map((model) => modelEntry(model.id, MODELS_CREATED)) });
+  return Response.json(modelList(FLUX_MODELS));
 }
 
 /**
- * One model, by full id or short name, as `client.models.retrieve()` asks for it. The id holds
- * slashes (`@cf/black-forest-labs/…`), which clients send escaped (`%2F`) or as they are.
+ * One model, by full id or short name, as `client.models.retrieve()` asks for it: the entry of that
+ * name (the short name is the image entry). The id holds slashes (`@cf/black-forest-labs/…`), which
+ * clients send escaped (`%2F`) or as they are.
  */
 export function retrieveModel(request: RoutedRequest): Response {
   const id = decodedId(request.params.id ?? "");
@@ -24,7 +22,7 @@ export function retrieveModel(request: RoutedRequest): Response {
       code: "model_not_found",
     });
   }
-  return Response.json(modelEntry(model.id, MODELS_CREATED));
+  return Response.json(id?.trim().toLowerCase() === shortName(model) ? imageEntry(model) : chatEntry(model));
 }
 
 function decodedId(raw: string): string | undefined {

@@ -69,10 +69,11 @@ describe("npm start without Cloudflare credentials", () => {
     expect(await response.json()).toEqual({ object: "service", offline: true });
   });
 
-  it("lists the four Flux models through the openai client", async () => {
+  it("lists the four Flux models through the openai client, by full id and by short name", async () => {
     const ids: string[] = [];
     for await (const model of live.client.models.list()) ids.push(model.id);
-    expect(ids.sort()).toEqual([...FLUX_MODELS].sort());
+    const shortNames = FLUX_MODELS.map((id) => id.slice(id.lastIndexOf("/") + 1));
+    expect(ids).toEqual([...FLUX_MODELS, ...shortNames]);
   });
 });
 

@@ -49,7 +49,7 @@ export function dropExpectedRuntimeReports(): void {
   };
   for (const stream of [process.stdout, process.stderr]) {
     const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
-    stream.write = ((chunk: unknown, ...rest: unknown[]) =>
-      typeof chunk === "string" && expected(chunk) ? true : write(chunk, ...rest));
+    stream.write = (chunk: unknown, ...rest: unknown[]) =>
+      typeof chunk === "string" && expected(chunk) ? true : write(chunk, ...rest);
   }
 }

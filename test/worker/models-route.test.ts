@@ -2,29 +2,91 @@
 import { describe, expect, it } from "vitest";
 import { authHeaders, call } from "./helpers.ts";
 
+const FULL_IDS = [
+  "@cf/black-forest-labs/flux-2-klein-4b",
+  "@cf/black-forest-labs/flux-2-klein-9b",
+  "@cf/black-forest-labs/flux-2-dev",
+  "@cf/black-forest-labs/flux-1-schnell",
+];
+const SHORT_NAMES = ["flux-2-klein-4b", "flux-2-klein-9b", "flux-2-dev", "flux-1-schnell"];
+
+interface Entry {
+  id: string;
+  object: string;
+  created: number;
+  owned_by: string;
+  type?: string;
+  displayName?: string;
+  vision?: boolean;
+  parameters?: Record<string, { default: unknown; enum?: string[]; maxCount?: number }>;
+}
+
+async function listed(): Promise<Entry[]> {
+  const response = await call("/v1/models", { headers: authHeaders() });
+  expect(response.status).toBe(200);
+  const body = await response.json<{ object: string; data: Entry[] }>();
+  expect(body.object).toBe("list");
+  return body.data;
+}
+
+/**
+ * What LobeChat's model parser (packages/model-runtime/src/utils/modelParse.ts, processModelCard)
+ * makes of an entry: its own `type` wins; without one an id containing "flux" (among other words)
+ * is an image model, and an image model without `parameters` is dropped.
+ */
+function lobeChatCard(entry: Entry): { type: string; parameters?: unknown } | undefined {
+  const type = entry.type ?? (/flux|dall-e|stable-diffusion|sd/.test(entry.id.toLowerCase()) ? "image" : "chat");
+  if (type === "image" && !entry.parameters) return undefined;
+  return { type, ...(type === "image" ? { parameters: entry.parameters } : {}) };
+}
+
 describe("GET /v1/models", () => {
-  it("lists the four Flux models in the OpenAI list shape", async () => {
-    const response = await call("/v1/models", { headers: authHeaders() });
-    expect(response.status).toBe(200);
-    const body = await response.json<{
-      object: string;
-      data: { id: string; object: string; created: number; owned_by: string }[];
-    }>();
-    expect(body.object).toBe("list");
-    expect(body.data.map((model) => model.id)).toEqual([
-      "@cf/black-forest-labs/flux-2-klein-4b",
-      "@cf/black-forest-labs/flux-2-klein-9b",
-      "@cf/black-forest-labs/flux-2-dev",
-      "@cf/black-forest-labs/flux-1-schnell",
-    ]);
-    for (const model of body.data) {
-      expect(model).toEqual({
-        id: model.id,
+  it("lists each Flux model under its full id for chat, then under its short name for image pages", async () => {
+    const data = await listed();
+    expect(data.map((model) => model.id)).toEqual([...FULL_IDS, ...SHORT_NAMES]);
+    for (const model of data) {
+      expect(model).toMatchObject({
         object: "model",
-        created: expect.any(Number),
-        owned_by: expect.any(String),
+        created: expect.any(Number) as unknown,
+        owned_by: "black-forest-labs",
       });
+      expect(model.displayName).toMatch(/^FLUX\.[12] \[/);
     }
+  });
+
+  it("keeps every model in LobeChat: the chat entries as chat models, the others as image models with parameters", async () => {
+    const cards = (await listed()).map((entry) => ({ id: entry.id, card: lobeChatCard(entry) }));
+    expect(cards.filter(({ card }) => card?.type === "chat").map(({ id }) => id)).toEqual(FULL_IDS);
+    expect(cards.filter(({ card }) => card?.type === "image").map(({ id }) => id)).toEqual(SHORT_NAMES);
+    // Without our fields, LobeChat would have typed all eight as image models and kept none.
+    const bare = (await listed()).map(({ id, object, created, owned_by }) => ({ id, object, created, owned_by }));
+    expect(bare.map(lobeChatCard).filter(Boolean)).toEqual([]);
+  });
+
+  it("describes on each image entry the Images API fields that model takes", async () => {
+    const byId = new Map((await listed()).map((entry) => [entry.id, entry]));
+    const klein = byId.get("flux-2-klein-4b")?.parameters;
+    expect(klein?.size).toEqual({
+      default: "1024x1024",
+      enum: ["1024x1024", "512x1024", "768x512", "768x1024", "1024x576", "576x1024"],
+    });
+    expect(klein?.seed).toMatchObject({ default: null });
+    expect(klein?.imageUrls).toMatchObject({ default: [], maxCount: 4 });
+    const schnell = byId.get("flux-1-schnell")?.parameters;
+    expect(schnell).toEqual({ prompt: { default: "" }, size: { default: "1024x1024", enum: ["1024x1024"] } });
+    // FLUX.2 reads attached pictures in chat: LobeChat then offers to attach them.
+    expect(byId.get("@cf/black-forest-labs/flux-2-dev")?.vision).toBe(true);
+    expect(byId.get("@cf/black-forest-labs/flux-1-schnell")?.vision).toBe(false);
+  });
+
+  it("answers the Images API for an image entry's size and seed, as LobeChat sends them", async () => {
+    const response = await call("/v1/images/generations", {
+      method: "POST",
+      headers: authHeaders(),
+      body: JSON.stringify({ model: "flux-2-klein-4b", n: 1, prompt: "a fox", size: "1024x576", seed: 7 }),
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ size: "1024x576", data: [{ seed: 7 }] });
   });
 
   it("needs the API key", async () => {
@@ -41,11 +103,12 @@ describe("GET /v1/models/:id", () => {
   ])("answers the model object for %s", async (_, id) => {
     const response = await call(`/v1/models/${id}`, { headers: authHeaders() });
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({
-      id: "@cf/black-forest-labs/flux-2-dev",
+    const entry = await response.json<Entry>();
+    // The entry of the name asked for: the short name is the image entry.
+    expect(entry).toMatchObject({
+      id: id === "flux-2-dev" ? "flux-2-dev" : "@cf/black-forest-labs/flux-2-dev",
+      type: id === "flux-2-dev" ? "image" : "chat",
       object: "model",
-      created: expect.any(Number),
-      owned_by: expect.any(String),
     });
   });
 

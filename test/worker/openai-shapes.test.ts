@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chatChunk, chatCompletion, estimateUsage, modelEntry, usageChunk } from "../../src/lib/openai/shapes.ts";
+import { chatChunk, chatCompletion, estimateUsage, usageChunk } from "../../src/lib/openai/shapes.ts";
 
 const META = { id: "chatcmpl-abc", created: 1_700_000_000, model: "@cf/black-forest-labs/flux-2-klein-4b" };
 
@@ -44,18 +44,17 @@ describe("a whole chat completion", () => {
     });
   });
 
-  it("can carry the progress as reasoning_content", () => {
+  it("lists its pictures in message.images too, as OpenRouter answers (LobeChat reads them there)", () => {
     const completion = chatCompletion(
       META,
-      "done",
+      "![x](https://w.example/image/k)",
       { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
-      "stop",
-      "thinking…",
+      ["https://w.example/image/k"],
     );
     expect(completion.choices[0]?.message).toEqual({
       role: "assistant",
-      content: "done",
-      reasoning_content: "thinking…",
+      content: "![x](https://w.example/image/k)",
+      images: [{ type: "image_url", image_url: { url: "https://w.example/image/k" } }],
     });
   });
 });
@@ -67,17 +66,6 @@ describe("usage estimates", () => {
       prompt_tokens: 10,
       completion_tokens: 101,
       total_tokens: 111,
-    });
-  });
-});
-
-describe("model list entries", () => {
-  it("have the OpenAI model shape", () => {
-    expect(modelEntry("@cf/black-forest-labs/flux-2-dev", 5)).toEqual({
-      id: "@cf/black-forest-labs/flux-2-dev",
-      object: "model",
-      created: 5,
-      owned_by: "black-forest-labs",
     });
   });
 });

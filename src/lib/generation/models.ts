@@ -5,6 +5,8 @@
 
 export interface FluxModel {
   id: string;
+  /** The model's name as Black Forest Labs writes it, for model lists. */
+  name: string;
   /** schnell takes JSON; FLUX.2 takes multipart/form-data only, even for a prompt alone. */
   input: "json" | "multipart";
   /** Whether width/height are honoured; schnell always makes 1024×1024. */
@@ -20,6 +22,7 @@ export interface FluxModel {
 export const FLUX_MODELS: readonly FluxModel[] = [
   {
     id: "@cf/black-forest-labs/flux-2-klein-4b",
+    name: "FLUX.2 [klein] 4B",
     input: "multipart",
     takesSize: true,
     takesSeedAndReferences: true,
@@ -29,6 +32,7 @@ export const FLUX_MODELS: readonly FluxModel[] = [
   },
   {
     id: "@cf/black-forest-labs/flux-2-klein-9b",
+    name: "FLUX.2 [klein] 9B",
     input: "multipart",
     takesSize: true,
     takesSeedAndReferences: true,
@@ -38,6 +42,7 @@ export const FLUX_MODELS: readonly FluxModel[] = [
   },
   {
     id: "@cf/black-forest-labs/flux-2-dev",
+    name: "FLUX.2 [dev]",
     input: "multipart",
     takesSize: true,
     takesSeedAndReferences: true,
@@ -47,6 +52,7 @@ export const FLUX_MODELS: readonly FluxModel[] = [
   },
   {
     id: "@cf/black-forest-labs/flux-1-schnell",
+    name: "FLUX.1 [schnell]",
     input: "json",
     takesSize: false,
     takesSeedAndReferences: false,

@@ -11,10 +11,35 @@ export interface ChatMessageLike {
   content?: unknown;
 }
 
-/** The text of the last user message, or undefined when there is none with text. */
+/**
+ * The words of the last user message, or undefined when there is none with text. Context a client
+ * added on its own (LobeChat's file list) is not the user's words, and is left out.
+ */
 export function lastUserText(messages: readonly ChatMessageLike[]): string | undefined {
   const last = lastUserIndex(messages);
-  return last === undefined ? undefined : textOf(messages[last]?.content);
+  const text = last === undefined ? undefined : textOf(messages[last]?.content);
+  return text === undefined ? undefined : withoutClientContext(text);
+}
+
+/**
+ * LobeChat appends what it knows about attached files (names, links), or the page being edited,
+ * to the user's text between these markers. Drawn, it would put file names into the picture; the
+ * images themselves still arrive as image parts. A block left open runs to the end.
+ */
+const CLIENT_CONTEXT_START = "<!-- SYSTEM CONTEXT (NOT PART OF USER QUERY) -->";
+const CLIENT_CONTEXT_END = "<!-- END SYSTEM CONTEXT -->";
+
+/** The text without the blocks of context a chat client injected; found by search, so linear. */
+export function withoutClientContext(text: string): string {
+  let kept = "";
+  let from = 0;
+  for (let start = text.indexOf(CLIENT_CONTEXT_START); start >= 0; start = text.indexOf(CLIENT_CONTEXT_START, from)) {
+    kept += text.slice(from, start);
+    const end = text.indexOf(CLIENT_CONTEXT_END, start + CLIENT_CONTEXT_START.length);
+    if (end < 0) return kept;
+    from = end + CLIENT_CONTEXT_END.length;
+  }
+  return kept + text.slice(from);
 }
 
 /** An `image_url` part of the last user message, with the request field it sits in. */

@@ -46,13 +46,14 @@ export function usageChunk(meta: CompletionMeta, usage: Usage) {
   };
 }
 
-export function chatCompletion(
-  meta: CompletionMeta,
-  content: string,
-  usage: Usage,
-  finishReason: "stop" | "content_filter" = "stop",
-  reasoning?: string,
-) {
+/**
+ * A whole chat completion. `imageUrls` also go in `message.images`, OpenRouter's convention for
+ * models that answer with pictures, which LobeChat reads for a chat model's image (the markdown
+ * link in `content` stays, for every other client). Streamed chunks carry no such field: LobeChat
+ * then drops the chunk's text.
+ */
+export function chatCompletion(meta: CompletionMeta, content: string, usage: Usage, imageUrls: readonly string[] = []) {
+  const images = imageUrls.map((url) => ({ type: "image_url" as const, image_url: { url } }));
   return {
     id: meta.id,
     object: "chat.completion" as const,
@@ -61,8 +62,8 @@ export function chatCompletion(
     choices: [
       {
         index: 0,
-        message: { role: "assistant" as const, content, ...(reasoning ? { reasoning_content: reasoning } : {}) },
-        finish_reason: finishReason,
+        message: { role: "assistant" as const, content, ...(images.length > 0 ? { images } : {}) },
+        finish_reason: "stop" as const,
       },
     ],
     usage,
@@ -75,9 +76,4 @@ export function estimateUsage(promptText: string, completionText: string): Usage
   const prompt_tokens = tokens(promptText);
   const completion_tokens = tokens(completionText);
   return { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens };
-}
-
-/** The `/v1/models` list entry of a model. */
-export function modelEntry(id: string, created: number) {
-  return { id, object: "model" as const, created, owned_by: "black-forest-labs" };
 }
