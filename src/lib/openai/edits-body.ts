@@ -14,7 +14,7 @@ import {
   validate,
   type ImageEditsRequest,
 } from "./request-body.ts";
-import { boundaryOf, limitParts } from "./multipart-parts.ts";
+import { boundaryOf, formContentType, limitParts } from "./multipart-parts.ts";
 
 export interface EditsBody {
   fields: ImageEditsRequest;
@@ -60,7 +60,7 @@ async function readMultipart(request: Request, contentType: string): Promise<Edi
   const parts = limitParts(body.stream, boundary);
   let form: FormData;
   try {
-    form = await new Response(parts.stream, { headers: { "content-type": contentType } }).formData();
+    form = await new Response(parts.stream, { headers: { "content-type": formContentType(boundary) } }).formData();
   } catch {
     throw body.failure() ?? parts.failure() ?? invalidMultipart();
   }
