@@ -23,7 +23,7 @@ const EXPECTED_LOG_EVENTS = new Set([
   "job", // one line per job, by design
   "upstream_unreachable",
   "image_url_unreachable",
-  "image_not_decoded",
+  "images_binding_failed",
   "request_aborted",
   "job_record_failed",
 ]);

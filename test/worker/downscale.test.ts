@@ -70,21 +70,31 @@ describe("the Images binding failing", () => {
     expect(error.message).toContain("511×511");
   });
 
-  it("any other code, on an image whose header was sound, is the user's 400 in our words: it would not decode", async () => {
-    for (const code of [9412, 9523, 9999]) {
-      const failing = fakeImages({ error: bindingError(code) });
-      const error = await apiErrorOf(toReferenceImage(big, failing, "The image in 'image[0]'"));
-      expect(error, String(code)).toMatchObject({ status: 400, code: "invalid_image" });
-      expect(error.message).toBe(
+  it("9412, or the local decoder's refusal, is the user's 400 in our words; any other code is the service's 502", async () => {
+    const local = Object.assign(
+      new Error("Unexpected error response 500: Error: Input buffer has corrupt header:\n    at Sharp"),
+      {
+        code: 9523,
+      },
+    );
+    for (const error of [bindingError(9412), local]) {
+      const refused = await apiErrorOf(toReferenceImage(big, fakeImages({ error }), "image[0]"));
+      expect(refused).toMatchObject({ status: 400, code: "invalid_image", param: "image[0]" });
+      expect(refused.message).toBe(
         "The image in 'image[0]' could not be decoded: it may be damaged or cut short. Send it again, or another one.",
       );
+    }
+    for (const code of [9523, 9999]) {
+      const failed = await apiErrorOf(toReferenceImage(big, fakeImages({ error: bindingError(code) }), "image[0]"));
+      expect(failed).toMatchObject({ status: 502, code: "image_resize_failed", param: "image[0]" });
+      expect(failed.message).not.toContain("IMAGES_");
     }
   });
 
   it("an image handed back still too big is a 502, never sent to the model", async () => {
-    const error = await apiErrorOf(toReferenceImage(big, fakeImages({ output: big }), "The image in 'image[0]'"));
+    const error = await apiErrorOf(toReferenceImage(big, fakeImages({ output: big }), "image[0]"));
     expect(error).toMatchObject({ status: 502, code: "image_resize_failed" });
-    expect(error.message).toContain("The image in 'image[0]'");
+    expect(error.message).toContain("image[0]");
   });
 
   it("no binding at all is a 500 naming the setting", async () => {

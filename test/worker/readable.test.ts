@@ -79,6 +79,72 @@ describe("an image sent through the Images binding instead", () => {
   });
 });
 
+describe("an image a decoder would refuse, though its chunks or segments look whole", () => {
+  const rows = (count: number, filter = 0) =>
+    Uint8Array.from({ length: count * 4 }, (_, i) => (i % 4 === 0 ? filter : 9));
+
+  it("is a PNG with a row filter that does not exist", async () => {
+    const data = await deflated(rows(1, 7));
+    expect(await readsAsIs(craftedPng({ width: 1, height: 1 }, [pngChunk("IDAT", data)]))).toBe(false);
+  });
+
+  it("is a PNG with a chunk whose CRC is wrong", async () => {
+    const png = await samplePng(4, 4, [1, 2, 3]);
+    png[png.length - 13] = (png[png.length - 13] ?? 0) ^ 0xff; // the IDAT's last CRC byte
+    expect(await readsAsIs(png)).toBe(false);
+  });
+
+  it("is a PNG whose image data is split by another chunk, or whose palette comes after it or holds part of an entry", async () => {
+    const data = await deflated(rows(2));
+    const [first, second] = [data.subarray(0, 4), data.subarray(4)];
+    const text = pngChunk("tEXt", new TextEncoder().encode("a\0b"));
+    const header = { width: 1, height: 2 };
+    expect(await readsAsIs(craftedPng(header, [pngChunk("IDAT", first), text, pngChunk("IDAT", second)]))).toBe(false);
+    expect(await readsAsIs(craftedPng(header, [pngChunk("IDAT", first), pngChunk("IDAT", second)]))).toBe(true);
+    const indexRows = await deflated(Uint8Array.from([0, 0, 0, 0]));
+    const paletted = { width: 1, height: 2, colour: 3 };
+    for (const length of [0, 4, 900])
+      expect(
+        await readsAsIs(craftedPng(paletted, [pngChunk("PLTE", new Uint8Array(length)), pngChunk("IDAT", indexRows)])),
+      ).toBe(false);
+    expect(
+      await readsAsIs(craftedPng(paletted, [pngChunk("IDAT", indexRows), pngChunk("PLTE", new Uint8Array(3))])),
+    ).toBe(false);
+    expect(
+      await readsAsIs(craftedPng(paletted, [pngChunk("PLTE", new Uint8Array(3)), pngChunk("IDAT", indexRows)])),
+    ).toBe(true);
+  });
+
+  /** A copy of a baseline JPEG with its start-of-frame changed by `change(bytes, offset of its payload)`. */
+  const withFrame = (change: (bytes: Uint8Array, payload: number) => void) => {
+    const jpeg = sampleJpeg(16, 16);
+    for (
+      let offset = 2;
+      offset + 4 < jpeg.length;
+      offset += 2 + (((jpeg[offset + 2] ?? 0) << 8) | (jpeg[offset + 3] ?? 0))
+    ) {
+      if (jpeg[offset + 1] === 0xc0) {
+        change(jpeg, offset + 4);
+        return {
+          jpeg,
+          frame: jpeg.subarray(offset, offset + 2 + (((jpeg[offset + 2] ?? 0) << 8) | (jpeg[offset + 3] ?? 0))),
+        };
+      }
+    }
+    throw new Error("no start of frame");
+  };
+
+  it("is a JPEG of 12-bit samples, or with a sampling factor of 0", async () => {
+    expect(await readsAsIs(withFrame((bytes, at) => (bytes[at] = 12)).jpeg)).toBe(false);
+    expect(await readsAsIs(withFrame((bytes, at) => (bytes[at + 7] = 0x00)).jpeg)).toBe(false);
+  });
+
+  it("is a JPEG of a frame alone, with no tables and no scan", async () => {
+    const { frame } = withFrame(() => undefined);
+    expect(await readsAsIs(Uint8Array.from([0xff, 0xd8, ...frame, 0xff, 0xd9]))).toBe(false);
+  });
+});
+
 describe("the sizes an image's header may claim", () => {
   const png = "image/png" as const;
 

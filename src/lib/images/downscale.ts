@@ -27,12 +27,13 @@ export type ImagesBinding = Pick<Env["IMAGES"], "input">;
 export async function toReferenceImage(
   bytes: Uint8Array,
   images: ImagesBinding | undefined,
-  label: string,
+  param: string,
 ): Promise<ReferenceImage> {
+  const label = `The image in '${param}'`;
   const info = inspectImage(bytes);
-  if (!info) throw unreadable(label);
+  if (!info) throw badImage(param, `${label} could not be read as a JPEG, PNG or WebP image.`);
   const problem = sizeProblem(info);
-  if (problem) throw new ApiError(400, `${label} cannot be used: ${problem}.`, { code: "invalid_image" });
+  if (problem) throw badImage(param, `${label} cannot be used: ${problem}.`);
   if (info.width <= MAX_REFERENCE_EDGE && info.height <= MAX_REFERENCE_EDGE && (await modelReadsAsIs(bytes, info)))
     return { ...info, bytes };
   if (!images) {
@@ -45,18 +46,19 @@ export async function toReferenceImage(
       },
     );
   }
-  const shrunk = await shrink(bytes, images, label);
+  const shrunk = await shrink(bytes, images, param);
   const shrunkInfo = inspectImage(shrunk);
   // A binding that could not transform (e.g. Sharp missing locally) may hand the input back.
   if (!shrunkInfo || shrunkInfo.width > MAX_REFERENCE_EDGE || shrunkInfo.height > MAX_REFERENCE_EDGE) {
     throw new ApiError(502, `${label} could not be shrunk below 512×512 by the Images binding.`, {
+      param,
       code: "image_resize_failed",
     });
   }
   return { ...shrunkInfo, bytes: shrunk };
 }
 
-async function shrink(bytes: Uint8Array, images: ImagesBinding, label: string): Promise<Uint8Array> {
+async function shrink(bytes: Uint8Array, images: ImagesBinding, param: string): Promise<Uint8Array> {
   try {
     // One chunk: the binding pumps its input through JavaScript streams, and 4 KB chunks cost
     // about twice the CPU (measured).
@@ -67,17 +69,20 @@ async function shrink(bytes: Uint8Array, images: ImagesBinding, label: string): 
       .output({ format: "image/jpeg", quality: 85, background: "#ffffff", anim: false });
     return new Uint8Array(await new Response(result.image()).arrayBuffer());
   } catch (error) {
-    throw imagesError(error, label);
+    throw imagesError(error, param);
   }
 }
 
 /**
- * The Images binding's errors carry a code: 9423 is the monthly allowance used up, which the operator
- * can change. Any other failure on an image whose header was sound is the image's: it would not
- * decode (the binding says 9412, or locally its decoder's stack trace, which is logged, never shown).
+ * The Images binding's errors carry a code: 9412 is an input that is not an image, 9423 the monthly
+ * allowance used up. Locally the binding runs Sharp, whose refusal of a broken file comes back as
+ * an "Unexpected error response" (code 9523 too). Anything else is the service failing, not the
+ * image. Its own words, and locally Sharp's stack trace, go to the log only.
  */
-function imagesError(error: unknown, label: string): ApiError {
+function imagesError(error: unknown, param: string): ApiError {
   const code = typeof error === "object" && error !== null && "code" in error ? error.code : undefined;
+  const firstLine = String(error).split("\n")[0] ?? "";
+  console.error(JSON.stringify({ event: "images_binding_failed", code, error: firstLine }));
   if (code === 9423) {
     return new ApiError(
       429,
@@ -85,17 +90,22 @@ function imagesError(error: unknown, label: string): ApiError {
       { code: "images_quota_exceeded", type: "insufficient_quota" },
     );
   }
-  // The first line says why (a stack trace follows it locally).
-  console.error(JSON.stringify({ event: "image_not_decoded", code, error: String(error).split("\n")[0] }));
+  if (code === 9412 || firstLine.includes("Unexpected error response")) {
+    return badImage(
+      param,
+      `The image in '${param}' could not be decoded: it may be damaged or cut short. Send it again, or another one.`,
+    );
+  }
   return new ApiError(
-    400,
-    `${label} could not be decoded: it may be damaged or cut short. Send it again, or another one.`,
+    502,
+    `The image in '${param}' could not be shrunk: the Images binding failed (code ${String(code)}). Try again.`,
     {
-      code: "invalid_image",
+      param,
+      code: "image_resize_failed",
     },
   );
 }
 
-function unreadable(label: string): ApiError {
-  return new ApiError(400, `${label} could not be read as a JPEG, PNG or WebP image.`, { code: "invalid_image" });
+function badImage(param: string, message: string): ApiError {
+  return new ApiError(400, message, { param, code: "invalid_image" });
 }

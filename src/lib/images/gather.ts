@@ -32,7 +32,7 @@ export async function gatherReferences(
     for (const source of sources) {
       const original = await readOriginal(source, deps, () => uploads.next().value);
       if (original === undefined) throw missing(source);
-      references.push(await toReferenceImage(original, deps.images, `The image in '${source.param}'`));
+      references.push(await toReferenceImage(original, deps.images, source.param));
     }
     return references;
   } finally {

@@ -5,7 +5,7 @@
  * Workers AI as it is, bytes a decoder reads whole. Anything doubtful goes
  * through the binding, which decodes it fully.
  */
-import { jpegFrame, jpegSegments, type ImageInfo } from "../storage/image-bytes.ts";
+import { jpegSegments, type ImageInfo } from "../storage/image-bytes.ts";
 
 /** The Images binding's limits (Cloudflare's "Limits and formats"): 12,000 pixels a side, 100 megapixels. */
 export const MAX_IMAGE_EDGE = 12_000;
@@ -31,12 +31,29 @@ export async function modelReadsAsIs(bytes: Uint8Array, info: ImageInfo): Promis
   return false;
 }
 
+/**
+ * Baseline or progressive, 8-bit, grey or colour (not CMYK), sampling factors a decoder takes, its
+ * quantisation and Huffman tables before the scan, a scan, and the end marker last. (A scan's data is
+ * not decoded: one cut short with an end marker added still passes.)
+ */
 function jpegReadsAsIs(bytes: Uint8Array): boolean {
-  const frame = jpegFrame(bytes);
-  const baselineOrProgressive = frame?.marker === 0xc0 || frame?.marker === 0xc2;
-  const greyOrColour = frame?.components === 1 || frame?.components === 3;
+  const markers = new Set<number>();
+  let frame: { marker: number; start: number; end: number } | undefined;
+  for (const segment of jpegSegments(bytes)) {
+    markers.add(segment.marker);
+    if (segment.marker === 0xc0 || segment.marker === 0xc2) frame ??= segment;
+  }
+  if (!frame || !markers.has(0xdb) || !markers.has(0xc4) || !markers.has(0xda)) return false;
+  const components = bytes[frame.start + 5] ?? 0;
+  if (bytes[frame.start] !== 8 || (components !== 1 && components !== 3)) return false;
+  if (frame.start + 6 + components * 3 > Math.min(frame.end, bytes.length)) return false;
+  for (let index = 0; index < components; index++) {
+    const sampling = bytes[frame.start + 6 + index * 3 + 1] ?? 0;
+    const [across, down] = [sampling >> 4, sampling & 0x0f];
+    if (across < 1 || across > 4 || down < 1 || down > 4) return false;
+  }
   const ended = bytes[bytes.length - 2] === 0xff && bytes[bytes.length - 1] === 0xd9;
-  return baselineOrProgressive && greyOrColour && ended && jpegOrientation(bytes) === 1;
+  return ended && jpegOrientation(bytes) === 1;
 }
 
 /**
@@ -81,34 +98,101 @@ const PNG_COLOUR_TYPES = new Map<number, { samples: number; depths: number[] }>(
 ]);
 
 /**
- * Whether a PNG is whole: a valid header, chunks that follow each other to IEND within the bytes, a
- * palette where one is needed, and image data that inflates to the rows its header promises (a PNG
- * claiming 200×200 over one pixel's data is not). The CRCs are not checked.
+ * A small PNG is read here in full, so it has bounds: the most a 511×511 picture can take raw
+ * (16-bit RGBA, 2 MB), and a number of chunks encoders never come near (they split image data
+ * into 8–64 KB chunks). Anything beyond goes through the binding.
+ */
+const MAX_AS_IS_PNG_BYTES = 2_100_000;
+const MAX_AS_IS_PNG_CHUNKS = 1_000;
+
+interface PngHeader {
+  width: number;
+  height: number;
+  depth: number;
+  colour: number;
+  interlaced: boolean;
+}
+
+/**
+ * Whether a PNG is whole: a valid header; chunks that follow each other to IEND within the bytes,
+ * each with its CRC; a palette (of whole entries) before the image data where one is needed; image
+ * data in consecutive chunks that inflates to exactly the rows the header promises (a PNG claiming
+ * 200×200 over one pixel's data is not), each row starting with a filter type that exists.
  */
 async function pngIsWhole(bytes: Uint8Array): Promise<boolean> {
+  if (bytes.length > MAX_AS_IS_PNG_BYTES) return false;
+  const header = pngHeader(bytes);
+  if (!header) return false;
+  const chunks = pngChunks(bytes);
+  if (!chunks || chunks.at(-1)?.name !== "IEND") return false;
+  const data = chunks.filter((chunk) => chunk.name === "IDAT");
+  const firstData = chunks.findIndex((chunk) => chunk.name === "IDAT");
+  const consecutive = data.length > 0 && chunks[firstData + data.length - 1]?.name === "IDAT";
+  const palette = chunks.findIndex((chunk) => chunk.name === "PLTE");
+  const paletteLength = chunks[palette]?.data.length ?? 0;
+  const paletteOk =
+    palette < 0
+      ? header.colour !== 3
+      : palette < firstData && paletteLength % 3 === 0 && paletteLength >= 3 && paletteLength <= 768;
+  if (!consecutive || !paletteOk) return false;
+  const rows = pngRowLengths(header);
+  const expected = rows.reduce((sum, length) => sum + length, 0);
+  if (expected > MAX_AS_IS_PNG_BYTES) return false; // not a small picture: never inflated here
+  const inflated = await inflate(
+    data.map((chunk) => chunk.data),
+    expected,
+  );
+  return inflated !== undefined && inflated.length === expected && filtersExist(inflated, rows);
+}
+
+function pngHeader(bytes: Uint8Array): PngHeader | undefined {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const header = { width: view.getUint32(16), height: view.getUint32(20), depth: bytes[24], colour: bytes[25] };
-  const type = PNG_COLOUR_TYPES.get(header.colour ?? -1);
-  const interlace = bytes[28];
-  if (!type || !type.depths.includes(header.depth ?? 0) || bytes[26] !== 0 || bytes[27] !== 0) return false;
-  if (interlace !== 0 && interlace !== 1) return false;
-  const data: Uint8Array[] = [];
-  let palette = false;
-  for (let offset = 8; offset + 12 <= bytes.length;) {
+  const [depth = 0, colour = -1, compression, filter, interlace] = bytes.subarray(24, 29);
+  const type = PNG_COLOUR_TYPES.get(colour);
+  if (!type || !type.depths.includes(depth) || compression !== 0 || filter !== 0) return undefined;
+  if (interlace !== 0 && interlace !== 1) return undefined;
+  return { width: view.getUint32(16), height: view.getUint32(20), depth, colour, interlaced: interlace === 1 };
+}
+
+/** The chunks after the signature, up to IEND; undefined when one runs past the end, fails its CRC, or there are too many. */
+function pngChunks(bytes: Uint8Array): { name: string; data: Uint8Array }[] | undefined {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const chunks: { name: string; data: Uint8Array }[] = [];
+  for (let offset = 8; offset + 12 <= bytes.length && chunks.length < MAX_AS_IS_PNG_CHUNKS;) {
     const length = view.getUint32(offset);
-    const name = String.fromCharCode(...bytes.subarray(offset + 4, offset + 8));
     const end = offset + 12 + length;
-    if (end > bytes.length) return false;
-    if (name === "IEND") {
-      const bitsPerPixel = type.samples * (header.depth ?? 0);
-      const expected = pngDataLength(header.width, header.height, bitsPerPixel, interlace === 1);
-      return data.length > 0 && (palette || header.colour !== 3) && (await inflatedLength(data, expected)) === expected;
-    }
-    if (name === "IDAT") data.push(bytes.subarray(offset + 8, offset + 8 + length));
-    if (name === "PLTE") palette = true;
+    if (end > bytes.length) return undefined;
+    if (crc32(bytes.subarray(offset + 4, offset + 8 + length)) !== view.getUint32(offset + 8 + length))
+      return undefined;
+    const name = String.fromCharCode(...bytes.subarray(offset + 4, offset + 8));
+    chunks.push({ name, data: bytes.subarray(offset + 8, offset + 8 + length) });
+    if (name === "IEND") return chunks;
     offset = end;
   }
-  return false;
+  return undefined;
+}
+
+/** Whether every row of the inflated data starts with one of PNG's five filter types. */
+function filtersExist(inflated: Uint8Array, rows: readonly number[]): boolean {
+  let offset = 0;
+  for (const length of rows) {
+    if ((inflated[offset] ?? 0xff) > 4) return false;
+    offset += length;
+  }
+  return true;
+}
+
+const CRC_TABLE = Uint32Array.from({ length: 256 }, (_, index) => {
+  let crc = index;
+  for (let bit = 0; bit < 8; bit++) crc = crc & 1 ? 0xedb88320 ^ (crc >>> 1) : crc >>> 1;
+  return crc >>> 0;
+});
+
+/** The CRC-32 of PNG chunks (ISO 3309), over the chunk's type and data. */
+function crc32(bytes: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (const byte of bytes) crc = (CRC_TABLE[(crc ^ byte) & 0xff] ?? 0) ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
 }
 
 /** Adam7's seven passes: the first column and row of each, and its steps across and down. */
@@ -122,31 +206,32 @@ const ADAM7 = [
   [0, 1, 1, 2],
 ] as const;
 
-/** The bytes of a PNG's filtered image data: each row of each pass, with its filter byte. */
-function pngDataLength(width: number, height: number, bitsPerPixel: number, interlaced: boolean): number {
-  const rows = (w: number, h: number) => (w > 0 && h > 0 ? h * (1 + Math.ceil((w * bitsPerPixel) / 8)) : 0);
+/** The length of each row of a PNG's filtered image data, pass by pass, each with its filter byte. */
+function pngRowLengths({ width, height, depth, colour, interlaced }: PngHeader): number[] {
+  const bitsPerPixel = (PNG_COLOUR_TYPES.get(colour)?.samples ?? 0) * depth;
+  const rows = (w: number, h: number) =>
+    w > 0 && h > 0 ? Array<number>(h).fill(1 + Math.ceil((w * bitsPerPixel) / 8)) : [];
   if (!interlaced) return rows(width, height);
-  return ADAM7.reduce(
-    (sum, [x, y, dx, dy]) => sum + rows(Math.ceil((width - x) / dx), Math.ceil((height - y) / dy)),
-    0,
-  );
+  return ADAM7.flatMap(([x, y, dx, dy]) => rows(Math.ceil((width - x) / dx), Math.ceil((height - y) / dy)));
 }
 
-/** How many bytes the zlib stream split over `parts` inflates to, reading at most one past `limit`; -1 if it is broken. */
-async function inflatedLength(parts: Uint8Array[], limit: number): Promise<number> {
+/** The zlib stream split over `parts`, inflated, reading at most one byte past `limit`; undefined if it is broken. */
+async function inflate(parts: Uint8Array[], limit: number): Promise<Uint8Array | undefined> {
   const reader = new Blob(parts).stream().pipeThrough(new DecompressionStream("deflate")).getReader();
+  const out = new Uint8Array(limit + 1);
   let length = 0;
   try {
     for (;;) {
       const { done, value } = await reader.read();
-      if (done) return length;
-      length += value.byteLength;
+      if (done) return out.subarray(0, length);
+      out.set(value.subarray(0, out.length - length), length);
+      length += Math.min(value.byteLength, out.length - length);
       if (length > limit) {
         void reader.cancel();
-        return length;
+        return out;
       }
     }
   } catch {
-    return -1;
+    return undefined;
   }
 }
