@@ -54,7 +54,7 @@ async function runImagesJob(
   if (!requested)
     throw new ApiError(
       400,
-      `Invalid value for 'size': expected "WIDTHxHEIGHT" such as "1024x768", or "auto" (got "${body.size}").`,
+      `Invalid value for 'size': expected "WIDTHxHEIGHT" such as "1024x768", or "auto" (got "${shortened(body.size ?? "")}").`,
       { param: "size", code: "invalid_size" },
     );
   const model = resolveModel(body.model, settings.defaultModel);
@@ -95,4 +95,9 @@ async function runImagesJob(
     },
     { headers: { "x-job-id": job.jobId } },
   );
+}
+
+/** What a client sent, echoed in an error no longer than it needs to be recognised. */
+function shortened(text: string, limit = 40): string {
+  return text.length <= limit ? text : `${text.slice(0, limit)}… (${text.length} characters)`;
 }

@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { cleanPrompt, MAX_RAW_PROMPT_CHARS } from "../../src/lib/generation/prompt.ts";
 import { escapeMarkdown } from "../../src/lib/openai/markdown-reply.ts";
-import { delimiterCounter, limitParts, MAX_MULTIPART_PARTS } from "../../src/lib/openai/multipart-parts.ts";
+import { limitParts, MAX_MULTIPART_PARTS, PartScanner } from "../../src/lib/openai/multipart-parts.ts";
 import { MAX_BODY_WITH_IMAGES_BYTES } from "../../src/lib/openai/request-body.ts";
 import { optimizePrompt, withoutThinking } from "../../src/lib/upstream/optimizer.ts";
 import { readSettings } from "../../src/lib/settings.ts";
@@ -206,15 +206,49 @@ describe("a multipart body of many parts", () => {
     }
   });
 
-  it("is counted right whatever the chunks: delimiters split across any seam are found once", () => {
-    const bytes = new TextEncoder().encode(`preamble${parts(50)}`);
-    const delimiter = new TextEncoder().encode(`\r\n--${boundary}`);
-    for (const size of [1, 2, 3, 7, 9, 10, 64, 1000, bytes.length]) {
-      const count = delimiterCounter(delimiter);
-      let total = 0;
-      for (let offset = 0; offset < bytes.length; offset += size) total += count(bytes.subarray(offset, offset + size));
-      // The first delimiter follows no line break; the other 49 and the closing one do.
-      expect(total, `chunks of ${size}`).toBe(50);
+  /** The scanner's verdict on `text` fed in chunks of `size` bytes: the code of the first limit broken. */
+  const verdict = (text: string, size: number): string | null | undefined => {
+    const bytes = new TextEncoder().encode(text);
+    const scanner = new PartScanner(boundary, MAX_MULTIPART_PARTS);
+    for (let offset = 0; offset < bytes.length; offset += size) {
+      const failure = scanner.feed(bytes.subarray(offset, offset + size));
+      if (failure) return failure.code;
+    }
+    return undefined;
+  };
+  const CHUNK_SIZES = [1, 2, 3, 7, 9, 10, 64, 1000, 100_000];
+
+  it("counts the same whatever the chunks: a delimiter split across any seam is found once", () => {
+    for (const size of CHUNK_SIZES) {
+      expect(verdict(`preamble\r\n${parts(64)}epilogue`, size), `64 parts, chunks of ${size}`).toBeUndefined();
+      expect(verdict(parts(65), size), `65 parts, chunks of ${size}`).toBe("too_many_parts");
+    }
+  });
+
+  it("counts delimiters after a bare line feed too, which the form parser accepts", () => {
+    const lfOnly = parts(65).replaceAll("\r\n", "\n");
+    for (const size of CHUNK_SIZES) expect(verdict(lfOnly, size), `chunks of ${size}`).toBe("too_many_parts");
+  });
+
+  it("refuses a part whose headers run past 16 KB, but not a long value", () => {
+    const longName = `--${boundary}\r\ncontent-disposition: form-data; name="${"n".repeat(20_000)}"\r\n\r\nv\r\n--${boundary}--\r\n`;
+    const longValue = `--${boundary}\r\ncontent-disposition: form-data; name="prompt"\r\n\r\n${"v\n".repeat(50_000)}\r\n--${boundary}--\r\n`;
+    for (const size of CHUNK_SIZES) {
+      expect(verdict(longName, size), `chunks of ${size}`).toBe("invalid_multipart");
+      expect(verdict(longValue, size), `chunks of ${size}`).toBeUndefined();
+    }
+  });
+
+  it("is given to the form parser with the boundary it checked: a second boundary parameter is refused", async () => {
+    for (const contentType of [
+      `multipart/form-data; x="; boundary=zz ;"; boundary=${boundary}`,
+      `multipart/form-data; boundary =zz; boundary=${boundary}`,
+    ]) {
+      const response = await post(parts(300), contentType);
+      expect(response.status, contentType).toBe(400);
+      expect((await response.json<{ error: { code: string } }>()).error.code, contentType).toMatch(
+        /^(invalid_multipart|too_many_parts)$/,
+      );
     }
   });
 
@@ -223,5 +257,28 @@ describe("a multipart body of many parts", () => {
     const limited = limitParts(new Blob([text]).stream() as ReadableStream<Uint8Array>, boundary);
     expect(await new Response(limited.stream).text()).toBe(text);
     expect(limited.failure()).toBeUndefined();
+  });
+});
+
+describe("long values a client sends, echoed or carried", () => {
+  it("an image link of 36 MB is refused at once as too long, not carried to the job", async () => {
+    const url = `https://images.example/${"a".repeat(36_000_000)}.png`;
+    const body = JSON.stringify({ prompt: "make it blue", images: [{ image_url: url }] });
+    const response = await call("/v1/images/edits", { method: "POST", headers: authHeaders(), body });
+    expect(response.status).toBe(400);
+    const { error } = await response.json<{ error: { code: string; message: string } }>();
+    expect(error.code).toBe("invalid_image_url");
+    expect(error.message).toContain("links of at most 16384 are downloaded");
+    expect(error.message.length).toBeLessThan(300);
+  });
+
+  it("a malformed size of 900 KB is named in a short error, not repeated whole", async () => {
+    const body = JSON.stringify({ prompt: "a fox", size: "x".repeat(900_000) });
+    const response = await call("/v1/images/generations", { method: "POST", headers: authHeaders(), body });
+    expect(response.status).toBe(400);
+    const { error } = await response.json<{ error: { code: string; message: string } }>();
+    expect(error.code).toBe("invalid_size");
+    expect(error.message).toContain("(900000 characters)");
+    expect(error.message.length).toBeLessThan(300);
   });
 });

@@ -35,8 +35,16 @@ const NON_PUBLIC_IPV4: readonly (readonly [string, number])[] = [
   ["224.0.0.0", 3], // multicast (224/4), reserved (240/4) and broadcast
 ];
 
+/**
+ * Far longer than any image link (browsers and CDNs stop near 8 KB); a longer one would be carried
+ * to the job for nothing (a 36 MB one broke the call to it).
+ */
+export const MAX_IMAGE_URL_CHARS = 16_384;
+
 /** Why `url` may not be fetched (not https, credentials, a host that is not public), or undefined when it may. */
 export function urlProblem(url: string): string | undefined {
+  if (url.length > MAX_IMAGE_URL_CHARS)
+    return `it is ${url.length} characters long; links of at most ${MAX_IMAGE_URL_CHARS} are downloaded`;
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -58,7 +66,7 @@ function hostProblem(hostname: string): string | undefined {
   }
   const address = parseIPv4(hostname);
   if (address !== undefined) return isPublicIPv4(address) ? undefined : `${hostname} is not a public address`;
-  const name = hostname.replace(/\.+$/, ""); // "localhost." is localhost
+  const name = withoutTrailingDots(hostname); // "localhost." is localhost
   if (LOCAL_NAME_SUFFIXES.some((suffix) => name === suffix || name.endsWith(`.${suffix}`)))
     return `${hostname} is a local host name, not a public one`;
   // Public DNS names have a dot; a bare name is resolved against a local search domain.
@@ -112,4 +120,11 @@ function isPublicIPv6(groups: readonly number[]): boolean {
   if (g0 === 0x2002) return isPublicIPv4(g1 * 65536 + g2);
   if (g0 === 0x2001 && (g1 < 0x200 || g1 === 0xdb8)) return false;
   return (g0 & 0xe000) === 0x2000;
+}
+
+/** The host name without its trailing dots, by a loop: a pattern anchored at the end retries at every dot. */
+function withoutTrailingDots(name: string): string {
+  let end = name.length;
+  while (end > 0 && name.charAt(end - 1) === ".") end--;
+  return name.slice(0, end);
 }

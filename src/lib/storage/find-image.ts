@@ -9,8 +9,10 @@ import { ImageStore, imageMadeAt, jobIdOfImageKey, type StoredImage } from "./im
 
 /**
  * How long after a picture is made KV may still miss it in some location ("60 s or more"): only then
- * is a miss asked of the job. Later misses (an old chat that shows its expired pictures again, a
- * made-up key) are answered without waking an object, a billed request each.
+ * is a miss asked of the job. Later misses (an old chat that shows its expired pictures again) are
+ * answered without waking an object, a billed request each. The time is not signed: someone who
+ * knows a job id (from any of its links) can still write a key that looks fresh and wake the job's
+ * object with it, as often as they could call any other public route.
  */
 export const KV_CATCH_UP_MS = 5 * 60_000;
 /** A clock ahead of the Worker's by this much still makes fresh keys. */

@@ -32,9 +32,8 @@ export const IMAGE_KEY_LENGTH = 64 + 1 + 32;
  * job, then 96 random bits, which make the key unguessable.
  */
 export function newImageKey(jobId: string, now = Date.now()): string {
-  const madeAt = Math.floor(now / 1000)
-    .toString(16)
-    .padStart(8, "0");
+  // Unsigned 32 bits: in 2106 it wraps to small numbers, which read as old (the fallback then ends early).
+  const madeAt = (Math.floor(now / 1000) >>> 0).toString(16).padStart(8, "0");
   const random = crypto.getRandomValues(new Uint8Array(12));
   return `${jobId}.${madeAt}${toHex(random)}`;
 }

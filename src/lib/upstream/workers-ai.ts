@@ -164,7 +164,11 @@ function classifyFailure(failure: Failure, model: FluxModel): Attempt {
       "model_not_found",
     );
   if (code === 3006 || status === 413)
-    return fatal(400, `The request is too large for ${model.id}${detail}. Shorten the prompt.`, "request_too_large");
+    return fatal(
+      400,
+      `The request is too large for ${model.id}${detail}. Shorten the prompt, or send smaller or fewer images.`,
+      "request_too_large",
+    );
   if (code === 3007 || status === 408)
     return fatal(504, `Workers AI timed out generating the image${detail}. Try again.`, "upstream_timeout");
   if (status === 429) {
