@@ -98,6 +98,33 @@ export function startChatStream(apiKey, request, images) {
 }
 
 /**
+ * POST /v1/images/generations, or /v1/images/edits with attached images (the JSON form, whose
+ * `image_url` takes data: URLs and this service's links): for what chat cannot ask, an exact size
+ * and several pictures. It answers once every picture is made, with links.
+ * @param {string} apiKey
+ * @param {{ prompt: string, model: string, size: string, count: number, seed: number | undefined }} request
+ *   size "" leaves it to the service (1024×1024, or an edit's first image's shape)
+ * @param {string[]} images as for startChatStream
+ * @returns {Promise<Response>}
+ */
+export function requestImages(apiKey, request, images) {
+  const body = {
+    prompt: request.prompt,
+    model: request.model === "" ? undefined : request.model,
+    n: request.count,
+    size: request.size === "" ? undefined : request.size,
+    seed: request.seed,
+    response_format: "url",
+    ...(images.length > 0 ? { images: images.map((url) => ({ image_url: url })) } : {}),
+  };
+  return fetch(images.length > 0 ? "/v1/images/edits" : "/v1/images/generations", {
+    method: "POST",
+    headers: { "content-type": "application/json", ...authHeaders(apiKey) },
+    body: JSON.stringify(body),
+  });
+}
+
+/**
  * GET /v1/jobs/:id: the job's record, with its result once it has one.
  * @param {string} apiKey
  * @param {string} jobId

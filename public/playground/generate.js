@@ -5,7 +5,15 @@
  * after the last event seen (the job runs on in its Durable Object whatever
  * the page does, so nothing is generated twice).
  */
-import { explainApiError, fetchJob, openJobEvents, readApiError, readSse, startChatStream } from "./api.js";
+import {
+  explainApiError,
+  fetchJob,
+  openJobEvents,
+  readApiError,
+  readSse,
+  requestImages,
+  startChatStream,
+} from "./api.js";
 import { addToGallery } from "./gallery.js";
 import { asArray, isRecord, numberAt, parseJson, stringAt } from "./json.js";
 import { clearInFlight, saveInFlight } from "./storage.js";
@@ -99,12 +107,22 @@ function imageInReply(markdown) {
 }
 
 /**
+ * What the form asks beyond a prompt, a ratio and a model: an exact size ("" for none), how many
+ * pictures, and a seed.
+ * @typedef {{ size: string, count: number, seed: number | undefined }} Extras
+ */
+
+/**
  * @param {string} apiKey
  * @param {{ prompt: string, ratio: string, model: string }} request
  * @param {string[]} images attached images (data: URLs or this service's links), image 0 first
+ * @param {Extras} extras
  * @returns {Promise<boolean>} whether it ended with a picture
  */
-export async function generate(apiKey, request, images) {
+export async function generate(apiKey, request, images, extras = { size: "", count: 1, seed: undefined }) {
+  // Chat, with its live progress, takes a ratio and --seed; the Images API takes the rest.
+  if (extras.size !== "" || extras.count > 1) return generateWithImagesApi(apiKey, request, images, extras);
+  if (extras.seed !== undefined) request = { ...request, prompt: `${request.prompt} --seed ${extras.seed}` };
   /** @type {Run} */
   const run = { jobId: "", ...request, lastEventId: 0, lines: [] };
   showRunStarted(run.lines);
@@ -123,6 +141,58 @@ export async function generate(apiKey, request, images) {
   if (outcome.image) return succeed(run, { ...outcome.image, seed: await seedFromJob(apiKey, run.jobId) });
   if (run.jobId !== "") return followJob(apiKey, run);
   return fail("The generation ended without an image.");
+}
+
+/**
+ * One request to the Images API: no stream to follow, so the page says what it asked for and waits.
+ * @param {string} apiKey
+ * @param {{ prompt: string, ratio: string, model: string }} request
+ * @param {string[]} images
+ * @param {Extras} extras
+ * @returns {Promise<boolean>} whether it ended with pictures
+ */
+async function generateWithImagesApi(apiKey, request, images, extras) {
+  /** @type {Run} */
+  const run = { jobId: "", ...request, lastEventId: 0, lines: [] };
+  showRunStarted(run.lines);
+  const what = `${extras.count} picture${extras.count === 1 ? "" : "s"}${extras.size === "" ? "" : ` of ${extras.size.replace("x", "×")}`}`;
+  addProgressLine(run, `Asked the Images API for ${what}; it answers when they are all made…`);
+  /** @type {Response} */
+  let response;
+  try {
+    response = await requestImages(apiKey, { ...request, ...extras }, images);
+  } catch (error) {
+    return fail(`Could not reach the service: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (!response.ok) return fail(explainApiError(await readApiError(response)));
+  const body = /** @type {unknown} */ (await response.json().catch(() => undefined));
+  const pictures = asArray(isRecord(body) ? body.data : undefined).flatMap((item) => {
+    const url = safeImageUrl(stringAt(item, "url") ?? "");
+    return url === undefined ? [] : [{ url, seed: seedOf(item) }];
+  });
+  const [first, ...others] = pictures;
+  if (!first) return fail("The service answered without a picture.");
+  const details = [
+    `Prompt used: ${stringAt(asArray(isRecord(body) ? body.data : undefined)[0], "revised_prompt") ?? run.prompt}`,
+    `Size: ${(stringAt(body, "size") ?? "?").replace("x", "×")}`,
+  ];
+  clearInFlight();
+  showRunSucceeded(
+    run.prompt,
+    { url: first.url, details, seed: first.seed },
+    others.map((picture) => picture.url),
+  );
+  for (const picture of [...others].reverse().concat(first)) {
+    addToGallery({
+      url: picture.url,
+      prompt: run.prompt,
+      ratio: extras.size,
+      model: run.model,
+      at: Date.now(),
+      seed: picture.seed,
+    });
+  }
+  return true;
 }
 
 /**

@@ -25,6 +25,8 @@ import {
 /** Typing pauses this long before the key is checked, so a pasted key is checked once. */
 const KEY_CHECK_DELAY_MS = 400;
 const KEY_HINT = "Kept in this browser only and sent only to this site.";
+/** The key `npm start` sets when it runs offline and none is configured (scripts/start-config.ts). */
+const LOCAL_API_KEY = "sk-flux-local";
 
 let keyCheck = 0;
 /** Saves the key and asks GET /v1/models with it, which both checks it and fills the model picker. */
@@ -68,12 +70,34 @@ async function submit() {
     ui.prompt.focus();
     return;
   }
+  const extras = readExtras();
+  if (typeof extras === "string") {
+    showError(extras);
+    return;
+  }
   ui.generate.disabled = true; // while the last attached files are still being read
   const images = await attachedImages();
   // A prompt that ends in a ratio keeps it: the Worker reads only the last one, so none is added after it.
   const ratio = promptRatio(prompt) === undefined ? chosenRatio() : "";
-  const succeeded = await generate(apiKey, { prompt, ratio, model: ui.model.value }, images.urls);
+  const succeeded = await generate(apiKey, { prompt, ratio, model: ui.model.value }, images.urls, extras);
   if (succeeded) detach(images.ids); // see attachments.js for why
+}
+
+/**
+ * The exact size, number of pictures and seed the form asks for, or what is wrong with them.
+ * @returns {import("./generate.js").Extras | string}
+ */
+function readExtras() {
+  const [width, height] = [ui.width.value.trim(), ui.height.value.trim()];
+  if ((width === "") !== (height === "")) return "Give both a width and a height for an exact size, or neither.";
+  const whole = /^\d{1,10}$/;
+  if (width !== "" && (!whole.test(width) || !whole.test(height)))
+    return "Width and height are whole numbers of pixels.";
+  const seedText = ui.seed.value.trim();
+  const seed = seedText === "" ? undefined : Number(seedText);
+  if (seed !== undefined && (!whole.test(seedText) || seed > 4_294_967_295))
+    return "The seed is a whole number from 0 to 4294967295.";
+  return { size: width === "" ? "" : `${width}x${height}`, count: Number(ui.count.value) || 1, seed };
 }
 
 let keyTimer = 0;
@@ -109,6 +133,15 @@ ui.editResult.addEventListener("click", () => {
 ui.baseUrl.textContent = `${location.origin}/v1`;
 void fetchServiceInfo().then((info) => {
   ui.offlineNotice.hidden = info?.offline !== true;
+  // Offline, `npm start` gives the service a key of its own unless one was configured: offer it.
+  if (info?.offline === true && ui.apiKey.value.trim() === "") {
+    ui.apiKey.value = LOCAL_API_KEY;
+    void checkKey().then(() => {
+      const stillOurs = ui.apiKey.value.trim() === LOCAL_API_KEY; // not replaced by the visitor meanwhile
+      if (stillOurs && ui.keyStatus.classList.contains("ok"))
+        setKeyStatus("ok", `Filled in ${LOCAL_API_KEY}, the offline service's own key: accepted.`);
+    });
+  }
 });
 
 ui.apiKey.value = loadApiKey();

@@ -38,6 +38,10 @@ export const ui = {
   sizeField: byId("size-field", HTMLFieldSetElement),
   sizeNote: byId("size-note", HTMLElement),
   model: byId("model", HTMLSelectElement),
+  width: byId("width", HTMLInputElement),
+  height: byId("height", HTMLInputElement),
+  count: byId("count", HTMLSelectElement),
+  seed: byId("seed", HTMLInputElement),
   generate: byId("generate", HTMLButtonElement),
   state: byId("job-state", HTMLElement),
   error: byId("error", HTMLElement),
@@ -45,6 +49,7 @@ export const ui = {
   stage: byId("stage", HTMLElement),
   result: byId("result", HTMLElement),
   resultImage: byId("result-image", HTMLImageElement),
+  resultMore: byId("result-more", HTMLUListElement),
   reply: byId("reply", HTMLUListElement),
   download: byId("download", HTMLAnchorElement),
   editResult: byId("edit-result", HTMLButtonElement),
@@ -126,9 +131,31 @@ export function showProgressLine(line) {
   time.dateTime = when.toISOString();
   time.textContent = when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
   const text = document.createElement("span");
-  text.textContent = line.text;
+  text.append(...withModelIds(line.text));
   item.append(time, text);
   ui.progress.append(item);
+}
+
+/**
+ * A progress line as text, with each model id in an element of its own that the line wraps around
+ * rather than through ("@cf/…/flux-2-klein-4b…" broke as "flux-2-klein-" / "4b" on a phone), and
+ * the line's closing ellipsis outside it, so the id does not look cut short.
+ * @param {string} text
+ * @returns {(string | HTMLElement)[]}
+ */
+function withModelIds(text) {
+  return text.split(/(@cf\/[^\s…]+)/).map((part, index) => {
+    if (index % 2 === 0) return part;
+    // Breakable after a slash only: each segment ("flux-2-klein-4b") stays whole on a narrow screen.
+    const id = document.createElement("span");
+    id.className = "id";
+    for (const segment of part.split(/(?<=\/)/)) {
+      const piece = document.createElement("span");
+      piece.textContent = segment;
+      id.append(piece, document.createElement("wbr"));
+    }
+    return id;
+  });
 }
 
 /** @param {import("./storage.js").ProgressLine[]} lines shown again, e.g. after a reload */
@@ -163,8 +190,24 @@ export function showRunFailed(text) {
  * @param {string} prompt
  * @param {{ url: string, details: string[], seed?: import("./storage.js").Seed }} image details: the reply's
  *   lines (prompt used, size, model); the seed comes from the job's result
+ * @param {string[]} [others] the links of the request's other pictures, shown smaller below it
  */
-export function showRunSucceeded(prompt, image) {
+export function showRunSucceeded(prompt, image, others = []) {
+  ui.resultMore.replaceChildren(
+    ...others.map((url) => {
+      const item = document.createElement("li");
+      const link = document.createElement("a");
+      link.href = url;
+      link.target = "_blank";
+      const picture = document.createElement("img");
+      picture.src = url;
+      picture.alt = prompt;
+      link.append(picture);
+      item.append(link);
+      return item;
+    }),
+  );
+  ui.resultMore.hidden = others.length === 0;
   ui.resultImage.src = image.url;
   ui.resultImage.alt = prompt;
   ui.download.href = image.url;
