@@ -89,7 +89,7 @@ describe("the page while it generates", () => {
       [...element.querySelectorAll("span")].map((piece) => {
         const range = document.createRange();
         range.selectNodeContents(piece);
-        return new Set([...range.getClientRects()].map((rect) => Math.round(rect.top))).size;
+        return new Set(Array.from(range.getClientRects(), (rect) => Math.round(rect.top))).size;
       }),
     );
     expect(lineCounts.every((lines) => lines === 1)).toBe(true);
