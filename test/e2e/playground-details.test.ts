@@ -86,7 +86,7 @@ describe("the page while it generates", () => {
     expect(await id.textContent()).toBe("@cf/black-forest-labs/flux-2-klein-4b");
     // Each path segment (e.g. "flux-2-klein-4b") sits on one line: the line breaks only after a slash.
     const lineCounts = await id.evaluate((element) =>
-      [...element.querySelectorAll("span")].map((piece) => {
+      Array.from(element.querySelectorAll("span"), (piece) => {
         const range = document.createRange();
         range.selectNodeContents(piece);
         return new Set(Array.from(range.getClientRects(), (rect) => Math.round(rect.top))).size;
