@@ -21,6 +21,8 @@ export default defineConfig({
     // Chosen, not defaulted: each file gets its own isolate (its own storage, and in the node
     // project its own service), and saying so stops vitest suggesting otherwise after every run.
     isolate: true,
+    // Only tests slower than this are listed on their own: the e2e tests each take about a second.
+    slowTestThreshold: 5_000,
     projects: [
       {
         plugins: [

@@ -176,6 +176,11 @@ async function generateWithImagesApi(apiKey, request, images, extras) {
     `Prompt used: ${stringAt(asArray(isRecord(body) ? body.data : undefined)[0], "revised_prompt") ?? run.prompt}`,
     `Size: ${(stringAt(body, "size") ?? "?").replace("x", "×")}`,
   ];
+  const made = stringAt(body, "size") ?? "";
+  const scaled = extras.size !== "" && made !== extras.size;
+  const count = `${pictures.length} picture${pictures.length === 1 ? "" : "s"}`;
+  const nearest = ` of ${made.replace("x", "×")}, the nearest this model makes to ${extras.size.replace("x", "×")}`;
+  addProgressLine(run, `Made ${count}${scaled ? nearest : ""}.`);
   clearInFlight();
   showRunSucceeded(
     run.prompt,

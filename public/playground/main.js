@@ -119,7 +119,12 @@ ui.form.addEventListener("submit", (event) => {
   event.preventDefault();
   if (!ui.generate.disabled) void submit();
 });
-ui.prompt.addEventListener("input", () => showPromptRatio(promptRatio(ui.prompt.value)));
+/** The size note follows the prompt's own ratio and the exact size, whichever the visitor changes. */
+function refreshSizeNote() {
+  const [width, height] = [ui.width.value.trim(), ui.height.value.trim()];
+  showPromptRatio(promptRatio(ui.prompt.value), width !== "" && height !== "" ? `${width}x${height}` : "");
+}
+for (const field of [ui.prompt, ui.width, ui.height]) field.addEventListener("input", refreshSizeNote);
 ui.prompt.addEventListener("keydown", (event) => {
   if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) ui.form.requestSubmit();
 });

@@ -98,14 +98,21 @@ export function chooseRatio(ratio) {
 }
 
 /**
- * Says, under the size picker, that the prompt's own ratio is the one used.
+ * Says, under the size picker, when something else decides the size: an exact size set under
+ * "Exact size, several pictures, seed", else a ratio the prompt ends in.
  * @param {string | undefined} ratio the ratio the prompt ends in, if any
+ * @param {string} [exactSize] "WxH" when both width and height are set
  */
-export function showPromptRatio(ratio) {
-  ui.sizeField.classList.toggle("overridden", ratio !== undefined);
-  ui.sizeNote.hidden = ratio === undefined;
-  ui.sizeNote.textContent =
-    ratio === undefined ? "" : `The prompt ends in ${ratio}: that ratio is used, not the size picked here.`;
+export function showPromptRatio(ratio, exactSize = "") {
+  const text =
+    exactSize !== ""
+      ? `An exact size is set below (${exactSize.replace("x", "×")}): it is used, not the size picked here.`
+      : ratio === undefined
+        ? ""
+        : `The prompt ends in ${ratio}: that ratio is used, not the size picked here.`;
+  ui.sizeField.classList.toggle("overridden", text !== "");
+  ui.sizeNote.hidden = text === "";
+  ui.sizeNote.textContent = text;
 }
 
 /**

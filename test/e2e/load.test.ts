@@ -272,17 +272,9 @@ describe(`${REQUESTS} requests from ${CLIENTS} concurrent clients, half streamin
       });
       expect(recovered.length).toBeGreaterThan(0);
       expect(urls.length).toBeGreaterThan(REQUESTS * 0.8);
+      // The planned failures (about 5 % of upstream calls, 20 persistent) are clear errors, not missing replies.
       const errors = results.filter(({ reply }) => reply.outcome === "error").length;
-      console.log(
-        JSON.stringify({
-          requests: REQUESTS,
-          clients: CLIENTS,
-          images: urls.length,
-          errors,
-          recoveredAfterRetry: recovered.length,
-          upstreamCalls: upstream.length,
-        }),
-      );
+      expect(urls.length + errors).toBe(REQUESTS);
     },
     RUN_BUDGET_MS + 30_000,
   );

@@ -145,6 +145,7 @@ describe("exact size, several pictures and a seed", () => {
     await page.getByLabel("Height").fill("720");
     await page.getByLabel("Pictures", { exact: true }).selectOption("2");
     await page.getByLabel("Seed").fill("7");
+    await page.getByText("An exact size is set below (1280×720): it is used, not the size picked here.").waitFor();
     const sent = page.waitForRequest((request) => request.url().endsWith("/v1/images/generations"));
     await generate(page, `${marker()} a lighthouse`);
     expect((await sent).postDataJSON()).toMatchObject({ n: 2, size: "1280x720", seed: 7, response_format: "url" });
@@ -158,6 +159,7 @@ describe("exact size, several pictures and a seed", () => {
         ),
       );
     expect(sizes).toEqual(["1280x720", "1280x720"]);
+    expect((await progressLines(page)).at(-1)).toMatch(/Made 2 pictures\.$/);
     expect(await page.getByRole("figure").getByText("Seed: 7").isVisible()).toBe(true);
     const session = page.getByRole("list", { name: "Images generated in this session" });
     expect(await session.getByText("Seed: 8").isVisible()).toBe(true);
@@ -174,6 +176,19 @@ describe("exact size, several pictures and a seed", () => {
     expect(body.messages[0]?.content).toMatch(/ --seed 42 1:1$/);
     await finished(page);
     expect(await page.getByRole("figure").getByText("Seed: 42").isVisible()).toBe(true);
+  });
+
+  it("says when the model makes another size than the one asked for", async () => {
+    const { page } = await openPlayground(live, DESKTOP_1280);
+    await ready(page);
+    await page.getByText("Exact size, several pictures, seed").click();
+    await page.getByLabel("Width").fill("1000");
+    await page.getByLabel("Height").fill("3000");
+    await generate(page, `${marker()} a tower`);
+    await finished(page);
+    expect((await progressLines(page)).at(-1)).toMatch(
+      /Made 1 picture of 640×1920, the nearest this model makes to 1000×3000\.$/,
+    );
   });
 
   it("refuses half a size in words, before sending anything", async () => {
