@@ -1,4 +1,4 @@
-/** Small byte helpers shared by the modules that name things by bytes (keys, digests). */
+/** Small byte helpers shared by the modules that name things by bytes (keys, digests) or join them. */
 
 const HEX_DIGITS = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
 
@@ -36,4 +36,16 @@ export function oneChunkStream(bytes: Uint8Array): ReadableStream<Uint8Array> {
       controller.close();
     },
   });
+}
+
+/** The chunks as one array; a single chunk is handed back as it is, not copied. */
+export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
+  if (chunks.length === 1 && chunks[0]) return chunks[0];
+  const bytes = new Uint8Array(chunks.reduce((total, chunk) => total + chunk.byteLength, 0));
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
 }

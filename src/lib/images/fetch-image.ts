@@ -4,6 +4,7 @@
  * download, a cap on the bytes read, and the type judged from the bytes themselves. Every
  * failure is an ApiError (400) that names the offending field and says what to do instead.
  */
+import { concatBytes } from "../bytes.ts";
 import { ApiError } from "../http/errors.ts";
 import { inspectImage, type ImageInfo } from "../storage/image-bytes.ts";
 import { urlProblem } from "./public-url.ts";
@@ -124,7 +125,7 @@ async function readAtMost(response: Response, maxBytes: number, param: string): 
   let total = 0;
   for (;;) {
     const { done, value } = await reader.read();
-    if (done) return concat(chunks, total);
+    if (done) return concatBytes(chunks);
     total += value.byteLength;
     if (total > maxBytes) {
       await reader.cancel().catch(() => undefined); // hangs up on the server, which may be sending for ever
@@ -132,17 +133,6 @@ async function readAtMost(response: Response, maxBytes: number, param: string): 
     }
     chunks.push(value);
   }
-}
-
-function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1 && chunks[0]) return chunks[0];
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
 }
 
 /** Frees the connection of a response whose body we will not read. */

@@ -4,6 +4,7 @@
  * tiny fields holds some 700,000, at ~7 µs each) and how long a part's headers
  * may run (a 39 MB field name took the parser 5 s).
  */
+import { concatBytes } from "../bytes.ts";
 import { ApiError } from "../http/errors.ts";
 
 /**
@@ -116,11 +117,11 @@ export class PartScanner {
     const chunkAt = this.position;
     this.position += chunk.length;
     if (this.tail.length > 0) {
-      const seam = joined(this.tail, chunk.subarray(0, this.lookahead));
+      const seam = concatBytes([this.tail, chunk.subarray(0, this.lookahead)]);
       const undecided = this.decide(seam, this.tail.length, this.tailAt);
       if (undecided < this.tail.length) {
         // Too short a chunk to decide them: they wait for the next one, with this chunk's bytes.
-        this.tail = joined(this.tail.subarray(undecided), chunk);
+        this.tail = concatBytes([this.tail.subarray(undecided), chunk]);
         this.tailAt += undecided;
         return;
       }
@@ -171,11 +172,4 @@ function headersTooLong(): ApiError {
   return new ApiError(400, `A part of the form has headers longer than ${MAX_PART_HEADER_BYTES} bytes.`, {
     code: "invalid_multipart",
   });
-}
-
-function joined(first: Uint8Array, second: Uint8Array): Uint8Array {
-  const bytes = new Uint8Array(first.length + second.length);
-  bytes.set(first);
-  bytes.set(second, first.length);
-  return bytes;
 }
