@@ -5,7 +5,7 @@
  * Workers AI as it is, bytes a decoder reads whole. Anything doubtful goes
  * through the binding, which decodes it fully.
  */
-import { jpegSegments, type ImageInfo } from "../storage/image-bytes.ts";
+import { jpegFrame, jpegSegments, type ImageInfo } from "../storage/image-bytes.ts";
 
 /** The Images binding's limits (Cloudflare's "Limits and formats"): 12,000 pixels a side, 100 megapixels. */
 export const MAX_IMAGE_EDGE = 12_000;
@@ -37,23 +37,16 @@ export async function modelReadsAsIs(bytes: Uint8Array, info: ImageInfo): Promis
  * not decoded: one cut short with an end marker added still passes.)
  */
 function jpegReadsAsIs(bytes: Uint8Array): boolean {
-  const markers = new Set<number>();
-  let frame: { marker: number; start: number; end: number } | undefined;
-  for (const segment of jpegSegments(bytes)) {
-    markers.add(segment.marker);
-    if (segment.marker === 0xc0 || segment.marker === 0xc2) frame ??= segment;
-  }
-  if (!frame || !markers.has(0xdb) || !markers.has(0xc4) || !markers.has(0xda)) return false;
-  const components = bytes[frame.start + 5] ?? 0;
-  if (bytes[frame.start] !== 8 || (components !== 1 && components !== 3)) return false;
-  if (frame.start + 6 + components * 3 > Math.min(frame.end, bytes.length)) return false;
-  for (let index = 0; index < components; index++) {
-    const sampling = bytes[frame.start + 6 + index * 3 + 1] ?? 0;
-    const [across, down] = [sampling >> 4, sampling & 0x0f];
-    if (across < 1 || across > 4 || down < 1 || down > 4) return false;
-  }
+  const frame = jpegFrame(bytes);
+  if (!frame || (frame.marker !== 0xc0 && frame.marker !== 0xc2) || frame.precision !== 8) return false;
+  if ((frame.components !== 1 && frame.components !== 3) || frame.samplings.length !== frame.components) return false;
+  const factorsOk = frame.samplings.every((sampling) =>
+    [sampling >> 4, sampling & 0x0f].every((f) => f >= 1 && f <= 4),
+  );
+  const markers = new Set(Array.from(jpegSegments(bytes), (segment) => segment.marker));
+  const tablesAndScan = markers.has(0xdb) && markers.has(0xc4) && markers.has(0xda);
   const ended = bytes[bytes.length - 2] === 0xff && bytes[bytes.length - 1] === 0xd9;
-  return ended && jpegOrientation(bytes) === 1;
+  return factorsOk && tablesAndScan && ended && jpegOrientation(bytes) === 1;
 }
 
 /**

@@ -34,25 +34,36 @@ function jpegInfo(bytes: Uint8Array): ImageInfo | undefined {
 /** What a JPEG's start-of-frame segment says: the coding process (its marker), the size and the colour components. */
 export interface JpegFrame {
   marker: number;
+  /** Bits per sample. */
+  precision: number;
   width: number;
   height: number;
   components: number;
+  /** Each component's sampling factors byte (across × 16 + down), as far as the segment holds them. */
+  samplings: number[];
 }
 
 /** The first start-of-frame segment of a JPEG; undefined when the segments before it are broken. */
 export function jpegFrame(bytes: Uint8Array): JpegFrame | undefined {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (const { marker, start } of jpegSegments(bytes)) {
+  for (const { marker, start, end } of jpegSegments(bytes)) {
     // SOF0…SOF15, except DHT (C4), JPG (C8) and DAC (CC), which share the range.
     const isStartOfFrame = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
     if (!isStartOfFrame) continue;
-    // Precision, height, width, number of components.
+    // Precision, height, width, number of components, then three bytes per component.
     if (start + 6 > bytes.length) return undefined;
+    const components = bytes[start + 5] ?? 0;
+    const within = Math.min(end, bytes.length);
+    const samplings = Array.from({ length: components }, (_, index) => start + 6 + index * 3 + 1)
+      .filter((at) => at + 2 <= within)
+      .map((at) => bytes[at] ?? 0);
     return {
       marker,
+      precision: bytes[start] ?? 0,
       height: view.getUint16(start + 1),
       width: view.getUint16(start + 3),
-      components: bytes[start + 5] ?? 0,
+      components,
+      samplings,
     };
   }
   return undefined;
