@@ -166,17 +166,18 @@ async function generateWithImagesApi(apiKey, request, images, extras) {
   }
   if (!response.ok) return fail(explainApiError(await readApiError(response)));
   const body = /** @type {unknown} */ (await response.json().catch(() => undefined));
-  const pictures = asArray(isRecord(body) ? body.data : undefined).flatMap((item) => {
+  const data = asArray(isRecord(body) ? body.data : undefined);
+  const pictures = data.flatMap((item) => {
     const url = safeImageUrl(stringAt(item, "url") ?? "");
     return url === undefined ? [] : [{ url, seed: seedOf(item) }];
   });
   const [first, ...others] = pictures;
   if (!first) return fail("The service answered without a picture.");
-  const details = [
-    `Prompt used: ${stringAt(asArray(isRecord(body) ? body.data : undefined)[0], "revised_prompt") ?? run.prompt}`,
-    `Size: ${(stringAt(body, "size") ?? "?").replace("x", "×")}`,
-  ];
   const made = stringAt(body, "size") ?? "";
+  const details = [
+    `Prompt used: ${stringAt(data[0], "revised_prompt") ?? run.prompt}`,
+    `Size: ${made === "" ? "?" : made.replace("x", "×")}`,
+  ];
   const scaled = extras.size !== "" && made !== extras.size;
   const count = `${pictures.length} picture${pictures.length === 1 ? "" : "s"}`;
   const nearest = ` of ${made.replace("x", "×")}, the nearest this model makes to ${extras.size.replace("x", "×")}`;
