@@ -41,7 +41,7 @@ export function sendJson(
 export function sendRaw(
   res: ServerResponse,
   status: number,
-  body: string,
+  body: string | Uint8Array,
   contentType: string,
   headers: Record<string, string> = {},
 ): void {

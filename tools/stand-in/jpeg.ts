@@ -1,65 +1,59 @@
 // Real, decodable JPEGs of any requested size, cheap enough for load tests: the pixels are
 // encoded once per size (and set of references), and each answer only gets a fresh comment
 // segment so that no two responses carry the same bytes (callers may hash or deduplicate images).
-// An edit shows its references as squares of their colours along the bottom edge, and the seed
-// moves the sun (one of SUN_POSITIONS places, so the cache still hits): two seeds, two pictures.
+// An edit shows its references as squares of their colours along the bottom edge, a negative
+// prompt (phoenix-1.0) a red stripe across the top-left corner, and the seed moves the sun (one of
+// SUN_POSITIONS places, so the cache still hits): two seeds, two pictures.
 import { randomUUID } from "node:crypto";
 import jpeg from "jpeg-js";
+import { paintNegativeMark, SUN_POSITIONS, sunsetPixels } from "./pixels.ts";
 import { markColour, type Reference } from "./references.ts";
+
+/** What else a call asked for that the picture shows. */
+export interface JpegMarks {
+  /** A negative prompt arrived: the picture gets its stripe. */
+  negativePrompt?: boolean;
+}
 
 const MAX_CACHED_SIZES = 64;
 const encodedBySize = new Map<string, Buffer>();
 let imagesServed = 0;
-
-// Few, because each is a fresh encode (~95 ms for 1024×1024): the Worker gives n images consecutive
-// seeds, so up to four images of one request always land on different places.
-const SUN_POSITIONS = 4;
 
 export function standInJpeg(
   width: number,
   height: number,
   references: readonly Reference[] = [],
   seed?: number,
+  { negativePrompt = false }: JpegMarks = {},
 ): Buffer {
   imagesServed += 1;
   const edited = references.length ? ` edited from ${references.length} reference image(s)` : "";
-  const comment = `Local stand-in image (not Flux)${edited} seed ${seed ?? "none"} #${imagesServed} ${randomUUID()}`;
+  const negative = negativePrompt ? " with a negative prompt" : "";
+  const comment = `Local stand-in image (not Flux)${edited}${negative} seed ${seed ?? "none"} #${imagesServed} ${randomUUID()}`;
   const sunPosition = (seed ?? 0) % SUN_POSITIONS;
-  return withComment(encodedJpeg(width, height, sunPosition, references.map(markColour)), comment);
+  return withComment(encodedJpeg(width, height, sunPosition, references.map(markColour), negativePrompt), comment);
 }
 
-function encodedJpeg(width: number, height: number, sunPosition: number, marks: [number, number, number][]): Buffer {
-  const key = `${width}x${height}:${sunPosition}:${marks.map((mark) => mark.join(",")).join(";")}`;
+function encodedJpeg(
+  width: number,
+  height: number,
+  sunPosition: number,
+  marks: [number, number, number][],
+  negativePrompt: boolean,
+): Buffer {
+  // The FLUX keys stay as they were; only a negative prompt adds to them.
+  const negative = negativePrompt ? ":negative" : "";
+  const key = `${width}x${height}:${sunPosition}:${marks.map((mark) => mark.join(",")).join(";")}${negative}`;
   let encoded = encodedBySize.get(key);
   if (!encoded) {
     const pixels = sunsetPixels(width, height, sunPosition);
     paintMarks(pixels, width, height, marks);
+    if (negativePrompt) paintNegativeMark(pixels, width, height);
     encoded = jpeg.encode({ width, height, data: pixels }, 80).data;
     encodedBySize.set(key, encoded);
     if (encodedBySize.size > MAX_CACHED_SIZES) encodedBySize.delete(encodedBySize.keys().next().value ?? key);
   }
   return encoded;
-}
-
-/** RGBA pixels: a dusk sky fading into a warm horizon, with a pale sun. */
-function sunsetPixels(width: number, height: number, sunPosition: number): Buffer {
-  const pixels = Buffer.alloc(width * height * 4);
-  const sunX = width * (0.2 + (0.6 * sunPosition) / (SUN_POSITIONS - 1));
-  const sunY = height * 0.62;
-  const sunRadius = Math.min(width, height) * 0.12;
-  for (let y = 0; y < height; y++) {
-    const t = y / Math.max(1, height - 1);
-    const [skyRed, skyGreen, skyBlue] = [40 + 200 * t, 50 + 90 * t, 120 - 40 * t];
-    for (let x = 0; x < width; x++) {
-      const glow = Math.max(0, 1 - Math.hypot(x - sunX, y - sunY) / (sunRadius * 2.5));
-      const offset = (y * width + x) * 4;
-      pixels[offset] = Math.min(255, skyRed + 120 * glow);
-      pixels[offset + 1] = Math.min(255, skyGreen + 110 * glow);
-      pixels[offset + 2] = Math.min(255, skyBlue + 60 * glow);
-      pixels[offset + 3] = 255;
-    }
-  }
-  return pixels;
 }
 
 /** One square per reference, left to right along the bottom edge, in the reference's colour. */

@@ -24,18 +24,35 @@ export interface RecordedRequest {
   model?: string;
   contentType: string;
   authorization: string;
+  /**
+   * The JSON body; for the Stable Diffusion models with `image`, `image_b64` and `mask` replaced by
+   * an ImageSummary each (their arrays of numbers run to megabytes).
+   */
   json?: unknown;
   form?: Record<string, string | { file: true; size: number }>;
   /** The image prompt, or the last user message of a chat call (what `?contains=` searches). */
   prompt?: string;
   /** 0 while unanswered, and for ever after a `hang` or `network` fault. */
   status: number;
-  /** sha256 hex of the decoded image bytes returned, when one was. */
   /** The first 4 KiB of an ai/run body as text, so a refused body (never parsed) can still be found. */
   rawBody?: string;
+  /** sha256 hex of the image bytes returned (decoded from base64 when in an envelope), when one was. */
   imageSha256?: string;
+  /** The type of that image, and so of the answer's body for the models that answer bare bytes. */
+  imageType?: "image/jpeg" | "image/png";
   /** The reference images (`input_image_N`) of a FLUX.2 call, as received. */
   references?: Reference[];
+}
+
+/** What the record keeps of an image sent as JSON (img2img's source, inpainting's mask). */
+export interface ImageSummary {
+  /** The encoded file's length. */
+  bytes: number;
+  sha256: string;
+  /** Size and type from the file's header; absent when the bytes are not a JPEG, PNG or WebP. */
+  width?: number;
+  height?: number;
+  type?: string;
 }
 
 export interface StandIn {

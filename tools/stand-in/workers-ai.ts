@@ -1,57 +1,21 @@
 // Workers AI's REST text-to-image endpoint, POST /client/v4/accounts/:account/ai/run/:model,
-// imitating the documented input schemas, envelope and error codes of the Flux models.
+// imitating the documented input schemas, answers, envelope and error codes of the native image
+// models: the four FLUX ones, the two Leonardo ones and the five Stable Diffusion ones (models.ts).
 import { createHash } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import { readDirectives } from "./faults.ts";
 import type { FaultDirectives } from "./faults.ts";
 import { hasBearerToken, sendJson, sendRaw, sleep } from "./http.ts";
 import { standInJpeg } from "./jpeg.ts";
+import { MODELS, SD_EDGE } from "./models.ts";
+import type { ImageModel, Size } from "./models.ts";
+import { standInPng } from "./png.ts";
 import { readReferences } from "./references.ts";
+import type { Reference } from "./references.ts";
+import { coerceFormValue, lookup, typeName, validate } from "./schema.ts";
+import { missingInput, readSourceImages, summarizeImageFields } from "./source-images.ts";
+import type { SourceImages } from "./source-images.ts";
 import type { Exchange } from "./types.ts";
-
-type FieldRule =
-  | { type: "string"; minLength: number; maxLength: number }
-  | { type: "integer"; minimum?: number; maximum?: number }
-  | { type: "number" }
-  | { type: "file" };
-
-interface ImageModel {
-  body: "json" | "multipart";
-  fields: Record<string, FieldRule>;
-  /** flux-1-schnell has no size inputs: it always paints 1024×1024. */
-  fixedSize?: { width: number; height: number };
-}
-
-const PROMPT: FieldRule = { type: "string", minLength: 1, maxLength: 2048 };
-const EDGE: FieldRule = { type: "integer", minimum: 256, maximum: 1920 };
-const FLUX_2_FIELDS: Record<string, FieldRule> = {
-  prompt: PROMPT,
-  width: EDGE,
-  height: EDGE,
-  seed: { type: "integer" },
-  guidance: { type: "number" },
-  input_image_0: { type: "file" },
-  input_image_1: { type: "file" },
-  input_image_2: { type: "file" },
-  input_image_3: { type: "file" },
-};
-
-const MODELS: Record<string, ImageModel> = {
-  "@cf/black-forest-labs/flux-1-schnell": {
-    body: "json",
-    fields: { prompt: PROMPT, steps: { type: "integer", minimum: 1, maximum: 8 } },
-    fixedSize: { width: 1024, height: 1024 },
-  },
-  "@cf/black-forest-labs/flux-2-klein-4b": { body: "multipart", fields: FLUX_2_FIELDS },
-  "@cf/black-forest-labs/flux-2-klein-9b": { body: "multipart", fields: FLUX_2_FIELDS },
-  "@cf/black-forest-labs/flux-2-dev": {
-    body: "multipart",
-    fields: { ...FLUX_2_FIELDS, steps: { type: "integer", minimum: 1, maximum: 50 } },
-  },
-};
-
-const DEFAULT_WIDTH = 1024;
-const DEFAULT_HEIGHT = 768;
 
 interface EnvelopeError {
   status: number;
@@ -75,11 +39,6 @@ const ENVELOPE_FAULTS = {
   server: { status: 500, code: 5000, message: "Internal server error" },
 } satisfies Record<string, EnvelopeError>;
 
-/** Own properties only: a model or fault named "constructor" must not find Object's. */
-function lookup<T>(table: Record<string, T>, name: string): T | undefined {
-  return Object.hasOwn(table, name) ? table[name] : undefined;
-}
-
 /**
  * Answers `latencyMs` after the request arrived, as an upstream with that latency does: the
  * stand-in's own work (reading the form, encoding the picture) happens within that time, not
@@ -101,23 +60,74 @@ async function prepareAnswer(ex: Exchange, modelName: string): Promise<() => voi
 
   const input = await readInput(ex, model);
   if (typeof input === "string") return () => sendError(ex.res, badInput(input));
-  const references = await readReferences(input);
-  if (typeof references === "string") return () => sendError(ex.res, badInput(references));
-  ex.record.references = references;
+  const pictureInputs = await readPictureInputs(input, model);
+  if (typeof pictureInputs === "string") return () => sendError(ex.res, badInput(pictureInputs));
+  ex.record.references = pictureInputs.references;
 
   const prompt = String(input.prompt);
   const directives = readDirectives(prompt, "image");
   await sleep(directives.delayMs ?? 0);
   const fault = ex.faultFor("image", prompt, directives) ?? (Math.random() < ex.failureRate ? "server" : undefined);
-  if (fault) return () => answerFault(ex, fault, modelName, directives);
+  if (fault) return () => answerFault(ex, fault, modelName, model, directives);
 
-  const width = model.fixedSize?.width ?? (input.width as number | undefined) ?? DEFAULT_WIDTH;
-  const height = model.fixedSize?.height ?? (input.height as number | undefined) ?? DEFAULT_HEIGHT;
-  const seed = typeof input.seed === "number" ? input.seed : undefined;
-  const image = standInJpeg(width, height, references, seed);
+  const image = paint(model, input, pictureInputs);
   ex.record.imageSha256 = createHash("sha256").update(image).digest("hex");
+  ex.record.imageType = imageType(model);
+  if (model.answer !== "envelope") return () => sendRaw(ex.res, 200, image, imageType(model));
   const body = JSON.stringify({ result: { image: image.toString("base64") }, success: true, errors: [], messages: [] });
   return () => sendRaw(ex.res, 200, body, "application/json");
+}
+
+/** The images a call brought: FLUX.2's references, a Stable Diffusion call's source and mask. */
+interface PictureInputs extends SourceImages {
+  references: Reference[];
+}
+
+/** Those images, checked and decoded; or the problem, as the text after "Bad input: Error: ". */
+async function readPictureInputs(input: Record<string, unknown>, model: ImageModel): Promise<PictureInputs | string> {
+  const missing = missingInput(input, model.requires ?? []);
+  if (missing) return missing;
+  const references = await readReferences(input);
+  if (typeof references === "string") return references;
+  const sources = readSourceImages(input);
+  if (typeof sources === "string") return sources;
+  return { references, ...sources };
+}
+
+/** The picture's bytes, in the model's format, showing what the call asked for. */
+function paint(model: ImageModel, input: Record<string, unknown>, pictureInputs: PictureInputs): Buffer {
+  const { width, height } = pictureSize(model, input, pictureInputs.source);
+  const seed = typeof input.seed === "number" ? input.seed : undefined;
+  // An empty negative prompt leaves nothing out: no stripe for it.
+  const negativePrompt = typeof input.negative_prompt === "string" && input.negative_prompt !== "";
+  if (model.answer !== "png") return standInJpeg(width, height, pictureInputs.references, seed, { negativePrompt });
+  const { source, mask } = pictureInputs;
+  const strength = typeof input.strength === "number" ? input.strength : 1; // the schemas' default
+  return standInPng({ width, height, seed, negativePrompt, source, mask, strength });
+}
+
+/**
+ * The size asked for, else the model's default; img2img and inpainting default to their source's
+ * size when the schema would accept it as a size (a 100×100 icon or a 4000×3000 photo gets the
+ * default instead).
+ */
+function pictureSize(model: ImageModel, input: Record<string, unknown>, source: Size | undefined): Size {
+  if (model.fixedSize) return model.fixedSize;
+  const fallback = model.sizeFromSource && source && fitsSdEdges(source) ? source : model.defaultSize;
+  return { width: side(input.width) ?? fallback.width, height: side(input.height) ?? fallback.height };
+}
+
+/** The Leonardo schemas accept a side of 0; what they paint then is undocumented, so 0 reads as "not given". */
+function side(value: unknown): number | undefined {
+  return typeof value === "number" && value > 0 ? value : undefined;
+}
+
+function fitsSdEdges({ width, height }: Size): boolean {
+  return [width, height].every((edge) => edge >= SD_EDGE.minimum && edge <= SD_EDGE.maximum);
+}
+
+function imageType(model: ImageModel): "image/jpeg" | "image/png" {
+  return model.answer === "png" ? "image/png" : "image/jpeg";
 }
 
 function sendError(res: ServerResponse, error: EnvelopeError, headers: Record<string, string> = {}): void {
@@ -162,7 +172,7 @@ async function readInput(ex: Exchange, model: ImageModel): Promise<Record<string
   } catch {
     return "request body is not valid JSON";
   }
-  ex.record.json = json;
+  ex.record.json = summarizeImageFields(json);
   if (typeof json !== "object" || json === null || Array.isArray(json))
     return `Type mismatch of '/', '${typeName(json)}' not in 'object'`;
   const input = json as Record<string, unknown>;
@@ -183,56 +193,13 @@ async function parseForm(ex: Exchange): Promise<FormData | undefined> {
   }
 }
 
-/** Form fields arrive as text; Workers AI reads numeric ones as numbers. */
-function coerceFormValue(text: string, rule: FieldRule | undefined): unknown {
-  if (rule?.type === "integer" && /^-?\d+$/.test(text.trim())) return Number(text);
-  if (rule?.type === "number" && text.trim() !== "" && Number.isFinite(Number(text))) return Number(text);
-  return text;
-}
-
-function validate(input: Record<string, unknown>, fields: Record<string, FieldRule>): Record<string, unknown> | string {
-  const unknownField = Object.keys(input).find((name) => !lookup(fields, name));
-  if (unknownField !== undefined) return `additional properties not allowed at '/': '${unknownField}'`;
-  if (input.prompt === undefined) return "required properties at '/' are 'prompt'";
-  for (const [name, value] of Object.entries(input)) {
-    const rule = lookup(fields, name);
-    const problem = rule && checkField(`/${name}`, value, rule);
-    if (problem) return problem;
-  }
-  return input;
-}
-
-function checkField(path: string, value: unknown, rule: FieldRule): string | undefined {
-  const actual = typeName(value);
-  const typeFits =
-    rule.type === actual ||
-    (rule.type === "number" && actual === "integer") ||
-    (rule.type === "file" && actual === "string");
-  if (!typeFits) return `Type mismatch of '${path}', '${actual}' not in '${rule.type}'`;
-  if (rule.type === "string") {
-    const length = String(value).length;
-    if (length < rule.minLength) return `String at '${path}' is too short: ${length} < ${rule.minLength}`;
-    if (length > rule.maxLength) return `String at '${path}' is too long: ${length} > ${rule.maxLength}`;
-  }
-  if (rule.type === "integer") {
-    const number = value as number;
-    if (rule.minimum !== undefined && number < rule.minimum)
-      return `Value at '${path}' is ${number}, minimum is ${rule.minimum}`;
-    if (rule.maximum !== undefined && number > rule.maximum)
-      return `Value at '${path}' is ${number}, maximum is ${rule.maximum}`;
-  }
-  return undefined;
-}
-
-function typeName(value: unknown): string {
-  if (value instanceof Blob) return "file";
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "array";
-  if (typeof value === "number") return Number.isInteger(value) ? "integer" : "number";
-  return typeof value;
-}
-
-function answerFault(ex: Exchange, fault: string, modelName: string, directives: FaultDirectives): void {
+function answerFault(
+  ex: Exchange,
+  fault: string,
+  modelName: string,
+  model: ImageModel,
+  directives: FaultDirectives,
+): void {
   const { res } = ex;
   const envelopeError = fault === "no-model" ? noSuchModel(modelName) : lookup<EnvelopeError>(ENVELOPE_FAULTS, fault);
   if (envelopeError) {
@@ -252,8 +219,13 @@ function answerFault(ex: Exchange, fault: string, modelName: string, directives:
     case "bad-base64":
       return sendJson(res, 200, { result: { image: "%%%not-base64%%%" }, success: true, errors: [], messages: [] });
     case "not-image": {
-      const text = Buffer.from("This is plain text from the stand-in, not an image.").toString("base64");
-      return sendJson(res, 200, { result: { image: text }, success: true, errors: [], messages: [] });
+      const text = Buffer.from("This is plain text from the stand-in, not an image.");
+      // A model that answers bare bytes gets the text as its body under its own image type (image/png,
+      // or image/jpeg for phoenix-1.0), so that a caller trusting the header over the bytes is caught.
+      // The other broken 200s stay JSON for every model: a body that is not an image at all.
+      if (model.answer !== "envelope") return sendRaw(res, 200, text, imageType(model));
+      const image = text.toString("base64");
+      return sendJson(res, 200, { result: { image }, success: true, errors: [], messages: [] });
     }
     case "hang":
       return; // no answer: the socket stays open until the client gives up or close()
