@@ -5,6 +5,7 @@
 import { splitStream } from "./bytes.ts";
 import { ApiError, type ErrorBody } from "./http/errors.ts";
 import type { PreviousImage } from "./generation/follow-up.ts";
+import type { GenerationOptions } from "./generation/options.ts";
 import type { ReferenceSource } from "./images/intake.ts";
 import type { JobSettings } from "./settings.ts";
 
@@ -19,8 +20,12 @@ export interface JobSpec {
   /** The size the model will really make (unless `sizeFromReference` says to follow the first reference). */
   width: number;
   height: number;
-  /** Reference images to edit or combine, in order; their uploaded bytes travel beside the spec. */
+  /** Reference images to edit or combine, in order (img2img and inpainting: the one picture to change); their uploaded bytes travel beside the spec. */
   references?: ReferenceSource[];
+  /** An inpainting edit's mask (OpenAI's kind); its uploaded bytes travel after the images'. */
+  mask?: ReferenceSource;
+  /** The parameters the caller gave that the model takes; the job adds the model's defaults. */
+  options?: GenerationOptions;
   /** A chat follow-up the optimiser judges: edit this earlier picture of the conversation, or draw anew. */
   followUp?: PreviousImage;
   /** No size was asked for an edit: take it from the first reference (chat: a preset; Images API: long side 1024). */
@@ -59,6 +64,10 @@ export interface JobResult {
   optimizationFailure?: string;
   /** How many reference images the picture was edited from (absent for a new picture). */
   referenceCount?: number;
+  /** Whether a mask said where to repaint (inpainting). */
+  masked?: boolean;
+  /** The parameters sent to the model, its defaults included (steps, guidance, strength, negative prompt). */
+  options?: GenerationOptions;
   images: JobImage[];
   /** When the images stop being served, in Unix seconds (like every time in a job's JSON). */
   expires_at: number;

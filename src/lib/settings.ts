@@ -5,7 +5,7 @@
  * value: the error reaches every caller, and a value may be a secret.
  */
 import { ApiError } from "./http/errors.ts";
-import { FLUX_MODELS, findModel, type FluxModel } from "./generation/models.ts";
+import { IMAGE_MODELS, findModel, type ImageModel } from "./generation/models.ts";
 import { LANGUAGES, type Language } from "./i18n/strings.ts";
 
 export const DEFAULT_CF_API_BASE = "https://api.cloudflare.com/client/v4";
@@ -51,7 +51,7 @@ export interface JobSettings {
 
 export interface Settings extends JobSettings {
   apiKeys: string[];
-  defaultModel: FluxModel;
+  defaultModel: ImageModel;
   progressMode: "reasoning" | "content";
   rateLimitPerMinute: number;
   /** `["*"]` allows every origin. */
@@ -180,10 +180,14 @@ function readChoice<T extends string>(env: EnvLike, name: string, choices: reado
   return choice;
 }
 
-function readModel(env: EnvLike): FluxModel {
+function readModel(env: EnvLike): ImageModel {
   const raw = readString(env, "FLUX_MODEL") ?? "@cf/black-forest-labs/flux-2-klein-4b";
   const model = findModel(raw);
-  if (!model) throw settingError("FLUX_MODEL", `must be one of ${FLUX_MODELS.map((known) => known.id).join(", ")}`);
+  if (!model)
+    throw settingError(
+      "FLUX_MODEL",
+      `must be one of ${IMAGE_MODELS.map((known) => known.short).join(", ")} (or a full id such as ${IMAGE_MODELS[0]?.id})`,
+    );
   return model;
 }
 

@@ -8,10 +8,12 @@ import type { MessageKey } from "../lib/i18n/strings.ts";
 import { translate } from "../lib/i18n/translate.ts";
 import { ImageStore, type StoredImageMeta } from "../lib/storage/image-store.ts";
 import type { JobImage, JobResult, JobSpec, JobStatus } from "../lib/jobs.ts";
-import { effectiveSize, findModel, type FluxModel } from "../lib/generation/models.ts";
+import { effectiveSize, findModel, type ImageModel } from "../lib/generation/models.ts";
+import { resolvedOptions } from "../lib/generation/options.ts";
 import { sizeForReference } from "../lib/generation/sizes.ts";
-import { gatherReferences, type GatherDeps } from "../lib/images/gather.ts";
-import type { ReferenceImage } from "../lib/images/downscale.ts";
+import { gatherReferences, readOriginal, type GatherDeps } from "../lib/images/gather.ts";
+import type { Box, ReferenceImage } from "../lib/images/downscale.ts";
+import { toInpaintingMask } from "../lib/images/mask.ts";
 import { judgeFollowUp, optimizePrompt } from "../lib/upstream/optimizer.ts";
 import type { ReferenceSource } from "../lib/images/intake.ts";
 import { escapeMarkdown } from "../lib/openai/markdown-reply.ts";
@@ -70,13 +72,28 @@ export async function runPipeline(
   const judged = spec.followUp ? await timed("judge", () => judgeStage(spec, deps, t)) : undefined;
   const sources = [...(judged?.reference ? [judged.reference] : []), ...(spec.references ?? [])];
   let references: ReferenceImage[] = [];
+  let mask: Uint8Array | undefined;
   if (sources.length > 0) {
     deps.progress("reading", t("readingReferences", { count: sources.length }));
     const gather = deps.gather;
     if (!gather) throw new ApiError(500, "This job cannot read reference images.", { code: "internal_error" });
-    references = await timed("references", () => gatherReferences(sources, gather));
+    // The mask's upload, when it is one, travels after the images'.
+    const uploads = [...gather.uploads];
+    const maskUpload = spec.mask?.kind === "upload" ? uploads.pop() : undefined;
+    // FLUX.2's references shrink below 512×512; the picture img2img or inpainting changes, to the size it is painted.
+    const boxFor = model.source ? (original: Box) => sizeOf(spec, model, original) : undefined;
+    references = await timed("references", () => gatherReferences(sources, { ...gather, uploads }, boxFor));
+    if (spec.mask && references[0]) {
+      const source = references[0];
+      const original = await readOriginal(spec.mask, gather, () => maskUpload);
+      if (original === undefined)
+        throw new ApiError(400, "The mask did not arrive.", { param: spec.mask.param, code: "invalid_mask" });
+      mask = (
+        await timed("mask", () => toInpaintingMask(original, source.original, source, spec.mask?.param ?? "mask"))
+      ).bytes;
+    }
   }
-  const size = sizeOf(spec, model, references[0]);
+  const size = sizeOf(spec, model, references[0]?.original);
   const optimized =
     judged?.optimized ??
     (spec.settings.optimizer.enabled
@@ -85,7 +102,11 @@ export async function runPipeline(
 
   const action = references.length > 0 ? "editing" : "generating";
   deps.progress("generating", t(action, { ...size, model: model.id }));
-  const request = { model, prompt: optimized.promptUsed, ...size, references };
+  const options = resolvedOptions(model, spec.options ?? {}, upstream.fluxNumSteps);
+  // img2img and inpainting change their one picture; FLUX.2 combines its references.
+  const request = model.source
+    ? { model, prompt: optimized.promptUsed, ...size, options, source: references[0]?.bytes, mask }
+    : { model, prompt: optimized.promptUsed, ...size, options, references };
   const onRetry = (attempt: number, max: number, cause: ApiError) =>
     deps.progress("generating", t("retrying", { attempt, max, reason: t(retryReason(cause)) }));
   const generated: SeededImage[] = await timed("generate", () =>
@@ -111,14 +132,17 @@ export async function runPipeline(
     images,
     expires_at: Math.floor(deps.expiresAt / 1000),
     ...(references.length > 0 ? { referenceCount: references.length } : {}),
+    ...(mask ? { masked: true } : {}),
+    ...(Object.keys(options).length > 0 ? { options } : {}),
   };
   return { result, base64: spec.delivery === "b64_json" ? generated.map((image) => image.base64) : undefined, timings };
 }
 
-/** The size to paint: the spec's, or, for an edit that asked for none, the first reference's shape. */
-function sizeOf(spec: JobSpec, model: FluxModel, first: ReferenceImage | undefined): { width: number; height: number } {
+/** The size to paint: the spec's, or, for an edit that asked for none, the first image's shape at the model's size. */
+function sizeOf(spec: JobSpec, model: ImageModel, first: Box | undefined): { width: number; height: number } {
   if (!spec.sizeFromReference || !first) return { width: spec.width, height: spec.height };
-  const wanted = sizeForReference(first.width, first.height, spec.sizeFromReference);
+  const longSide = "fixed" in model.size ? model.size.fixed : model.size.longSide;
+  const wanted = sizeForReference(first.width, first.height, spec.sizeFromReference, longSide);
   return effectiveSize(model, wanted.width, wanted.height);
 }
 

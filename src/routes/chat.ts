@@ -11,6 +11,7 @@ import { chatCompletion, estimateUsage } from "../lib/openai/shapes.ts";
 import { readChatAsk } from "../lib/openai/chat-request.ts";
 import { chatRequestSchema, MAX_BODY_WITH_IMAGES_BYTES, readJsonBody, validate } from "../lib/openai/request-body.ts";
 import { seedsFor } from "../lib/generation/seeds.ts";
+import { uploadedBytes } from "../lib/images/intake.ts";
 import { sseResponse } from "../lib/openai/sse.ts";
 import { linkOrigin, type RoutedRequest } from "./context.ts";
 import { completeJob, enforceRateLimit, startJob, type StartedJob } from "./start-job.ts";
@@ -26,7 +27,7 @@ export async function chatCompletions(request: RoutedRequest, env: Env, ctx: Exe
     chatEdits: settings.chatEdits,
     optimizerEnabled: settings.optimizer.enabled,
   });
-  const size = effectiveSize(model, ask.size.width, ask.size.height);
+  const size = effectiveSize(model, ask.wanted.width, ask.wanted.height);
   const mayEdit = ask.references.sources.length > 0 || ask.followUp !== undefined;
   const followsReference = mayEdit && !ask.ratioWritten;
   await enforceRateLimit(request, env, 1);
@@ -38,6 +39,7 @@ export async function chatCompletions(request: RoutedRequest, env: Env, ctx: Exe
     ...size,
     count: 1,
     seeds: seedsFor(model, 1, ask.seed),
+    options: ask.options,
     ...(ask.references.sources.length > 0 ? { references: ask.references.sources } : {}),
     ...(ask.followUp ? { followUp: ask.followUp } : {}),
     ...(followsReference ? { sizeFromReference: "preset" as const } : {}),
@@ -54,12 +56,14 @@ export async function chatCompletions(request: RoutedRequest, env: Env, ctx: Exe
     prompt: ask.prompt,
     requestedRatio: ask.requestedRatio,
     nearestRatio: ask.size.ratio,
-    requestedSize: followsReference ? "reference" : { width: ask.size.width, height: ask.size.height },
+    requestedSize: followsReference ? "reference" : ask.wanted,
     optimizationEnabled: settings.optimizer.enabled,
     seedGiven: ask.seed !== undefined,
+    unusedOptions: ask.unused,
   });
-  if (body.stream) return streamedReply(startJob(env, spec, ask.references.uploads), contextFor, ctx);
-  const { jobId, result } = await completeJob(env, spec, ask.references.uploads);
+  const uploads = uploadedBytes(ask.references);
+  if (body.stream) return streamedReply(startJob(env, spec, uploads), contextFor, ctx);
+  const { jobId, result } = await completeJob(env, spec, uploads);
   const context = contextFor(jobId);
   const content = replyContent(result, context);
   const imageUrls = result.images.flatMap((image) => (image.url ? [image.url] : []));

@@ -6,11 +6,19 @@
  */
 import { ApiError } from "../lib/http/errors.ts";
 import type { JobSpec } from "../lib/jobs.ts";
-import { effectiveSize, resolveModel } from "../lib/generation/models.ts";
+import { effectiveSize, findModel, INPAINTING_MODEL, resolveModel, sizeForRatio } from "../lib/generation/models.ts";
+import {
+  checkOptions,
+  cleanNegativePrompt,
+  OPTIONS,
+  refuseUnusedOptions,
+  withoutUnused,
+  type GenerationOptions,
+} from "../lib/generation/options.ts";
 import { checkPromptLength, cleanPrompt, refuseFarTooLong } from "../lib/generation/prompt.ts";
 import { checkSeed, refuseUnusedSeed, seedsFor } from "../lib/generation/seeds.ts";
-import { DEFAULT_SIZE, parseSizeParameter } from "../lib/generation/sizes.ts";
-import { noReferences, refuseUnusedReferences, type References } from "../lib/images/intake.ts";
+import { parseSizeParameter } from "../lib/generation/sizes.ts";
+import { checkImagesFor, noReferences, uploadedBytes, type References } from "../lib/images/intake.ts";
 import { readEditsBody } from "../lib/openai/edits-body.ts";
 import { imagesRequestSchema, readJsonBody, validate } from "../lib/openai/request-body.ts";
 import { linkOrigin, type RoutedRequest } from "./context.ts";
@@ -22,8 +30,14 @@ interface ImagesFields {
   model?: string | null;
   n?: number | null;
   size?: string | null;
+  width?: number | null;
+  height?: number | null;
   response_format?: "url" | "b64_json" | null;
   seed?: number | null;
+  negative_prompt?: string | null;
+  steps?: number | null;
+  guidance?: number | null;
+  strength?: number | null;
 }
 
 export async function imageGenerations(request: RoutedRequest, env: Env): Promise<Response> {
@@ -48,19 +62,24 @@ async function runImagesJob(
   const prompt = cleanPrompt(body.prompt);
   checkPromptLength(prompt, "prompt");
   const editing = references.sources.length > 0;
-  // "auto" (gpt-image clients send it) or no size: the default, or for an edit the reference's shape.
-  const followsReference = editing && (!body.size || body.size === "auto");
-  const requested = !body.size || body.size === "auto" ? DEFAULT_SIZE : parseSizeParameter(body.size);
-  if (!requested)
-    throw new ApiError(
-      400,
-      `Invalid value for 'size': expected "WIDTHxHEIGHT" such as "1024x768", or "auto" (got "${shortened(body.size ?? "")}").`,
-      { param: "size", code: "invalid_size" },
-    );
-  const model = resolveModel(body.model, settings.defaultModel);
+  const requested = requestedSize(body);
+  // A mask is for the inpainting model: it paints one when the caller named none.
+  const fallback = references.mask ? INPAINTING_MODEL : settings.defaultModel;
+  const model = resolveModel(body.model, fallback);
+  // "auto" (gpt-image clients send it) or no size: the model's default, or for an edit the image's shape.
+  const followsReference = editing && requested === undefined;
+  const wanted = requested ?? sizeForRatio(model, 1);
   const seed = body.seed == null ? undefined : checkSeed(body.seed, "seed");
   refuseUnusedSeed(model, seed, "seed");
-  refuseUnusedReferences(model, references, "image");
+  checkImagesFor(model, references, "image");
+  const options: GenerationOptions = {
+    negativePrompt: cleanNegativePrompt(body.negative_prompt),
+    steps: body.steps ?? undefined,
+    guidance: body.guidance ?? undefined,
+    strength: body.strength ?? undefined,
+  };
+  refuseUnusedOptions(model, options);
+  checkOptions(model, options, (name) => OPTIONS[name].field);
   const delivery = body.response_format ?? "b64_json";
   await enforceRateLimit(request, env, body.n ?? 1, "n");
 
@@ -68,17 +87,19 @@ async function runImagesJob(
     kind: "images",
     prompt,
     model: model.id,
-    ...effectiveSize(model, requested.width, requested.height),
+    ...effectiveSize(model, wanted.width, wanted.height),
     count: body.n ?? 1,
     seeds: seedsFor(model, body.n ?? 1, seed),
+    options: withoutUnused(model, options),
     ...(editing ? { references: references.sources } : {}),
+    ...(references.mask ? { mask: references.mask } : {}),
     ...(followsReference ? { sizeFromReference: "long-side" as const } : {}),
     delivery,
     owner: request.keyDigest,
     origin: linkOrigin(request),
     settings,
   };
-  const job = await completeJob(env, spec, references.uploads);
+  const job = await completeJob(env, spec, uploadedBytes(references));
   const { result } = job;
   const first = result.images[0];
   return Response.json(
@@ -89,12 +110,35 @@ async function runImagesJob(
           ? { url: image.url, revised_prompt: result.promptUsed, seed: image.seed }
           : { b64_json: image.b64_json, revised_prompt: result.promptUsed, seed: image.seed },
       ),
+      // Which model painted is never silent; a client may have asked for another vendor's name.
+      model: findModel(result.model)?.short ?? result.model,
       // As in OpenAI's newer image responses: what was really made.
       size: first ? `${first.width}x${first.height}` : undefined,
       output_format: first?.contentType.replace("image/", ""),
     },
     { headers: { "x-job-id": job.jobId } },
   );
+}
+
+/**
+ * The size asked for: `size` ("1024x768"), or, without it, `width` and `height` as LobeChat's FLUX
+ * cards and fal- and BFL-style clients send them (one alone keeps the square). Undefined: "auto", or
+ * nothing asked.
+ */
+function requestedSize(body: ImagesFields): { width: number; height: number } | undefined {
+  if (body.size && body.size !== "auto") {
+    const parsed = parseSizeParameter(body.size);
+    if (!parsed)
+      throw new ApiError(
+        400,
+        `Invalid value for 'size': expected "WIDTHxHEIGHT" such as "1024x768", or "auto" (got "${shortened(body.size)}").`,
+        { param: "size", code: "invalid_size" },
+      );
+    return parsed;
+  }
+  if (body.width == null && body.height == null) return undefined;
+  const width = body.width ?? body.height ?? 1024;
+  return { width, height: body.height ?? width };
 }
 
 /** What a client sent, echoed in an error no longer than it needs to be recognised. */

@@ -1,11 +1,11 @@
-/** GET /v1/models and GET /v1/models/:id: the supported Flux models, as OpenAI's model list and model object. */
+/** GET /v1/models and GET /v1/models/:id: the supported image models, as OpenAI's model list and model object. */
 import { ApiError } from "../lib/http/errors.ts";
-import { FLUX_MODELS, findModel } from "../lib/generation/models.ts";
-import { chatEntry, imageEntry, modelList, shortName } from "../lib/openai/model-list.ts";
+import { IMAGE_MODELS, findModel } from "../lib/generation/models.ts";
+import { chatEntry, imageEntry, modelList } from "../lib/openai/model-list.ts";
 import type { RoutedRequest } from "./context.ts";
 
 export function listModels(): Response {
-  return Response.json(modelList(FLUX_MODELS));
+  return Response.json(modelList(IMAGE_MODELS));
 }
 
 /**
@@ -22,7 +22,7 @@ export function retrieveModel(request: RoutedRequest): Response {
       code: "model_not_found",
     });
   }
-  return Response.json(id?.trim().toLowerCase() === shortName(model) ? imageEntry(model) : chatEntry(model));
+  return Response.json(id?.trim().toLowerCase() === model.short ? imageEntry(model) : chatEntry(model));
 }
 
 function decodedId(raw: string): string | undefined {

@@ -14,12 +14,20 @@ import { afterEach, describe, expect, it } from "vitest";
 import { freePort } from "./service.ts";
 import { useService } from "./with-service.ts";
 
-const FLUX_MODELS = [
-  "@cf/black-forest-labs/flux-2-klein-4b",
-  "@cf/black-forest-labs/flux-2-klein-9b",
-  "@cf/black-forest-labs/flux-2-dev",
-  "@cf/black-forest-labs/flux-1-schnell",
-];
+/** Workers AI's eleven native image models, with the short names a person types. */
+const MODELS = {
+  "@cf/black-forest-labs/flux-2-klein-4b": "flux-2-klein-4b",
+  "@cf/black-forest-labs/flux-2-klein-9b": "flux-2-klein-9b",
+  "@cf/black-forest-labs/flux-2-dev": "flux-2-dev",
+  "@cf/black-forest-labs/flux-1-schnell": "flux-1-schnell",
+  "@cf/leonardo/lucid-origin": "lucid-origin",
+  "@cf/leonardo/phoenix-1.0": "phoenix",
+  "@cf/stabilityai/stable-diffusion-xl-base-1.0": "sdxl",
+  "@cf/bytedance/stable-diffusion-xl-lightning": "sdxl-lightning",
+  "@cf/lykon/dreamshaper-8-lcm": "dreamshaper",
+  "@cf/runwayml/stable-diffusion-v1-5-img2img": "sd-img2img",
+  "@cf/runwayml/stable-diffusion-v1-5-inpainting": "sd-inpainting",
+};
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 /** The policy public/_headers gives the page: nothing inline, nothing from other sites. */
@@ -69,11 +77,10 @@ describe("npm start without Cloudflare credentials", () => {
     expect(await response.json()).toEqual({ object: "service", offline: true });
   });
 
-  it("lists the four Flux models through the openai client, by full id and by short name", async () => {
+  it("lists every model through the openai client, by full id and by short name", async () => {
     const ids: string[] = [];
     for await (const model of live.client.models.list()) ids.push(model.id);
-    const shortNames = FLUX_MODELS.map((id) => id.slice(id.lastIndexOf("/") + 1));
-    expect(ids).toEqual([...FLUX_MODELS, ...shortNames]);
+    expect(ids).toEqual([...Object.keys(MODELS), ...Object.values(MODELS)]);
   });
 });
 

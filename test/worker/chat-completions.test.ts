@@ -48,10 +48,11 @@ describe("a chat completion", () => {
     const m = marker();
     const { content } = await completionFor(`${m} a cute cat 16:9`);
     const lines = content.split("\n");
-    expect(lines.slice(0, 6)).toEqual([
+    expect(lines.slice(0, 7)).toEqual([
       `🎨 Original prompt: ${m} a cute cat`,
       "💬 Prompt model: original prompt",
       `🌐 Prompt used: ${m} a cute cat`,
+      "🖼️ Model: flux-2-klein-4b",
       "📐 Size: 1024×576",
       expect.stringMatching(/^🎲 Seed: \d+$/),
       "🌟 Image generated successfully!",
@@ -74,12 +75,27 @@ describe("a chat completion", () => {
     expect(generation?.form).toMatchObject({ width: "576", height: "1024" });
   });
 
-  it("draws the prompt without the ratio text, and says when a ratio was mapped to the nearest", async () => {
+  it("draws the prompt without the ratio text, and paints a ratio outside the presets exactly", async () => {
     const m = marker();
     const { content } = await completionFor(`${m} a wide valley --ar 21:9`);
     const [generation] = await upstreamRequests(m);
     expect(generation?.prompt).toBe(`${m} a wide valley`);
-    expect(content).toContain("📐 Size: 1024×576 (21:9 is not a supported ratio; used the nearest, 16:9)");
+    expect(generation?.form).toMatchObject({ width: "1024", height: "432" });
+    expect(content).toContain("📐 Size: 1024×432\n");
+  });
+
+  it("paints 4:3 at 1024×768, the presets' long side, not the nearest preset", async () => {
+    const m = marker();
+    const { content } = await completionFor(`${m} a harbour 4:3`);
+    const [generation] = await upstreamRequests(m);
+    expect(generation?.form).toMatchObject({ width: "1024", height: "768" });
+    expect(content).toContain("📐 Size: 1024×768\n");
+  });
+
+  it("still says when a written ratio cannot be one (0:5) and the default was used", async () => {
+    const m = marker();
+    const { content } = await completionFor(`${m} a flat line --ar 0:5`);
+    expect(content).toContain("📐 Size: 1024×1024 (0:5 is not a supported ratio; used the nearest, 1:1)");
   });
 
   it("reads the full-width colon a Chinese keyboard types", async () => {

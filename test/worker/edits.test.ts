@@ -6,7 +6,11 @@
  */
 import { describe, expect, it } from "vitest";
 import { authHeaders, call, collectSse, marker, postChat, upstreamRequests } from "./helpers.ts";
+import { decodeBase64 } from "../../src/lib/storage/image-bytes.ts";
+import { PIXEL_PNG } from "./fake-ai.ts";
 import { dataUrl, sampleJpeg, samplePng } from "./sample-images.ts";
+
+const PIXEL_PNG_BYTES = decodeBase64(PIXEL_PNG) ?? new Uint8Array();
 
 interface Reference {
   name: string;
@@ -154,13 +158,59 @@ describe("bad edit input, refused with a clear 400 before any work", () => {
   const jpeg = sampleJpeg(32, 32);
   it.each([
     [
-      "a mask",
+      "a mask that is not a PNG",
       editForm({ prompt: "x" }, [
         ["image", jpeg],
         ["mask", jpeg],
       ]),
+      "invalid_mask",
+      "mask",
+    ],
+    [
+      "a mask for a model that takes none",
+      editForm({ prompt: "x", model: "flux-2-klein-4b" }, [
+        ["image", jpeg],
+        ["mask", PIXEL_PNG_BYTES],
+      ]),
       "unsupported_parameter",
       "mask",
+    ],
+    [
+      "a mask with two images",
+      editForm({ prompt: "x" }, [
+        ["image[]", jpeg],
+        ["image[]", jpeg],
+        ["mask", PIXEL_PNG_BYTES],
+      ]),
+      "too_many_images",
+      "image",
+    ],
+    [
+      "img2img with two images",
+      editForm({ prompt: "x", model: "sd-img2img" }, [
+        ["image[]", jpeg],
+        ["image[]", jpeg],
+      ]),
+      "too_many_images",
+      "image",
+    ],
+    [
+      "the inpainting model without a mask",
+      editForm({ prompt: "x", model: "sd-inpainting" }, [["image", jpeg]]),
+      "missing_mask",
+      "mask",
+    ],
+    [
+      "a strength for a model that takes none",
+      editForm({ prompt: "x", strength: "0.5" }, [["image", jpeg]]),
+      "unsupported_parameter",
+      "strength",
+    ],
+    [
+      "a strength over 1",
+      editForm({ prompt: "x", model: "sd-img2img", strength: "1.5" }, [["image", jpeg]]),
+      "invalid_strength",
+      "strength",
     ],
     ["no image", editForm({ prompt: "x" }, []), "missing_image", "image"],
     [
@@ -201,12 +251,22 @@ describe("bad edit input, refused with a clear 400 before any work", () => {
     await expectBadRequest(await postEdit(form), code, param);
   });
 
-  it("JSON with a mask, or asking for a stream, is refused rather than ignored", async () => {
+  it("JSON with a mask for a model that takes none, or asking for a stream, is refused rather than ignored", async () => {
     const images = [{ image_url: dataUrl(jpeg) }];
     await expectBadRequest(
-      await postEdit({ prompt: "x", images, mask: { image_url: dataUrl(jpeg) } }),
+      await postEdit({
+        prompt: "x",
+        images,
+        model: "flux-2-dev",
+        mask: { image_url: dataUrl(PIXEL_PNG_BYTES, "image/png") },
+      }),
       "unsupported_parameter",
-      "mask",
+      "mask.image_url",
+    );
+    await expectBadRequest(
+      await postEdit({ prompt: "x", images, mask: { image_url: dataUrl(jpeg) } }),
+      "invalid_mask",
+      "mask.image_url",
     );
     await expectBadRequest(await postEdit({ prompt: "x", images, stream: true }), "unsupported_parameter", "stream");
   });

@@ -1,14 +1,10 @@
-/** GET /v1/models: the supported Flux models as an OpenAI model list. */
+/** GET /v1/models: every image model as an OpenAI model list, with what each takes. */
 import { describe, expect, it } from "vitest";
+import { IMAGE_MODELS } from "../../src/lib/generation/models.ts";
 import { authHeaders, call } from "./helpers.ts";
 
-const FULL_IDS = [
-  "@cf/black-forest-labs/flux-2-klein-4b",
-  "@cf/black-forest-labs/flux-2-klein-9b",
-  "@cf/black-forest-labs/flux-2-dev",
-  "@cf/black-forest-labs/flux-1-schnell",
-];
-const SHORT_NAMES = ["flux-2-klein-4b", "flux-2-klein-9b", "flux-2-dev", "flux-1-schnell"];
+const FULL_IDS = IMAGE_MODELS.map((model) => model.id);
+const SHORT_NAMES = IMAGE_MODELS.map((model) => model.short);
 
 interface Entry {
   id: string;
@@ -19,6 +15,8 @@ interface Entry {
   displayName?: string;
   vision?: boolean;
   parameters?: Record<string, { default: unknown; enum?: string[]; maxCount?: number }>;
+  description?: string;
+  capabilities?: Record<string, unknown>;
 }
 
 async function listed(): Promise<Entry[]> {
@@ -41,26 +39,55 @@ function lobeChatCard(entry: Entry): { type: string; parameters?: unknown } | un
 }
 
 describe("GET /v1/models", () => {
-  it("lists each Flux model under its full id for chat, then under its short name for image pages", async () => {
+  it("lists each model under its full id for chat, then under its short name for image pages", async () => {
     const data = await listed();
+    expect(FULL_IDS).toHaveLength(11);
     expect(data.map((model) => model.id)).toEqual([...FULL_IDS, ...SHORT_NAMES]);
     for (const model of data) {
-      expect(model).toMatchObject({
-        object: "model",
-        created: expect.any(Number) as unknown,
-        owned_by: "black-forest-labs",
-      });
-      expect(model.displayName).toMatch(/^FLUX\.[12] \[/);
+      expect(model).toMatchObject({ object: "model", created: expect.any(Number) as unknown });
+      expect(model.description).toEqual(expect.any(String));
     }
+    const owners = new Map(data.map((model) => [model.id, model.owned_by]));
+    expect(owners.get("@cf/leonardo/phoenix-1.0")).toBe("leonardo");
+    expect(owners.get("flux-2-dev")).toBe("black-forest-labs");
+    expect(data.find((model) => model.id === "sdxl")?.displayName).toBe("Stable Diffusion XL 1.0");
+  });
+
+  it("says on every entry what the model can do: sizes, parameters, images, answer type", async () => {
+    const byId = new Map((await listed()).map((entry) => [entry.id, entry.capabilities]));
+    expect(byId.get("sd-inpainting")).toEqual({
+      sizes: { min: 256, max: 2048, multiple_of: 8, default: "768x768" },
+      seed: true,
+      negative_prompt: true,
+      steps: { min: 1, max: 20, default: 20 },
+      guidance: { min: 0, max: 30, default: 7.5 },
+      strength: { min: 0, max: 1, default: 1 },
+      reference_images: 0,
+      image_to_image: false,
+      inpainting: true,
+      answer: "image/png",
+      priced: false,
+    });
+    expect(byId.get("flux-1-schnell")).toMatchObject({
+      sizes: { fixed: "1024x1024" },
+      seed: false,
+      negative_prompt: false,
+      guidance: null,
+      strength: null,
+      priced: true,
+    });
+    expect(byId.get("@cf/black-forest-labs/flux-2-klein-4b")).toMatchObject({ reference_images: 4, steps: null });
+    expect(byId.get("phoenix")).toMatchObject({ answer: "image/jpeg", negative_prompt: true });
   });
 
   it("keeps every model in LobeChat: the chat entries as chat models, the others as image models with parameters", async () => {
     const cards = (await listed()).map((entry) => ({ id: entry.id, card: lobeChatCard(entry) }));
     expect(cards.filter(({ card }) => card?.type === "chat").map(({ id }) => id)).toEqual(FULL_IDS);
     expect(cards.filter(({ card }) => card?.type === "image").map(({ id }) => id)).toEqual(SHORT_NAMES);
-    // Without our fields, LobeChat would have typed all eight as image models and kept none.
+    // Without our fields, LobeChat would have typed every FLUX entry as an image model and dropped it.
     const bare = (await listed()).map(({ id, object, created, owned_by }) => ({ id, object, created, owned_by }));
-    expect(bare.map(lobeChatCard).filter(Boolean)).toEqual([]);
+    const kept = bare.filter((entry) => lobeChatCard(entry)).map(({ id }) => id);
+    expect(kept.filter((id) => id.includes("flux"))).toEqual([]);
   });
 
   it("describes on each image entry the Images API fields that model takes", async () => {
@@ -73,7 +100,13 @@ describe("GET /v1/models", () => {
     expect(klein?.seed).toMatchObject({ default: null });
     expect(klein?.imageUrls).toMatchObject({ default: [], maxCount: 4 });
     const schnell = byId.get("flux-1-schnell")?.parameters;
-    expect(schnell).toEqual({ prompt: { default: "" }, size: { default: "1024x1024", enum: ["1024x1024"] } });
+    expect(schnell).toEqual({
+      prompt: { default: "" },
+      size: { default: "1024x1024", enum: ["1024x1024"] },
+      steps: { default: 4, min: 1, max: 8 },
+    });
+    expect(byId.get("sd-img2img")?.parameters?.imageUrls).toMatchObject({ maxCount: 1 });
+    expect(byId.get("sdxl")?.parameters?.imageUrls).toBeUndefined();
     // FLUX.2 reads attached pictures in chat: LobeChat then offers to attach them.
     expect(byId.get("@cf/black-forest-labs/flux-2-dev")?.vision).toBe(true);
     expect(byId.get("@cf/black-forest-labs/flux-1-schnell")?.vision).toBe(false);

@@ -151,6 +151,9 @@ const FACTS: ReplyFacts = {
   originalPrompt: "a cat",
   promptModel: undefined,
   promptUsed: "a cat",
+  model: "flux-2-klein-4b",
+  optionFlags: undefined,
+  unusedNotes: [],
   width: 1024,
   height: 576,
   imageUrl: "https://flux.example/image/abc",
@@ -161,11 +164,12 @@ const FACTS: ReplyFacts = {
 };
 
 describe("the final reply", () => {
-  it("lists original prompt, prompt model, prompt used, size and success, then the image", () => {
+  it("lists original prompt, prompt model, prompt used, the model, size and success, then the image", () => {
     expect(buildReply("en", FACTS).split("\n")).toEqual([
       "🎨 Original prompt: a cat",
       "💬 Prompt model: original prompt",
       "🌐 Prompt used: a cat",
+      "🖼️ Model: flux-2-klein-4b",
       "📐 Size: 1024×576",
       "🌟 Image generated successfully!",
       "",
@@ -175,7 +179,22 @@ describe("the final reply", () => {
 
   it("states the seed after the size, so the picture can be repeated", () => {
     const lines = buildReply("en", { ...FACTS, seed: 4_294_967_295 }).split("\n");
-    expect(lines.slice(3, 5)).toEqual(["📐 Size: 1024×576", "🎲 Seed: 4294967295"]);
+    expect(lines.slice(4, 6)).toEqual(["📐 Size: 1024×576", "🎲 Seed: 4294967295"]);
+  });
+
+  it("states the parameters sent as the flags that ask for them, and what was not used", () => {
+    const lines = buildReply("en", {
+      ...FACTS,
+      model: "sdxl",
+      optionFlags: "--steps 20 --no text\\_ish",
+      unusedNotes: ["flux-2-klein-4b takes no --no, so it was not used (models that take it: phoenix)"],
+    }).split("\n");
+    expect(lines.slice(3, 7)).toEqual([
+      "🖼️ Model: sdxl",
+      "📐 Size: 1024×576",
+      "⚙️ --steps 20 --no text\\_ish",
+      "⚠️ flux-2-klein-4b takes no --no, so it was not used (models that take it: phoenix)",
+    ]);
   });
 
   it("says why there is no seed when one was asked of a model that takes none", () => {

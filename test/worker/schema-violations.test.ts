@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../../src/lib/http/errors.ts";
-import { findModel, type FluxModel } from "../../src/lib/generation/models.ts";
+import { findModel, type ImageModel } from "../../src/lib/generation/models.ts";
 import type { UpstreamSettings } from "../../src/lib/settings.ts";
 import { workersAi } from "../../src/lib/upstream/transport.ts";
 import { generateImage } from "../../src/lib/upstream/workers-ai.ts";
@@ -29,13 +29,13 @@ function upstream(): UpstreamSettings {
   };
 }
 
-function model(id: string): FluxModel {
+function model(id: string): ImageModel {
   const found = findModel(id);
   if (!found) throw new Error(`no model ${id}`);
   return found;
 }
 
-async function refusal(wrongShape: FluxModel, prompt: string): Promise<ApiError> {
+async function refusal(wrongShape: ImageModel, prompt: string): Promise<ApiError> {
   const request = { model: wrongShape, prompt, width: 1024, height: 768 };
   const error = await generateImage(request, workersAi(upstream(), undefined), upstream()).catch(
     (caught: unknown) => caught,
@@ -47,7 +47,7 @@ async function refusal(wrongShape: FluxModel, prompt: string): Promise<ApiError>
 describe("a request body of the wrong shape", () => {
   it("JSON sent to a FLUX.2 model is refused as Workers AI refuses it, and reported as 502 without a retry", async () => {
     const tag = marker();
-    const error = await refusal({ ...model("flux-2-klein-4b"), input: "json" }, `a fox ${tag}`);
+    const error = await refusal({ ...model("flux-2-klein-4b"), body: "json" }, `a fox ${tag}`);
     expect(error).toMatchObject({ status: 502, code: "upstream_error" });
     expect(error.message).toMatch(/rejected the request \(Workers AI 5006: .*multipart/);
     expect((await callsCarrying(tag)).map((call) => call.status)).toEqual([400]);
@@ -55,7 +55,7 @@ describe("a request body of the wrong shape", () => {
 
   it("multipart sent to schnell is refused the same way", async () => {
     const tag = marker();
-    const error = await refusal({ ...model("flux-1-schnell"), input: "multipart" }, `an owl ${tag}`);
+    const error = await refusal({ ...model("flux-1-schnell"), body: "multipart" }, `an owl ${tag}`);
     expect(error).toMatchObject({ status: 502, code: "upstream_error" });
     expect(error.message).toMatch(/Workers AI 5006/);
     expect((await callsCarrying(tag)).map((call) => call.status)).toEqual([400]);
@@ -63,7 +63,10 @@ describe("a request body of the wrong shape", () => {
 
   it("unknown fields for schnell (width, height, as FLUX.2 takes them) are refused", async () => {
     const tag = marker();
-    const error = await refusal({ ...model("flux-1-schnell"), input: "multipart", maxSteps: 0 }, `a hare ${tag}`);
+    const error = await refusal(
+      { ...model("flux-1-schnell"), body: "multipart", size: model("flux-2-klein-4b").size, steps: undefined },
+      `a hare ${tag}`,
+    );
     expect(error.message).toMatch(/Workers AI 5006/);
     const response = await fetch(
       `${upstream().cfApiBase}/accounts/test-account/ai/run/@cf/black-forest-labs/flux-1-schnell`,

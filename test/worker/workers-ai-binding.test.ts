@@ -5,7 +5,7 @@
  * The same faults sent through the REST transport must end in the same error.
  */
 import { describe, expect, it } from "vitest";
-import { findModel, type FluxModel } from "../../src/lib/generation/models.ts";
+import { findModel, type ImageModel } from "../../src/lib/generation/models.ts";
 import type { JobSpec } from "../../src/lib/jobs.ts";
 import { readSettings, type UpstreamSettings } from "../../src/lib/settings.ts";
 import { optimizePrompt } from "../../src/lib/upstream/optimizer.ts";
@@ -153,7 +153,7 @@ function restAnswering(
 }
 
 describe("a Workers AI fault through the binding", () => {
-  const model: FluxModel = request("flux-2-klein-4b").model;
+  const model: ImageModel = request("flux-2-klein-4b").model;
   it.each(FAULTS)(
     "code %s (HTTP %s) is mapped exactly as the REST API's answer is",
     async (code, status, message, expected, calls) => {

@@ -1,99 +1,390 @@
 /**
- * The Flux models we can drive on Workers AI and what each accepts.
- * Schemas: Workers AI model pages (see PLATFORM-NOTES.md).
+ * Every image model of Workers AI this Worker drives, and what each takes: one
+ * entry per model, so a new model is one entry (and its tests). Schemas and
+ * prices: Cloudflare's model pages and pricing (see PLATFORM-NOTES.md).
  */
+import { ApiError } from "../http/errors.ts";
 
-export interface FluxModel {
-  id: string;
-  /** The model's name as Black Forest Labs writes it, for model lists. */
-  name: string;
-  /** schnell takes JSON; FLUX.2 takes multipart/form-data only, even for a prompt alone. */
-  input: "json" | "multipart";
-  /** Whether width/height are honoured; schnell always makes 1024×1024. */
-  takesSize: boolean;
-  /** Upper bound of `steps`, or 0 when the model has a fixed step count. */
-  maxSteps: number;
-  /** FLUX.2 takes a `seed` and up to four reference images; schnell takes neither. */
-  takesSeedAndReferences: boolean;
-  minEdge: number;
-  maxEdge: number;
+/** A numeric input's allowed range and the value sent when the caller gives none. */
+export interface NumberRange {
+  min: number;
+  max: number;
+  default: number;
 }
 
-export const FLUX_MODELS: readonly FluxModel[] = [
+/** What the price formula is given: the painted size, the steps, and the sizes of the input images. */
+export interface PriceInput {
+  width: number;
+  height: number;
+  /** The steps the call runs (a fixed-step model's own count). */
+  steps: number;
+  inputs: readonly { width: number; height: number }[];
+}
+
+export interface ImageModel {
+  id: string;
+  /** The name a person types (`sdxl`), the image entry's id in `/v1/models`. */
+  short: string;
+  /** Other names that mean this model (the id's last segment, common spellings). */
+  aliases: readonly string[];
+  /** The model's name as its maker writes it, for model lists. */
+  name: string;
+  owner: string;
+  /** One line for the README's table and `/v1/models`: what it is good for. */
+  goodFor: string;
+  /** FLUX.2 takes multipart/form-data only, even for a prompt alone; every other model JSON. */
+  body: "json" | "multipart";
+  /** How the picture comes back: base64 in `{ image }`, or the image bytes themselves (a stream over the binding). */
+  answer: "base64" | "image/png" | "image/jpeg";
+  /**
+   * The sizes it paints: each edge in [min, max], rounded to `multiple` (Stable Diffusion's
+   * latents are 1/8 of the picture), a ratio painted with its long side `longSide`; or one fixed
+   * size (flux-1-schnell has no width or height).
+   */
+  size: { min: number; max: number; multiple: number; longSide: number } | { fixed: number };
+  /** Steps, when the caller may choose them: the field Workers AI names, its range and our default. */
+  steps?: NumberRange & { field: "steps" | "num_steps"; fromSetting?: boolean };
+  /** The steps a model without a `steps` input always runs (for its price). */
+  fixedSteps?: number;
+  /** Guidance: sent only when the caller gives one; `default` is the model's own. */
+  guidance?: NumberRange;
+  negativePrompt: boolean;
+  seed: boolean;
+  /** Reference images it combines (FLUX.2's `input_image_0`…); 0 for none. */
+  references: number;
+  /**
+   * A picture it transforms, sent as `image` (its encoded bytes as an array of numbers):
+   * img2img changes it as far as `strength` says, inpainting repaints where `mask` is white.
+   */
+  source?: { kind: "img2img" | "inpainting"; strength: NumberRange };
+  /** Neurons for one picture, from Cloudflare's published prices; undefined where none is published (beta). */
+  price: (input: PriceInput) => number | undefined;
+}
+
+/** A 512×512 tile, the unit most prices count. How a partial tile counts is not documented: each edge rounds up. */
+export function tiles(width: number, height: number): number {
+  return Math.ceil(width / 512) * Math.ceil(height / 512);
+}
+
+const megapixels = (width: number, height: number) => (width * height) / 1_000_000;
+const inputTiles = (inputs: PriceInput["inputs"]) =>
+  inputs.reduce((sum, image) => sum + tiles(image.width, image.height), 0);
+const unpriced = () => undefined;
+
+const FLUX_2_SIZE = { min: 256, max: 1920, multiple: 1, longSide: 1024 };
+/** FLUX.2's schema has `guidance` without a range; Black Forest Labs' own API takes 1.5–10 (dev's default 4). */
+const FLUX_2_GUIDANCE: NumberRange = { min: 1.5, max: 10, default: 4 };
+/** Cloudflare's shared Stable Diffusion schema: 256–2048 a side. */
+const SD_SIZE = { min: 256, max: 2048, multiple: 8, longSide: 1024 };
+/** Stable Diffusion 1.5 was trained at 512: much larger pictures repeat their subject. 768 is its largest good size. */
+const SD_15_SIZE = { ...SD_SIZE, longSide: 768 };
+/** Documented without an upper bound; the diffusers range people use. */
+const SD_GUIDANCE: NumberRange = { min: 0, max: 30, default: 7.5 };
+/** Schema default 20, the most the models take. */
+const SD_STEPS = { field: "num_steps" as const, min: 1, max: 20, default: 20 };
+
+export const IMAGE_MODELS: readonly ImageModel[] = [
   {
     id: "@cf/black-forest-labs/flux-2-klein-4b",
+    short: "flux-2-klein-4b",
+    aliases: ["klein", "klein-4b", "flux-2-klein"],
     name: "FLUX.2 [klein] 4B",
-    input: "multipart",
-    takesSize: true,
-    takesSeedAndReferences: true,
-    maxSteps: 0,
-    minEdge: 256,
-    maxEdge: 1920,
+    owner: "black-forest-labs",
+    goodFor: "fast everyday pictures and edits; combines up to 4 reference images",
+    body: "multipart",
+    answer: "base64",
+    size: FLUX_2_SIZE,
+    fixedSteps: 4,
+    guidance: FLUX_2_GUIDANCE,
+    negativePrompt: false,
+    seed: true,
+    references: 4,
+    price: ({ width, height, inputs }) => 5.37 * inputTiles(inputs) + 26.05 * tiles(width, height),
   },
   {
     id: "@cf/black-forest-labs/flux-2-klein-9b",
+    short: "flux-2-klein-9b",
+    aliases: ["klein-9b"],
     name: "FLUX.2 [klein] 9B",
-    input: "multipart",
-    takesSize: true,
-    takesSeedAndReferences: true,
-    maxSteps: 0,
-    minEdge: 256,
-    maxEdge: 1920,
+    owner: "black-forest-labs",
+    goodFor: "better detail and text than 4B at a few steps; edits and up to 4 references",
+    body: "multipart",
+    answer: "base64",
+    size: FLUX_2_SIZE,
+    fixedSteps: 4,
+    guidance: FLUX_2_GUIDANCE,
+    negativePrompt: false,
+    seed: true,
+    references: 4,
+    price: ({ width, height, inputs }) =>
+      1363.64 +
+      181.82 * Math.max(0, megapixels(width, height) - 1) +
+      181.82 * inputs.reduce((sum, image) => sum + megapixels(image.width, image.height), 0),
   },
   {
     id: "@cf/black-forest-labs/flux-2-dev",
+    short: "flux-2-dev",
+    aliases: ["flux-dev"],
     name: "FLUX.2 [dev]",
-    input: "multipart",
-    takesSize: true,
-    takesSeedAndReferences: true,
-    maxSteps: 50,
-    minEdge: 256,
-    maxEdge: 1920,
+    owner: "black-forest-labs",
+    goodFor: "the most faithful FLUX pictures and edits, slow and costly (about a day's free neurons each)",
+    body: "multipart",
+    answer: "base64",
+    size: FLUX_2_SIZE,
+    steps: { field: "steps", min: 1, max: 50, default: 4, fromSetting: true },
+    guidance: FLUX_2_GUIDANCE,
+    negativePrompt: false,
+    seed: true,
+    references: 4,
+    price: ({ width, height, steps, inputs }) => steps * (18.75 * inputTiles(inputs) + 37.5 * tiles(width, height)),
   },
   {
     id: "@cf/black-forest-labs/flux-1-schnell",
+    short: "flux-1-schnell",
+    aliases: ["schnell", "flux-schnell"],
     name: "FLUX.1 [schnell]",
-    input: "json",
-    takesSize: false,
-    takesSeedAndReferences: false,
-    maxSteps: 8,
-    minEdge: 1024,
-    maxEdge: 1024,
+    owner: "black-forest-labs",
+    goodFor: "the cheapest FLUX picture, always 1024×1024",
+    body: "json",
+    answer: "base64",
+    size: { fixed: 1024 },
+    steps: { field: "steps", min: 1, max: 8, default: 4, fromSetting: true },
+    negativePrompt: false,
+    seed: false,
+    references: 0,
+    // Published as 4.80 a tile + 9.60 a step; measured answers (172.80 at 1024², 4 steps) count the step price per tile.
+    price: ({ width, height, steps }) => tiles(width, height) * (4.8 + 9.6 * steps),
+  },
+  {
+    id: "@cf/leonardo/lucid-origin",
+    short: "lucid-origin",
+    aliases: ["lucid", "leonardo-lucid-origin"],
+    name: "Lucid Origin",
+    owner: "leonardo",
+    goodFor: "Leonardo's photorealistic and graphic-design pictures, legible text, up to 2500 px",
+    body: "json",
+    answer: "base64",
+    size: { min: 256, max: 2500, multiple: 8, longSide: 1024 },
+    // Its schema gives no default; measured prices at 1024² (about 2,840 neurons) fit about 25 steps.
+    steps: { field: "num_steps", min: 1, max: 40, default: 25 },
+    guidance: { min: 0, max: 10, default: 4.5 },
+    negativePrompt: false,
+    seed: true,
+    references: 0,
+    price: ({ width, height, steps }) => 636 * tiles(width, height) + 12 * steps,
+  },
+  {
+    id: "@cf/leonardo/phoenix-1.0",
+    short: "phoenix",
+    aliases: ["phoenix-1.0", "phoenix-1", "leonardo-phoenix"],
+    name: "Phoenix 1.0",
+    owner: "leonardo",
+    goodFor: "Leonardo's model that follows long prompts closely; takes a negative prompt",
+    body: "json",
+    answer: "image/jpeg",
+    size: { min: 256, max: 2048, multiple: 8, longSide: 1024 },
+    steps: { field: "num_steps", min: 1, max: 50, default: 25 },
+    guidance: { min: 2, max: 10, default: 2 },
+    negativePrompt: true,
+    seed: true,
+    references: 0,
+    price: ({ width, height, steps }) => 530 * tiles(width, height) + 10 * steps,
+  },
+  {
+    id: "@cf/stabilityai/stable-diffusion-xl-base-1.0",
+    short: "sdxl",
+    aliases: ["stable-diffusion-xl-base-1.0", "sdxl-base", "stable-diffusion-xl"],
+    name: "Stable Diffusion XL 1.0",
+    owner: "stabilityai",
+    goodFor: "the classic open model: negative prompts, guidance, many styles (beta, no published price)",
+    body: "json",
+    answer: "image/png",
+    size: SD_SIZE,
+    steps: SD_STEPS,
+    guidance: SD_GUIDANCE,
+    negativePrompt: true,
+    seed: true,
+    references: 0,
+    price: unpriced,
+  },
+  {
+    id: "@cf/bytedance/stable-diffusion-xl-lightning",
+    short: "sdxl-lightning",
+    aliases: ["stable-diffusion-xl-lightning", "lightning"],
+    name: "SDXL Lightning",
+    owner: "bytedance",
+    goodFor: "SDXL in a few steps: fast drafts (beta, no published price)",
+    body: "json",
+    answer: "image/png",
+    size: SD_SIZE,
+    // A few-step distillation (ByteDance ships 1-, 2-, 4- and 8-step versions): its schema's default of 20 only costs time.
+    steps: { ...SD_STEPS, default: 8 },
+    guidance: SD_GUIDANCE,
+    negativePrompt: true,
+    seed: true,
+    references: 0,
+    price: unpriced,
+  },
+  {
+    id: "@cf/lykon/dreamshaper-8-lcm",
+    short: "dreamshaper",
+    aliases: ["dreamshaper-8-lcm", "dreamshaper-8"],
+    name: "DreamShaper 8 LCM",
+    owner: "lykon",
+    goodFor: "Stable Diffusion 1.5 tuned for illustration and portraits, fast (beta, no published price)",
+    body: "json",
+    answer: "image/png",
+    size: SD_15_SIZE,
+    // A latent consistency model: 4–8 steps is what it is made for.
+    steps: { ...SD_STEPS, default: 8 },
+    guidance: SD_GUIDANCE,
+    negativePrompt: true,
+    seed: true,
+    references: 0,
+    price: unpriced,
+  },
+  {
+    id: "@cf/runwayml/stable-diffusion-v1-5-img2img",
+    short: "sd-img2img",
+    aliases: ["stable-diffusion-v1-5-img2img", "img2img"],
+    name: "Stable Diffusion 1.5 img2img",
+    owner: "runwayml",
+    goodFor: "redraws one picture by a prompt, as far as 'strength' says (beta, no published price)",
+    body: "json",
+    answer: "image/png",
+    size: SD_15_SIZE,
+    steps: SD_STEPS,
+    guidance: SD_GUIDANCE,
+    negativePrompt: true,
+    seed: true,
+    references: 0,
+    // Its schema's default strength is 1, which ignores the source: 0.6 keeps its composition and changes its look.
+    source: { kind: "img2img", strength: { min: 0, max: 1, default: 0.6 } },
+    price: unpriced,
+  },
+  {
+    id: "@cf/runwayml/stable-diffusion-v1-5-inpainting",
+    short: "sd-inpainting",
+    aliases: ["stable-diffusion-v1-5-inpainting", "inpainting"],
+    name: "Stable Diffusion 1.5 inpainting",
+    owner: "runwayml",
+    goodFor: "repaints the masked part of a picture and keeps the rest (beta, no published price)",
+    body: "json",
+    answer: "image/png",
+    size: SD_15_SIZE,
+    steps: SD_STEPS,
+    guidance: SD_GUIDANCE,
+    negativePrompt: true,
+    seed: true,
+    references: 0,
+    // Strength 1 repaints the masked area entirely; lower keeps some of what was there.
+    source: { kind: "inpainting", strength: { min: 0, max: 1, default: 1 } },
+    price: unpriced,
   },
 ];
 
 export const DEFAULT_MODEL_ID = "@cf/black-forest-labs/flux-2-klein-4b";
 
-/** Prompt limit of every supported model (characters, after clean-up). */
+/** Prompt limit of every supported model (characters, after clean-up); a negative prompt has the same. */
 export const MAX_PROMPT_CHARS = 2048;
 
-/** The model of that id, if we support it. Accepts the id with or without the `@cf/black-forest-labs/` prefix. */
-export function findModel(id: string): FluxModel | undefined {
-  const wanted = id.trim().toLowerCase();
-  return FLUX_MODELS.find((model) => model.id === wanted || model.id.endsWith(`/${wanted}`));
+/** Every name of a model, lower case: its id, its id's last segment, its short name and aliases. */
+function namesOf(model: ImageModel): string[] {
+  return [model.id, model.id.slice(model.id.lastIndexOf("/") + 1), model.short, ...model.aliases];
 }
 
-/** Chat clients send their own model names ("gpt-4o"): anything we do not know falls back to the default. */
-export function resolveModel(requested: unknown, fallback: FluxModel): FluxModel {
-  return (typeof requested === "string" && findModel(requested)) || fallback;
+/** The model of that name (full id, short name or alias, any case), if we have it. */
+export function findModel(name: string): ImageModel | undefined {
+  const wanted = name.trim().toLowerCase();
+  return IMAGE_MODELS.find((model) => namesOf(model).includes(wanted));
 }
 
-/** The size the model will really produce for a requested size. */
-export function effectiveSize(model: FluxModel, width: number, height: number): { width: number; height: number } {
-  if (!model.takesSize) return { width: model.maxEdge, height: model.maxEdge };
-  return fitToEdges(width, height, model.minEdge, model.maxEdge);
+/** The inpainting model: a request with a mask goes to it when it names no model. */
+export const INPAINTING_MODEL = IMAGE_MODELS.find((model) => model.source?.kind === "inpainting") as ImageModel;
+
+/**
+ * The model a request names. Chat clients send their own names ("gpt-4o") and other vendors'
+ * names mean nothing here: they fall back to the default. A name one slip from one of ours
+ * (`flux-2-klien-4b`) is a mistake, and painting with another model would hide it: the
+ * answer is then a 400 that names the model meant.
+ */
+export function resolveModel(requested: unknown, fallback: ImageModel): ImageModel {
+  if (typeof requested !== "string") return fallback;
+  const found = findModel(requested);
+  if (found) return found;
+  const meant = nearMiss(requested.trim().toLowerCase());
+  if (!meant) return fallback;
+  throw new ApiError(
+    400,
+    `There is no model '${requested.trim().slice(0, 60)}': did you mean '${meant.short}'? GET /v1/models lists them all.`,
+    { param: "model", code: "model_not_found" },
+  );
 }
 
-/** Scales a size into [minEdge, maxEdge] keeping its ratio as far as the bounds allow. */
+/** Our model a name is one edit from (a letter added, dropped, changed or two swapped), for names long enough to tell. */
+function nearMiss(name: string): ImageModel | undefined {
+  if (name.length < 5) return undefined;
+  return IMAGE_MODELS.find((model) => namesOf(model).some((known) => known.length >= 5 && oneEditApart(name, known)));
+}
+
+/** Whether two different strings are one Damerau edit apart; linear. */
+export function oneEditApart(a: string, b: string): boolean {
+  if (a === b || Math.abs(a.length - b.length) > 1) return false;
+  let start = 0;
+  while (start < a.length && a[start] === b[start]) start++;
+  let endA = a.length;
+  let endB = b.length;
+  while (endA > start && endB > start && a[endA - 1] === b[endB - 1]) {
+    endA--;
+    endB--;
+  }
+  const restA = a.slice(start, endA);
+  const restB = b.slice(start, endB);
+  if (restA.length <= 1 && restB.length <= 1) return true; // one added, dropped or changed
+  return restA.length === 2 && restB.length === 2 && restA[0] === restB[1] && restA[1] === restB[0];
+}
+
+/** Whether the model takes width and height (all but flux-1-schnell). */
+export function takesSize(model: ImageModel): boolean {
+  return !("fixed" in model.size);
+}
+
+/** The size the model will really produce for a requested size: scaled into its range, rounded to its multiple. */
+export function effectiveSize(model: ImageModel, width: number, height: number): { width: number; height: number } {
+  const { size } = model;
+  if ("fixed" in size) return { width: size.fixed, height: size.fixed };
+  return fitToEdges(width, height, size.min, size.max, size.multiple);
+}
+
+/**
+ * The size a ratio is painted at by this model: its long side, the ratio kept in multiples of 16
+ * (the step FLUX paints in, and a multiple of Stable Diffusion's 8), then fitted into its range.
+ */
+export function sizeForRatio(model: ImageModel, ratio: number): { width: number; height: number } {
+  const longSide = "fixed" in model.size ? model.size.fixed : model.size.longSide;
+  const toSixteen = (edge: number) => Math.max(16, Math.round(edge / 16) * 16);
+  const width = ratio >= 1 ? longSide : toSixteen(longSide * ratio);
+  const height = ratio >= 1 ? toSixteen(longSide / ratio) : longSide;
+  return effectiveSize(model, width, height);
+}
+
+/** Scales a size into [minEdge, maxEdge] keeping its ratio as far as the bounds allow, each edge a multiple of `multiple`. */
 function fitToEdges(
   width: number,
   height: number,
   minEdge: number,
   maxEdge: number,
+  multiple: number,
 ): { width: number; height: number } {
   let scale = 1;
   if (Math.max(width, height) > maxEdge) scale = maxEdge / Math.max(width, height);
   if (Math.min(width, height) * scale < minEdge) scale = minEdge / Math.min(width, height);
-  const clamp = (edge: number) => Math.min(maxEdge, Math.max(minEdge, Math.round(edge * scale)));
+  const clamp = (edge: number) => {
+    const rounded = Math.round((edge * scale) / multiple) * multiple;
+    return Math.min(
+      Math.floor(maxEdge / multiple) * multiple,
+      Math.max(Math.ceil(minEdge / multiple) * multiple, rounded),
+    );
+  };
   return { width: clamp(width), height: clamp(height) };
 }

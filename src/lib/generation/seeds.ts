@@ -4,7 +4,8 @@
  * every reply states it, so the same request with that seed paints the same.
  */
 import { ApiError } from "../http/errors.ts";
-import type { FluxModel } from "./models.ts";
+import type { ImageModel } from "./models.ts";
+import { modelsTaking } from "./options.ts";
 
 /** Seeds are unsigned 32-bit integers, the range every FLUX.2 runtime accepts. */
 export const MAX_SEED = 0xffff_ffff;
@@ -21,12 +22,17 @@ export function checkSeed(seed: number, param: string): number {
 }
 
 /** A seed asked of a model that takes none is refused: the caller wanted a picture it can repeat. */
-export function refuseUnusedSeed(model: FluxModel, seed: number | undefined, param: string): void {
-  if (seed !== undefined && !model.takesSeedAndReferences) {
-    throw new ApiError(400, `${model.id} takes no seed: leave '${param}' out, or choose a FLUX.2 model.`, {
-      param,
-      code: "unsupported_parameter",
-    });
+export function refuseUnusedSeed(model: ImageModel, seed: number | undefined, param: string): void {
+  if (seed !== undefined && !model.seed) {
+    const others = modelsTaking((other) => other.seed);
+    throw new ApiError(
+      400,
+      `${model.id} takes no seed: leave '${param}' out, or choose a model that takes one (${others}).`,
+      {
+        param,
+        code: "unsupported_parameter",
+      },
+    );
   }
 }
 
@@ -34,8 +40,8 @@ export function refuseUnusedSeed(model: FluxModel, seed: number | undefined, par
  * One seed per image: the given seed, or a random one, and the ones after it, so n images differ
  * and each can be repeated on its own. Undefined for a model that takes no seed.
  */
-export function seedsFor(model: FluxModel, count: number, given: number | undefined): number[] | undefined {
-  if (!model.takesSeedAndReferences) return undefined;
+export function seedsFor(model: ImageModel, count: number, given: number | undefined): number[] | undefined {
+  if (!model.seed) return undefined;
   const first = given ?? crypto.getRandomValues(new Uint32Array(1))[0] ?? 0;
   return Array.from({ length: count }, (_, index) => (first + index) % (MAX_SEED + 1));
 }

@@ -88,19 +88,22 @@ export function nearestSize(ratio: number): SizeChoice {
 
 /**
  * The size an edit takes from its first reference image when none was asked for: chat picks the
- * nearest preset (as a written ratio would), the Images API keeps the ratio with the long side 1024.
+ * nearest preset (as a written ratio would), the Images API keeps the ratio with the long side 1024
+ * (both at `longSide` for a model with another size, e.g. Stable Diffusion 1.5's 768).
  */
 export function sizeForReference(
   width: number,
   height: number,
   style: "preset" | "long-side",
+  longSide = 1024,
 ): { width: number; height: number } {
   if (style === "preset") {
     const { width: presetWidth, height: presetHeight } = nearestSize(width / height);
-    return { width: presetWidth, height: presetHeight };
+    const scale = longSide / 1024;
+    return { width: Math.round(presetWidth * scale), height: Math.round(presetHeight * scale) };
   }
   // Multiples of 16, the step FLUX paints in; it also absorbs the rounding of a shrunk reference's size.
-  const scale = 1024 / Math.max(width, height);
+  const scale = longSide / Math.max(width, height);
   const toSixteen = (edge: number) => Math.max(16, Math.round((edge * scale) / 16) * 16);
   return { width: toSixteen(width), height: toSixteen(height) };
 }

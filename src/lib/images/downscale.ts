@@ -1,20 +1,32 @@
 /**
- * Reference images as Workers AI takes them: "All input images must be smaller
- * than 512x512". A photo is shrunk (aspect kept, EXIF rotation applied) and
- * re-encoded as JPEG by the Images binding, which does the work outside the
+ * Images as a model takes them: FLUX.2's references "must be smaller than
+ * 512x512", img2img's and inpainting's picture is sent at the size it is painted
+ * (as JSON numbers, four bytes each). A photo is shrunk (aspect kept, EXIF
+ * rotation applied) and re-encoded as JPEG by the Images binding, which does the work outside the
  * Worker's CPU budget; it runs in the GenerationJob, never in the Worker's
  * fetch. The README says why (figures) and what it costs on the Free plan.
  */
 import { oneChunkStream } from "../bytes.ts";
 import { ApiError } from "../http/errors.ts";
 import { inspectImage, type ImageInfo } from "../storage/image-bytes.ts";
-import { modelReadsAsIs, sizeProblem } from "./readable.ts";
+import { jpegOrientation, modelReadsAsIs, sizeProblem } from "./readable.ts";
 
 /** Each side of a reference image below 512 pixels. */
 export const MAX_REFERENCE_EDGE = 511;
 
+/** Each side of a reference image, for FLUX.2. */
+export const REFERENCE_BOX: Box = { width: MAX_REFERENCE_EDGE, height: MAX_REFERENCE_EDGE };
+
+/** The most an image may measure once shrunk, each side. */
+export interface Box {
+  width: number;
+  height: number;
+}
+
 export interface ReferenceImage extends ImageInfo {
   bytes: Uint8Array;
+  /** The size of the image as the caller sent it, as seen (EXIF rotation applied). */
+  original: Box;
 }
 
 /** The part of the Images binding used here: the real `env.IMAGES`, or a test's fake. */
@@ -28,14 +40,19 @@ export async function toReferenceImage(
   bytes: Uint8Array,
   images: ImagesBinding | undefined,
   param: string,
+  boxFor: (original: Box) => Box = () => REFERENCE_BOX,
 ): Promise<ReferenceImage> {
   const label = `The image in '${param}'`;
   const info = inspectImage(bytes);
   if (!info) throw badImage(param, `${label} could not be read as a JPEG, PNG or WebP image.`);
   const problem = sizeProblem(info);
   if (problem) throw badImage(param, `${label} cannot be used: ${problem}.`);
-  if (info.width <= MAX_REFERENCE_EDGE && info.height <= MAX_REFERENCE_EDGE && (await modelReadsAsIs(bytes, info)))
-    return { ...info, bytes };
+  // Orientations 5–8 turn the picture a quarter: its sides as seen are swapped.
+  const turned = info.contentType === "image/jpeg" && jpegOrientation(bytes) >= 5;
+  const original = turned ? { width: info.height, height: info.width } : { width: info.width, height: info.height };
+  const box = boxFor(original);
+  if (info.width <= box.width && info.height <= box.height && (await modelReadsAsIs(bytes, info)))
+    return { ...info, bytes, original };
   if (!images) {
     throw new ApiError(
       500,
@@ -46,25 +63,25 @@ export async function toReferenceImage(
       },
     );
   }
-  const shrunk = await shrink(bytes, images, param);
+  const shrunk = await shrink(bytes, images, param, box);
   const shrunkInfo = inspectImage(shrunk);
   // A binding that could not transform (e.g. Sharp missing locally) may hand the input back.
-  if (!shrunkInfo || shrunkInfo.width > MAX_REFERENCE_EDGE || shrunkInfo.height > MAX_REFERENCE_EDGE) {
-    throw new ApiError(502, `${label} could not be shrunk below 512×512 by the Images binding.`, {
+  if (!shrunkInfo || shrunkInfo.width > box.width || shrunkInfo.height > box.height) {
+    throw new ApiError(502, `${label} could not be shrunk to ${box.width}×${box.height} by the Images binding.`, {
       param,
       code: "image_resize_failed",
     });
   }
-  return { ...shrunkInfo, bytes: shrunk };
+  return { ...shrunkInfo, bytes: shrunk, original };
 }
 
-async function shrink(bytes: Uint8Array, images: ImagesBinding, param: string): Promise<Uint8Array> {
+async function shrink(bytes: Uint8Array, images: ImagesBinding, param: string, box: Box): Promise<Uint8Array> {
   try {
     // One chunk: the binding pumps its input through JavaScript streams, and 4 KB chunks cost
     // about twice the CPU (measured).
     const result = await images
       .input(oneChunkStream(bytes))
-      .transform({ width: MAX_REFERENCE_EDGE, height: MAX_REFERENCE_EDGE, fit: "scale-down" })
+      .transform({ width: box.width, height: box.height, fit: "scale-down" })
       // White behind transparency: JPEG has no alpha, and black would change the picture.
       .output({ format: "image/jpeg", quality: 85, background: "#ffffff", anim: false });
     return new Uint8Array(await new Response(result.image()).arrayBuffer());

@@ -4,7 +4,7 @@
  * shrunk for the model, in the order the request gave them.
  */
 import { ApiError } from "../http/errors.ts";
-import { toReferenceImage, type ImagesBinding, type ReferenceImage } from "./downscale.ts";
+import { toReferenceImage, type Box, type ImagesBinding, type ReferenceImage } from "./downscale.ts";
 import type { ReferenceSource } from "./intake.ts";
 
 export interface GatherDeps {
@@ -25,6 +25,7 @@ export interface GatherDeps {
 export async function gatherReferences(
   sources: readonly ReferenceSource[],
   deps: GatherDeps,
+  boxFor?: (original: Box) => Box,
 ): Promise<ReferenceImage[]> {
   const uploads = deps.uploads[Symbol.iterator]();
   const references: ReferenceImage[] = [];
@@ -32,7 +33,7 @@ export async function gatherReferences(
     for (const source of sources) {
       const original = await readOriginal(source, deps, () => uploads.next().value);
       if (original === undefined) throw missing(source);
-      references.push(await toReferenceImage(original, deps.images, source.param));
+      references.push(await toReferenceImage(original, deps.images, source.param, boxFor));
     }
     return references;
   } finally {
@@ -41,7 +42,8 @@ export async function gatherReferences(
   }
 }
 
-async function readOriginal(
+/** The bytes of one image as the request gave it (an upload, a link, one of this Worker's images). */
+export async function readOriginal(
   source: ReferenceSource,
   deps: GatherDeps,
   nextUpload: () => ReadableStream<Uint8Array> | undefined,

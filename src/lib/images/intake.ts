@@ -8,7 +8,8 @@
 import { ApiError } from "../http/errors.ts";
 import { decodeBase64, inspectImage } from "../storage/image-bytes.ts";
 import { jobIdOfImageKey } from "../storage/image-store.ts";
-import type { FluxModel } from "../generation/models.ts";
+import { INPAINTING_MODEL, type ImageModel } from "../generation/models.ts";
+import { modelsTaking } from "../generation/options.ts";
 import { DEFAULT_MAX_BYTES } from "./fetch-image.ts";
 import { urlProblem } from "./public-url.ts";
 import { sizeProblem } from "./readable.ts";
@@ -28,6 +29,9 @@ export type ReferenceSource =
 export interface References {
   sources: ReferenceSource[];
   uploads: Uint8Array[];
+  /** An inpainting edit's mask, and its bytes when uploaded (they travel after the images' uploads). */
+  mask?: ReferenceSource;
+  maskUpload?: Uint8Array;
 }
 
 export function noReferences(): References {
@@ -66,13 +70,87 @@ export function addImageUrl(references: References, url: string, param: string, 
   references.sources.push({ kind: "url", url, param });
 }
 
-/** References for a model that takes none (flux-1-schnell) are refused: the caller wanted an edit. */
-export function refuseUnusedReferences(model: FluxModel, references: References, param: string): void {
-  if (references.sources.length > 0 && !model.takesSeedAndReferences) {
+/**
+ * The images a request brought, as this model can use them: FLUX.2 combines up to four; img2img
+ * transforms exactly one, and inpainting repaints one where its mask says; the others take none.
+ */
+export function checkImagesFor(model: ImageModel, references: References, param: string): void {
+  const count = references.sources.length;
+  const mask = references.mask;
+  if (mask && model.source?.kind !== "inpainting") {
     throw new ApiError(
       400,
-      `${model.id} takes no reference images: choose a FLUX.2 model (e.g. flux-2-klein-4b) to edit or combine images.`,
+      `${model.short} takes no mask: send the mask to ${INPAINTING_MODEL.short} (or name no model), or leave 'mask' out and describe the change in the prompt.`,
+      { param: mask.param, code: "unsupported_parameter" },
+    );
+  }
+  if (model.source) {
+    const what = model.source.kind === "inpainting" ? "repaints" : "redraws";
+    if (count === 0) {
+      throw new ApiError(400, `${model.short} ${what} a picture: attach the image to change.`, {
+        param,
+        code: "missing_image",
+      });
+    }
+    if (count > 1) {
+      throw new ApiError(
+        400,
+        `${model.short} ${what} one picture, and ${count} were sent: send one, or choose a model that combines several (${modelsTaking((other) => other.references > 1)}).`,
+        { param, code: "too_many_images" },
+      );
+    }
+    if (model.source.kind === "inpainting" && !mask) {
+      throw new ApiError(
+        400,
+        `${model.short} repaints where a mask says: send 'mask', a PNG the size of the image whose fully transparent pixels mark the area to repaint.`,
+        { param: "mask", code: "missing_mask" },
+      );
+    }
+    return;
+  }
+  if (count > 0 && model.references === 0) {
+    throw new ApiError(
+      400,
+      `${model.id} takes no images: choose a model that edits (${modelsTaking((other) => other.references > 0 || other.source !== undefined)}).`,
       { param, code: "unsupported_parameter" },
+    );
+  }
+}
+
+/**
+ * Adds the mask of an inpainting edit (OpenAI's: a PNG whose fully transparent pixels are
+ * repainted), an uploaded file or a URL as the images are; the job converts it.
+ */
+export function addMask(
+  references: References,
+  mask: { bytes: Uint8Array } | { url: string },
+  param: string,
+  origin: string,
+): void {
+  if (references.mask) {
+    throw new ApiError(400, `Only one mask can be sent; '${param}' is a second.`, { param, code: "invalid_mask" });
+  }
+  if ("bytes" in mask) {
+    checkMaskBytes(mask.bytes, param);
+    references.mask = { kind: "upload", param };
+    references.maskUpload = mask.bytes;
+    return;
+  }
+  const probe = noReferences();
+  addImageUrl(probe, mask.url, param, origin);
+  const [source] = probe.sources;
+  const [bytes] = probe.uploads;
+  if (bytes) checkMaskBytes(bytes, param);
+  references.mask = source;
+  if (bytes) references.maskUpload = bytes;
+}
+
+function checkMaskBytes(bytes: Uint8Array, param: string): void {
+  if (inspectImage(bytes)?.contentType !== "image/png") {
+    throw new ApiError(
+      400,
+      `'${param}' must be a PNG with transparency: its fully transparent pixels mark the area to repaint.`,
+      { param, code: "invalid_mask" },
     );
   }
 }
@@ -140,4 +218,9 @@ function tooLarge(param: string): ApiError {
     param,
     code: "image_too_large",
   });
+}
+
+/** The uploaded bytes in the order the job reads them: the images', then the mask's. */
+export function uploadedBytes(references: References): Uint8Array[] {
+  return references.maskUpload ? [...references.uploads, references.maskUpload] : references.uploads;
 }

@@ -6,8 +6,10 @@ import type { Language } from "../i18n/strings.ts";
 import { errorText, translate } from "../i18n/translate.ts";
 import type { JobEvent, JobResult } from "../jobs.ts";
 import { chatChunk, estimateUsage, usageChunk, type CompletionMeta } from "./shapes.ts";
+import { findModel } from "../generation/models.ts";
+import { modelsTaking, OPTIONS, takesOption, type GenerationOptions, type OptionName } from "../generation/options.ts";
 import { isMostlyNonLatin } from "../generation/prompt.ts";
-import { buildReply } from "./markdown-reply.ts";
+import { buildReply, escapeMarkdown } from "./markdown-reply.ts";
 import { sseData, SSE_DONE } from "./sse.ts";
 
 export interface ChatReplyContext {
@@ -25,6 +27,8 @@ export interface ChatReplyContext {
   optimizationEnabled: boolean;
   /** The user wrote `--seed`: a model without seeds must say it could not honour it. */
   seedGiven: boolean;
+  /** Flags the user wrote that the model does not take (the picture is made without them). */
+  unusedOptions: readonly OptionName[];
 }
 
 /** The final markdown reply for a finished job. */
@@ -50,6 +54,15 @@ export function replyContent(result: JobResult, context: ChatReplyContext): stri
     originalPrompt: result.originalPrompt,
     promptModel: result.promptModel,
     promptUsed: result.promptUsed,
+    model: findModel(result.model)?.short ?? result.model,
+    optionFlags: optionFlags(result.options),
+    unusedNotes: context.unusedOptions.map((name) =>
+      t("optionUnused", {
+        model: result.model,
+        flag: OPTIONS[name].flag,
+        models: modelsTaking((model) => takesOption(model, name)),
+      }),
+    ),
     width,
     height,
     imageUrl: image?.url ?? "",
@@ -59,6 +72,16 @@ export function replyContent(result: JobResult, context: ChatReplyContext): stri
     sizeNotes,
     tips,
   });
+}
+
+/** The parameters sent, written as the flags that ask for them (the negative prompt is the user's words, escaped). */
+function optionFlags(options: GenerationOptions | undefined): string | undefined {
+  if (!options) return undefined;
+  const flags = (["steps", "guidance", "strength"] as const).flatMap((name) =>
+    options[name] === undefined ? [] : [`${OPTIONS[name].flag} ${options[name]}`],
+  );
+  if (options.negativePrompt !== undefined) flags.push(`--no ${escapeMarkdown(options.negativePrompt)}`);
+  return flags.length > 0 ? flags.join(" ") : undefined;
 }
 
 /** The first frame, sent before any upstream answers: the assistant's role. */

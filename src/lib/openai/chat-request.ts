@@ -5,7 +5,15 @@
  */
 import { ApiError } from "../http/errors.ts";
 import { previousImage, takeEditFlag, type PreviousImage } from "../generation/follow-up.ts";
-import type { FluxModel } from "../generation/models.ts";
+import { effectiveSize, sizeForRatio, type ImageModel } from "../generation/models.ts";
+import {
+  checkOptions,
+  takeOptionFlags,
+  unusedOptions,
+  withoutUnused,
+  type GenerationOptions,
+  type OptionName,
+} from "../generation/options.ts";
 import {
   checkPromptLength,
   cleanPrompt,
@@ -15,18 +23,24 @@ import {
 } from "../generation/prompt.ts";
 import { takeSeedFlag } from "../generation/seeds.ts";
 import { parseSizeSuffix, type ParsedPrompt } from "../generation/sizes.ts";
-import { addImageUrl, addStored, noReferences, refuseUnusedReferences, type References } from "../images/intake.ts";
+import { addImageUrl, addStored, checkImagesFor, noReferences, type References } from "../images/intake.ts";
 import type { ChatRequest } from "./request-body.ts";
 
 export interface ChatAsk extends ParsedPrompt {
+  /** The size to paint before the model's range is applied: a written ratio at the model's long side, or `--size`. */
+  wanted: { width: number; height: number };
   seed?: number;
+  /** The parameter flags the model takes. */
+  options: GenerationOptions;
+  /** The ones it does not: the picture is made without them, and the reply says so. */
+  unused: OptionName[];
   references: References;
   /** A follow-up the optimiser should judge: edit this picture, or draw a new one. */
   followUp?: PreviousImage;
 }
 
 export interface ChatAskOptions {
-  model: FluxModel;
+  model: ImageModel;
   /** This Worker's origin: links to it are its own images. */
   origin: string;
   chatEdits: boolean;
@@ -44,8 +58,11 @@ export function readChatAsk(body: ChatRequest, options: ChatAskOptions): ChatAsk
   refuseFarTooLong(text, "messages");
   const edit = takeEditFlag(cleanPrompt(text));
   const flagged = takeSeedFlag(edit.text);
-  const parsed = parseSizeSuffix(flagged.text);
+  const optionFlags = takeOptionFlags(flagged.text);
+  const parsed = parseSizeSuffix(optionFlags.text);
   checkPromptLength(parsed.prompt, "messages");
+  const { model } = options;
+  checkOptions(model, optionFlags.options, () => "messages");
 
   const references = noReferences();
   const previous = options.chatEdits ? previousImage(body.messages, options.origin) : undefined;
@@ -60,13 +77,38 @@ export function readChatAsk(body: ChatRequest, options: ChatAskOptions): ChatAsk
     addStored(references, previous.key, previous.param);
   }
   for (const { url, param } of lastUserImageUrls(body.messages)) addImageUrl(references, url, param, options.origin);
-  refuseUnusedReferences(options.model, references, "messages");
+  checkImagesFor(model, references, "messages");
   // Without `--edit` and attachments, a follow-up is judged by the optimiser when it is on.
   const judged = previous !== undefined && !edit.edit && references.sources.length === 0 && options.optimizerEnabled;
   return {
     ...parsed,
+    ...(optionFlags.size
+      ? { ratioWritten: true, requestedRatio: undefined, wanted: optionFlags.size }
+      : wantedSize(model, parsed)),
     seed: flagged.seed,
+    options: withoutUnused(model, optionFlags.options),
+    unused: unusedOptions(model, optionFlags.options),
     references,
-    ...(judged && options.model.takesSeedAndReferences ? { followUp: previous } : {}),
+    ...(judged && model.references > 0 ? { followUp: previous } : {}),
+  };
+}
+
+/**
+ * The size a chat message asks of this model: a written ratio painted exactly at the model's long
+ * side (`4:3` is 1024×768), since every model but schnell paints any size; the six presets as they
+ * are (scaled for a model with another long side, e.g. Stable Diffusion 1.5's 768). Only a ratio that
+ * cannot be one (`0:5`) keeps its note that the default was used.
+ */
+function wantedSize(
+  model: ImageModel,
+  parsed: ParsedPrompt,
+): { wanted: { width: number; height: number }; requestedRatio?: string } {
+  const [w = 0, h = 0] = (parsed.requestedRatio ?? "").split(":").map(Number);
+  if (parsed.requestedRatio && w > 0 && h > 0) return { wanted: sizeForRatio(model, w / h), requestedRatio: undefined };
+  const { width, height } = parsed.size;
+  const scale = "fixed" in model.size ? 1 : model.size.longSide / 1024;
+  return {
+    wanted: scale === 1 ? { width, height } : effectiveSize(model, width * scale, height * scale),
+    requestedRatio: parsed.requestedRatio,
   };
 }

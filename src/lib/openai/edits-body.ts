@@ -5,7 +5,7 @@
  * the result is the same checked fields and reference images.
  */
 import { ApiError } from "../http/errors.ts";
-import { addImageUrl, addUpload, checkRoomFor, noReferences, type References } from "../images/intake.ts";
+import { addImageUrl, addMask, addUpload, checkRoomFor, noReferences, type References } from "../images/intake.ts";
 import {
   guardedBody,
   imageEditsSchema,
@@ -43,13 +43,25 @@ function readJson(fields: ImageEditsRequest, origin: string): EditsBody {
     const url = typeof image_url === "string" ? image_url : image_url.url;
     addImageUrl(references, url, `images[${index}].image_url`, origin);
   });
+  const { mask } = fields;
+  if (mask != null) {
+    const url = typeof mask === "string" ? mask : mask.image_url;
+    if (url === undefined) {
+      throw new ApiError(400, "'mask' needs an image_url: uploaded files (file_id) are not kept by this service.", {
+        param: "mask",
+        code: "invalid_mask",
+      });
+    }
+    addMask(references, { url }, typeof mask === "string" ? "mask" : "mask.image_url", origin);
+  }
   return { fields, references };
 }
 
 // `image`, `image[]` and `image[0]`…: every way clients name the image parts.
 const IMAGE_PART = /^image(?:\[\d*\])?$/;
 // Numbers arrive as text in a form; the schema then checks them as it does JSON's.
-const NUMERIC_FIELDS = new Set(["n", "seed"]);
+const NUMERIC_FIELDS = new Set(["n", "seed", "steps", "guidance", "strength", "width", "height"]);
+const NUMBER = /^-?(?:\d+(?:\.\d*)?|\.\d+)$/;
 
 async function readMultipart(request: Request, contentType: string): Promise<EditsBody> {
   // Parsed from the guarded stream, so that a body over the limit or cut off by the client is
@@ -67,8 +79,12 @@ async function readMultipart(request: Request, contentType: string): Promise<Edi
   const references = noReferences();
   const fields: Record<string, unknown> = {};
   for (const [name, value] of form.entries()) {
-    if (name === "mask") throw maskRefused();
-    if (IMAGE_PART.test(name)) {
+    if (name === "mask") {
+      if (typeof value === "string") {
+        throw new ApiError(400, "'mask' must be a file part holding a PNG.", { param: "mask", code: "invalid_mask" });
+      }
+      addMask(references, { bytes: new Uint8Array(await value.arrayBuffer()) }, "mask", "");
+    } else if (IMAGE_PART.test(name)) {
       const param = `image[${references.sources.length}]`;
       if (typeof value === "string") {
         throw new ApiError(400, `'${param}' must be a file part holding the image.`, { param, code: "invalid_image" });
@@ -76,7 +92,7 @@ async function readMultipart(request: Request, contentType: string): Promise<Edi
       checkRoomFor(references, param); // before reading a fifth file's bytes
       addUpload(references, new Uint8Array(await value.arrayBuffer()), param);
     } else if (typeof value === "string") {
-      fields[name] = NUMERIC_FIELDS.has(name) && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+      fields[name] = NUMERIC_FIELDS.has(name) && NUMBER.test(value.trim()) ? Number(value) : value;
     }
   }
   return { fields: validate(imageEditsSchema, fields), references };
@@ -84,7 +100,6 @@ async function readMultipart(request: Request, contentType: string): Promise<Edi
 
 /** Fields OpenAI defines that this service cannot honour: refused with the reason, never ignored. */
 function refuseUnsupported(fields: ImageEditsRequest): void {
-  if (fields.mask != null) throw maskRefused();
   if (fields.stream === true || fields.stream === "true") {
     throw new ApiError(400, "Streamed edits are not offered: leave 'stream' out and wait for the images.", {
       param: "stream",
@@ -95,12 +110,4 @@ function refuseUnsupported(fields: ImageEditsRequest): void {
 
 function invalidMultipart(): ApiError {
   return new ApiError(400, "The request body is not valid multipart/form-data.", { code: "invalid_multipart" });
-}
-
-function maskRefused(): ApiError {
-  return new ApiError(
-    400,
-    "FLUX.2 edits without a mask: leave 'mask' out and describe the change in the prompt (e.g. 'replace the sky with a sunset').",
-    { param: "mask", code: "unsupported_parameter" },
-  );
 }

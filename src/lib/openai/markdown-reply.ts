@@ -11,6 +11,12 @@ export interface ReplyFacts {
   /** The optimiser model, or undefined when the original prompt was used. */
   promptModel: string | undefined;
   promptUsed: string;
+  /** The short name of the model that painted. */
+  model: string;
+  /** The parameters sent, as the chat flags that would ask for them again (`--steps 8 --no text`). */
+  optionFlags: string | undefined;
+  /** Parameters the user gave that the model does not take, each with why. */
+  unusedNotes: string[];
   width: number;
   height: number;
   imageUrl: string;
@@ -98,7 +104,10 @@ export function buildReply(language: Language, facts: ReplyFacts): string {
     // The model is the operator's setting, not the user's words: shown as it is named.
     `💬 ${t("promptModel")}: ${facts.promptModel ?? t("noPromptModel")}`,
     `🌐 ${t("promptUsed")}: ${escapeMarkdown(facts.promptUsed)}`,
+    `🖼️ ${t("model")}: ${facts.model}`,
     `📐 ${t("size")}: ${size}`,
+    ...(facts.optionFlags !== undefined ? [`⚙️ ${facts.optionFlags}`] : []),
+    ...facts.unusedNotes.map((note) => `⚠️ ${note}`),
     ...(facts.seed !== undefined ? [`🎲 ${t("seed")}: ${facts.seed}`] : []),
     ...(facts.seedNote !== undefined ? [`🎲 ${t("seed")}: — (${facts.seedNote})`] : []),
     `🌟 ${t("success")}`,

@@ -176,6 +176,14 @@ const imagesFields = {
   seed: nullish(integer()),
   quality: nullish(string()),
   user: nullish(string()),
+  // The models' own parameters (checked against the chosen model's range later).
+  negative_prompt: nullish(string()),
+  steps: nullish(number()),
+  guidance: nullish(number()),
+  strength: nullish(number()),
+  // As LobeChat's FLUX cards and fal- and BFL-style clients send a size: used when `size` is absent.
+  width: nullish(integer({ min: 1 })),
+  height: nullish(integer({ min: 1 })),
 };
 
 /** The OpenAI images body; quality, style and user are accepted and ignored. */
@@ -192,6 +200,8 @@ const editImage = object({ image_url: union(string(), object({ url: string() }))
 export const imageEditsSchema = object({
   ...imagesFields,
   images: optional(array(editImage)),
+  // OpenAI's JSON form: `{ image_url }` (or `{ file_id }`, which has no meaning here).
+  mask: nullish(union(string(), object({ image_url: optional(string()), file_id: optional(string()) }))),
   background: nullish(string()),
   output_format: nullish(string()),
   input_fidelity: nullish(string()),

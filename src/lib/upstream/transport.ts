@@ -16,6 +16,8 @@ export type ModelInput = { json: Record<string, unknown> } | { form: FormData };
 export type ModelAnswer =
   /** The model's output: `{ image }` for Flux, a chat completion for a chat model. */
   | { kind: "result"; result: unknown }
+  /** A success whose body is not JSON: the image itself (Stable Diffusion's PNG, phoenix's JPEG). */
+  | { kind: "bytes"; bytes: Uint8Array }
   /** Workers AI said no: its error code and message, the HTTP status when known. */
   | { kind: "error"; status?: number; code?: number; message?: string; retryAfter?: number }
   /** A success whose body is not JSON. */
@@ -79,6 +81,9 @@ async function callRest(
   if ("json" in input) headers["content-type"] = "application/json";
   const body = "json" in input ? JSON.stringify(input.json) : input.form;
   const response = await doFetch(url, { method: "POST", headers, body, signal });
+  // Models that answer with a picture send its bytes under its own type; errors are always an envelope.
+  if (response.ok && /^image\//i.test(response.headers.get("content-type") ?? ""))
+    return { kind: "bytes", bytes: new Uint8Array(await response.arrayBuffer()) };
   const envelope = parseJson(await response.text()) as Envelope | undefined;
   if (!response.ok || envelope?.success === false) {
     const first = envelope?.errors?.[0];
@@ -117,11 +122,15 @@ async function callBinding(
     if (answer) return answer;
     throw error; // not an answer from Workers AI: treated as "could not reach it"
   }
-  // The binding returns JSON parsed when the answer says `application/json`, and the raw body otherwise.
+  // The binding returns JSON parsed when the answer says `application/json`, and the raw body
+  // otherwise: the picture of a model that answers with its bytes.
   if (output instanceof ReadableStream) {
-    const parsed = parseJson(await new Response(output).text());
+    const bytes = new Uint8Array(await new Response(output).arrayBuffer());
+    if (bytes[0] !== 0x7b) return { kind: "bytes", bytes }; // not "{"
+    const parsed = parseJson(new TextDecoder().decode(bytes));
     return parsed === undefined ? { kind: "unreadable" } : { kind: "result", result: parsed };
   }
+  if (output instanceof Uint8Array) return { kind: "bytes", bytes: output };
   return { kind: "result", result: output };
 }
 

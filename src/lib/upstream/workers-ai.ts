@@ -4,21 +4,28 @@
  * can act on. The same for the AI binding and the REST API (transport.ts).
  */
 import { ApiError } from "../http/errors.ts";
-import { decodeBase64, inspectImage, type ImageInfo } from "../storage/image-bytes.ts";
-import type { FluxModel } from "../generation/models.ts";
+import { decodeBase64, encodeBase64, inspectImage, type ImageInfo } from "../storage/image-bytes.ts";
+import { takesSize, type ImageModel } from "../generation/models.ts";
+import { resolvedOptions, type GenerationOptions } from "../generation/options.ts";
 import { backoffDelayMs, MAX_RETRIES, sleep } from "./retry.ts";
 import type { UpstreamSettings } from "../settings.ts";
 import type { ModelAnswer, ModelInput, WorkersAi } from "./transport.ts";
 
 export interface ImageRequest {
-  model: FluxModel;
+  model: ImageModel;
   prompt: string;
   width: number;
   height: number;
-  /** Only for a model that takes one (FLUX.2). */
+  /** Only for a model that takes one. */
   seed?: number;
+  /** The caller's parameters; the model's defaults are added for the ones not given. */
+  options?: GenerationOptions;
   /** Reference images below 512×512 (FLUX.2 only), sent as `input_image_0`…`input_image_3`. */
   references?: readonly { bytes: Uint8Array; contentType: string }[];
+  /** The picture img2img or inpainting changes, shrunk to the painted size. */
+  source?: Uint8Array;
+  /** Inpainting's mask, the model's kind (white repainted), the source's size. */
+  mask?: Uint8Array;
 }
 
 export interface GeneratedImage extends ImageInfo {
@@ -32,21 +39,34 @@ export interface GenerateHooks {
   onRetry?: (retry: number, maxRetries: number, cause: ApiError) => void;
 }
 
-/** The input as Workers AI wants it for this model: JSON for schnell, multipart for FLUX.2. */
-export function buildImageInput(request: ImageRequest, steps: number): ModelInput {
+/**
+ * The input as Workers AI wants it for this model, every field from its table entry: the fields it
+ * takes, under its names, in its body (multipart for FLUX.2, JSON for the others). `defaultSteps` is
+ * FLUX_NUM_STEPS, the default of the FLUX models that take steps.
+ */
+export function buildImageInput(request: ImageRequest, defaultSteps: number): ModelInput {
   const { model } = request;
-  if (model.input === "json") return { json: { prompt: request.prompt, steps: Math.min(steps, model.maxSteps) } };
+  const options = resolvedOptions(model, request.options ?? {}, defaultSteps);
+  const fields: Record<string, string | number | number[]> = { prompt: request.prompt };
+  if (takesSize(model)) Object.assign(fields, { width: request.width, height: request.height });
+  if (model.seed && request.seed !== undefined) fields.seed = request.seed;
+  if (model.negativePrompt && options.negativePrompt !== undefined) fields.negative_prompt = options.negativePrompt;
+  if (model.guidance && options.guidance !== undefined) fields.guidance = options.guidance;
+  if (model.steps && options.steps !== undefined) fields[model.steps.field] = options.steps;
+  if (model.source && request.source) {
+    // The encoded picture as an array of its bytes, as the Stable Diffusion schemas take it.
+    fields.image = Array.from(request.source);
+    if (options.strength !== undefined) fields.strength = options.strength;
+    if (request.mask) fields.mask = Array.from(request.mask);
+  }
+  if (model.body === "json") return { json: fields };
   const form = new FormData();
-  form.set("prompt", request.prompt);
-  form.set("width", String(request.width));
-  form.set("height", String(request.height));
-  if (request.seed !== undefined) form.set("seed", String(request.seed));
+  for (const [name, value] of Object.entries(fields)) form.set(name, String(value));
   // Binary parts, as Workers AI reads them; the name's extension is only a courtesy.
   request.references?.forEach(({ bytes, contentType }, index) => {
     const extension = contentType === "image/png" ? "png" : "jpg";
     form.set(`input_image_${index}`, new Blob([bytes], { type: contentType }), `input_image_${index}.${extension}`);
   });
-  if (model.maxSteps > 0) form.set("steps", String(Math.min(steps, model.maxSteps)));
   return { form };
 }
 
@@ -98,16 +118,25 @@ type Attempt =
 
 type Failure = Extract<ModelAnswer, { kind: "error" }>;
 
-function readAnswer(answer: ModelAnswer, model: FluxModel): Attempt {
+/** The picture in an answer, however it came: base64 in `{ image }`, or the image bytes themselves (the Stable Diffusion models, phoenix). */
+function readAnswer(answer: ModelAnswer, model: ImageModel): Attempt {
   if (answer.kind === "error") return classifyFailure(answer, model);
   if (answer.kind === "unreadable")
     return fatal(502, "Workers AI answered with something that is not JSON.", "upstream_bad_response");
-  const result = answer.result;
-  const base64 = typeof result === "object" && result !== null && "image" in result ? result.image : undefined;
-  if (typeof base64 !== "string" || base64 === "")
-    return fatal(502, "Workers AI's answer has no image.", "upstream_bad_response");
-  const bytes = decodeBase64(base64);
-  if (!bytes) return fatal(502, "Workers AI's image is not valid base64.", "upstream_bad_response");
+  let bytes: Uint8Array | undefined;
+  let base64: string;
+  if (answer.kind === "bytes") {
+    bytes = answer.bytes;
+    base64 = encodeBase64(bytes);
+  } else {
+    const result = answer.result;
+    const image = typeof result === "object" && result !== null && "image" in result ? result.image : undefined;
+    if (typeof image !== "string" || image === "")
+      return fatal(502, "Workers AI's answer has no image.", "upstream_bad_response");
+    base64 = image;
+    bytes = decodeBase64(base64);
+    if (!bytes) return fatal(502, "Workers AI's image is not valid base64.", "upstream_bad_response");
+  }
   const info = inspectImage(bytes);
   if (!info)
     return fatal(502, "Workers AI returned bytes that are not a JPEG, PNG or WebP image.", "upstream_bad_response");
@@ -118,7 +147,7 @@ function readAnswer(answer: ModelAnswer, model: FluxModel): Attempt {
  * Maps a Workers AI error to what we answer: by its code first (the binding's errors carry only
  * the code reliably), then by HTTP status.
  */
-function classifyFailure(failure: Failure, model: FluxModel): Attempt {
+function classifyFailure(failure: Failure, model: ImageModel): Attempt {
   const { code, status, message } = failure;
   const detail = message ? ` (Workers AI ${code ?? status ?? "error"}: ${message})` : ` (HTTP ${status ?? "error"})`;
   if (code === 3030 || /nsfw/i.test(message ?? "")) {
