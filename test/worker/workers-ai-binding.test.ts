@@ -12,7 +12,10 @@ import { optimizePrompt } from "../../src/lib/upstream/optimizer.ts";
 import { workersAi } from "../../src/lib/upstream/transport.ts";
 import { generateImage, type ImageRequest } from "../../src/lib/upstream/workers-ai.ts";
 import { runPipeline } from "../../src/objects/pipeline.ts";
+import { oneChunkStream } from "../../src/lib/bytes.ts";
+import { decodeBase64 } from "../../src/lib/storage/image-bytes.ts";
 import { FakeAi, PIXEL_PNG, type RecordedCall } from "./fake-ai.ts";
+import { sampleJpeg, samplePng } from "./sample-images.ts";
 import { apiErrorOf } from "./helpers.ts";
 
 const bindingSettings: UpstreamSettings = { ...readSettings({}).upstream, imageTimeoutMs: 10_000 };
@@ -102,6 +105,56 @@ describe("an image through the AI binding", () => {
     expect(() => workersAi(bindingSettings, undefined)).toThrow(
       /add the AI binding .* or set CF_ACCOUNT_ID and CF_API_TOKEN/,
     );
+  });
+});
+
+describe("the models that answer with the picture's bytes, through the AI binding", () => {
+  it("sends sdxl plain JSON inputs under its own names, and reads the PNG stream it answers as a PNG", async () => {
+    const png = await samplePng(64, 48, [10, 120, 200]);
+    const ai = FakeAi.scripted([{ answer: oneChunkStream(png) }]);
+    const image = await generateImage(
+      { ...request("sdxl", 64, 48), seed: 2, options: { negativePrompt: "fog", guidance: 6 } },
+      workersAi(bindingSettings, ai),
+      bindingSettings,
+    );
+    expect(ai.calls[0]?.inputs).toEqual({
+      prompt: "a lighthouse at dusk",
+      width: 64,
+      height: 48,
+      seed: 2,
+      negative_prompt: "fog",
+      guidance: 6,
+      num_steps: 20,
+    });
+    expect(image).toMatchObject({ contentType: "image/png", width: 64, height: 48 });
+    expect(decodeBase64(image.base64)).toEqual(png);
+  });
+
+  it("reads phoenix's JPEG bytes as a JPEG, and bytes that are no image as upstream_bad_response", async () => {
+    const jpeg = sampleJpeg(40, 30);
+    const ai = FakeAi.scripted([
+      { answer: oneChunkStream(jpeg) },
+      { answer: oneChunkStream(new TextEncoder().encode("nope")) },
+    ]);
+    const image = await generateImage(request("phoenix", 40, 30), workersAi(bindingSettings, ai), bindingSettings);
+    expect(image).toMatchObject({ contentType: "image/jpeg", width: 40, height: 30 });
+    const error = await apiErrorOf(generateImage(request("phoenix"), workersAi(bindingSettings, ai), bindingSettings));
+    expect(error).toMatchObject({ status: 502, code: "upstream_bad_response" });
+  });
+
+  it("sends inpainting its picture and mask as arrays of byte numbers", async () => {
+    const ai = FakeAi.scripted([{ image: PIXEL_PNG }]);
+    const source = sampleJpeg(16, 16);
+    const mask = await samplePng(16, 16, [255, 255, 255]);
+    await generateImage(
+      { ...request("sd-inpainting", 16, 16), source, mask },
+      workersAi(bindingSettings, ai),
+      bindingSettings,
+    );
+    const inputs = ai.calls[0]?.inputs ?? {};
+    expect(inputs.image).toEqual(Array.from(source));
+    expect(inputs.mask).toEqual(Array.from(mask));
+    expect(inputs.strength).toBe(1);
   });
 });
 
