@@ -20,6 +20,7 @@
 import { concatBytes, oneChunkStream } from "../bytes.ts";
 import { ApiError } from "../http/errors.ts";
 import { inspectImage } from "../storage/image-bytes.ts";
+import { ADAM7, crc32, PNG_COLOUR_TYPES, PNG_SIGNATURE, type PngHeader } from "./png.ts";
 
 /** What a converted mask is: a grayscale PNG, white where the model repaints. */
 export interface InpaintingMask {
@@ -136,23 +137,6 @@ function emptyMask(param: string, source: Size, target: Size, translucent: boole
 
 // ——— The PNG's structure: its header, the chunks that say what is transparent, where the image data is. ———
 
-const PNG_SIGNATURE = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-
-interface PngHeader extends Size {
-  depth: number;
-  colour: number;
-  interlaced: boolean;
-}
-
-/** Samples per pixel of each PNG colour type, and the bit depths it allows. */
-const COLOUR_TYPES = new Map<number, { samples: number; depths: readonly number[] }>([
-  [0, { samples: 1, depths: [1, 2, 4, 8, 16] }], // grey
-  [2, { samples: 3, depths: [8, 16] }], // RGB
-  [3, { samples: 1, depths: [1, 2, 4, 8] }], // palette
-  [4, { samples: 2, depths: [8, 16] }], // grey and alpha
-  [6, { samples: 4, depths: [8, 16] }], // RGBA
-]);
-
 interface PngLayout {
   header: PngHeader;
   palette: Uint8Array | undefined;
@@ -207,7 +191,7 @@ function readHeader(chunk: PngChunk, param: string): PngHeader {
   const view = new DataView(chunk.data.buffer, chunk.data.byteOffset, chunk.data.byteLength);
   const [depth = 0, colour = 0, compression, filter, interlace = 0] = chunk.data.subarray(8);
   const header = { width: view.getUint32(0), height: view.getUint32(4), depth, colour, interlaced: interlace === 1 };
-  const type = COLOUR_TYPES.get(colour);
+  const type = PNG_COLOUR_TYPES.get(colour);
   if (!type || !type.depths.includes(depth))
     throw invalidMask(param, `is not a valid PNG: its header gives colour type ${colour} at ${depth} bits`);
   if (compression !== 0 || filter !== 0 || interlace > 1)
@@ -312,17 +296,6 @@ interface Pass extends Size {
   dx: number;
   dy: number;
 }
-
-/** Adam7's seven passes: the first column and row of each, and its steps across and down. */
-const ADAM7 = [
-  [0, 0, 8, 8],
-  [4, 0, 8, 8],
-  [0, 4, 4, 8],
-  [2, 0, 4, 4],
-  [0, 2, 2, 4],
-  [1, 0, 2, 2],
-  [0, 1, 1, 2],
-] as const;
 
 /** The passes that hold pixels: the whole image once, or Adam7's (a small image leaves some empty, with no rows at all). */
 function passesOf({ width, height, interlaced }: PngHeader): Pass[] {
@@ -444,7 +417,7 @@ class ScanlineReader {
     private readonly param: string,
   ) {
     this.passes = passesOf(header);
-    this.bitsPerPixel = (COLOUR_TYPES.get(header.colour)?.samples ?? 0) * header.depth;
+    this.bitsPerPixel = (PNG_COLOUR_TYPES.get(header.colour)?.samples ?? 0) * header.depth;
     this.pixelBytes = Math.ceil(this.bitsPerPixel / 8);
     this.expected = this.passes.reduce((total, pass) => total + pass.height * (1 + this.rowBytes(pass)), 0);
     const widest = this.rowBytes({ ...header, x: 0, y: 0, dx: 1, dy: 1 });
@@ -660,17 +633,4 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
   framed.set(data, 8);
   view.setUint32(8 + data.length, crc32(framed.subarray(4, 8 + data.length)));
   return framed;
-}
-
-const CRC_TABLE = Uint32Array.from({ length: 256 }, (_, index) => {
-  let crc = index;
-  for (let bit = 0; bit < 8; bit++) crc = crc & 1 ? 0xedb88320 ^ (crc >>> 1) : crc >>> 1;
-  return crc >>> 0;
-});
-
-/** The CRC-32 of PNG chunks (ISO 3309), over a chunk's type and data. */
-function crc32(bytes: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (const byte of bytes) crc = (CRC_TABLE[(crc ^ byte) & 0xff] ?? 0) ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
 }

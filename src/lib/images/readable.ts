@@ -6,6 +6,7 @@
  * through the binding, which decodes it fully.
  */
 import { jpegFrame, jpegSegments, type ImageInfo } from "../storage/image-bytes.ts";
+import { ADAM7, crc32, PNG_COLOUR_TYPES, type PngHeader } from "./png.ts";
 
 /** The Images binding's limits (Cloudflare's "Limits and formats"): 12,000 pixels a side, 100 megapixels. */
 export const MAX_IMAGE_EDGE = 12_000;
@@ -82,13 +83,6 @@ function exifOrientation(view: DataView, tiff: number, end: number): number {
 }
 
 /** Samples per pixel of each PNG colour type, and the bit depths it allows. */
-const PNG_COLOUR_TYPES = new Map<number, { samples: number; depths: number[] }>([
-  [0, { samples: 1, depths: [1, 2, 4, 8, 16] }], // grey
-  [2, { samples: 3, depths: [8, 16] }], // RGB
-  [3, { samples: 1, depths: [1, 2, 4, 8] }], // palette
-  [4, { samples: 2, depths: [8, 16] }], // grey and alpha
-  [6, { samples: 4, depths: [8, 16] }], // RGBA
-]);
 
 /**
  * A small PNG is read here in full, so it has bounds: the most a 511×511 picture can take raw
@@ -97,14 +91,6 @@ const PNG_COLOUR_TYPES = new Map<number, { samples: number; depths: number[] }>(
  */
 const MAX_AS_IS_PNG_BYTES = 2_100_000;
 const MAX_AS_IS_PNG_CHUNKS = 1_000;
-
-interface PngHeader {
-  width: number;
-  height: number;
-  depth: number;
-  colour: number;
-  interlaced: boolean;
-}
 
 /**
  * Whether a PNG is whole: a valid header; chunks that follow each other to IEND within the bytes,
@@ -174,30 +160,6 @@ function filtersExist(inflated: Uint8Array, rows: readonly number[]): boolean {
   }
   return true;
 }
-
-const CRC_TABLE = Uint32Array.from({ length: 256 }, (_, index) => {
-  let crc = index;
-  for (let bit = 0; bit < 8; bit++) crc = crc & 1 ? 0xedb88320 ^ (crc >>> 1) : crc >>> 1;
-  return crc >>> 0;
-});
-
-/** The CRC-32 of PNG chunks (ISO 3309), over the chunk's type and data. */
-function crc32(bytes: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (const byte of bytes) crc = (CRC_TABLE[(crc ^ byte) & 0xff] ?? 0) ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
-}
-
-/** Adam7's seven passes: the first column and row of each, and its steps across and down. */
-const ADAM7 = [
-  [0, 0, 8, 8],
-  [4, 0, 8, 8],
-  [0, 4, 4, 8],
-  [2, 0, 4, 4],
-  [0, 2, 2, 4],
-  [1, 0, 2, 2],
-  [0, 1, 1, 2],
-] as const;
 
 /** The length of each row of a PNG's filtered image data, pass by pass, each with its filter byte. */
 function pngRowLengths({ width, height, depth, colour, interlaced }: PngHeader): number[] {
