@@ -74,6 +74,18 @@ const unpriced = () => undefined;
 const FLUX_2_SIZE = { min: 256, max: 1920, multiple: 1, longSide: 1024 };
 /** FLUX.2's schema has `guidance` without a range; Black Forest Labs' own API takes 1.5–10 (dev's default 4). */
 const FLUX_2_GUIDANCE: NumberRange = { min: 1.5, max: 10, default: 4 };
+
+/** What the three FLUX.2 models share: multipart in, base64 out, seeds and up to four references. */
+const FLUX_2 = {
+  owner: "black-forest-labs",
+  body: "multipart",
+  answer: "base64",
+  size: FLUX_2_SIZE,
+  guidance: FLUX_2_GUIDANCE,
+  negativePrompt: false,
+  seed: true,
+  references: 4,
+} as const;
 /** Cloudflare's shared Stable Diffusion schema: 256–2048 a side. */
 const SD_SIZE = { min: 256, max: 2048, multiple: 8, longSide: 1024 };
 /** Stable Diffusion 1.5 was trained at 512: much larger pictures repeat their subject. 768 is its largest good size. */
@@ -83,22 +95,28 @@ const SD_GUIDANCE: NumberRange = { min: 0, max: 30, default: 7.5 };
 /** Schema default 20, the most the models take. */
 const SD_STEPS = { field: "num_steps" as const, min: 1, max: 20, default: 20 };
 
+/** What the five Stable Diffusion models share (one schema on Workers AI): JSON in, PNG bytes out, no published price. */
+const STABLE_DIFFUSION = {
+  body: "json",
+  answer: "image/png",
+  size: SD_SIZE,
+  steps: SD_STEPS,
+  guidance: SD_GUIDANCE,
+  negativePrompt: true,
+  seed: true,
+  references: 0,
+  price: unpriced,
+} as const;
+
 export const IMAGE_MODELS: readonly ImageModel[] = [
   {
     id: "@cf/black-forest-labs/flux-2-klein-4b",
     short: "flux-2-klein-4b",
     aliases: ["klein", "klein-4b", "flux-2-klein"],
     name: "FLUX.2 [klein] 4B",
-    owner: "black-forest-labs",
     goodFor: "fast everyday pictures and edits; combines up to 4 reference images",
-    body: "multipart",
-    answer: "base64",
-    size: FLUX_2_SIZE,
+    ...FLUX_2,
     fixedSteps: 4,
-    guidance: FLUX_2_GUIDANCE,
-    negativePrompt: false,
-    seed: true,
-    references: 4,
     price: ({ width, height, inputs }) => 5.37 * inputTiles(inputs) + 26.05 * tiles(width, height),
   },
   {
@@ -106,16 +124,9 @@ export const IMAGE_MODELS: readonly ImageModel[] = [
     short: "flux-2-klein-9b",
     aliases: ["klein-9b"],
     name: "FLUX.2 [klein] 9B",
-    owner: "black-forest-labs",
     goodFor: "better detail and text than 4B at a few steps; edits and up to 4 references",
-    body: "multipart",
-    answer: "base64",
-    size: FLUX_2_SIZE,
+    ...FLUX_2,
     fixedSteps: 4,
-    guidance: FLUX_2_GUIDANCE,
-    negativePrompt: false,
-    seed: true,
-    references: 4,
     price: ({ width, height, inputs }) =>
       1363.64 +
       181.82 * Math.max(0, megapixels(width, height) - 1) +
@@ -126,16 +137,9 @@ export const IMAGE_MODELS: readonly ImageModel[] = [
     short: "flux-2-dev",
     aliases: ["flux-dev"],
     name: "FLUX.2 [dev]",
-    owner: "black-forest-labs",
     goodFor: "the most faithful FLUX pictures and edits, slow and costly (about a day's free neurons each)",
-    body: "multipart",
-    answer: "base64",
-    size: FLUX_2_SIZE,
+    ...FLUX_2,
     steps: { field: "steps", min: 1, max: 50, default: 4, fromSetting: true },
-    guidance: FLUX_2_GUIDANCE,
-    negativePrompt: false,
-    seed: true,
-    references: 4,
     price: ({ width, height, steps, inputs }) => steps * (18.75 * inputTiles(inputs) + 37.5 * tiles(width, height)),
   },
   {
@@ -197,15 +201,7 @@ export const IMAGE_MODELS: readonly ImageModel[] = [
     name: "Stable Diffusion XL 1.0",
     owner: "stabilityai",
     goodFor: "the classic open model: negative prompts, guidance, many styles (beta, no published price)",
-    body: "json",
-    answer: "image/png",
-    size: SD_SIZE,
-    steps: SD_STEPS,
-    guidance: SD_GUIDANCE,
-    negativePrompt: true,
-    seed: true,
-    references: 0,
-    price: unpriced,
+    ...STABLE_DIFFUSION,
   },
   {
     id: "@cf/bytedance/stable-diffusion-xl-lightning",
@@ -214,16 +210,9 @@ export const IMAGE_MODELS: readonly ImageModel[] = [
     name: "SDXL Lightning",
     owner: "bytedance",
     goodFor: "SDXL in a few steps: fast drafts (beta, no published price)",
-    body: "json",
-    answer: "image/png",
-    size: SD_SIZE,
+    ...STABLE_DIFFUSION,
     // A few-step distillation (ByteDance ships 1-, 2-, 4- and 8-step versions): its schema's default of 20 only costs time.
     steps: { ...SD_STEPS, default: 8 },
-    guidance: SD_GUIDANCE,
-    negativePrompt: true,
-    seed: true,
-    references: 0,
-    price: unpriced,
   },
   {
     id: "@cf/lykon/dreamshaper-8-lcm",
@@ -232,16 +221,10 @@ export const IMAGE_MODELS: readonly ImageModel[] = [
     name: "DreamShaper 8 LCM",
     owner: "lykon",
     goodFor: "Stable Diffusion 1.5 tuned for illustration and portraits, fast (beta, no published price)",
-    body: "json",
-    answer: "image/png",
+    ...STABLE_DIFFUSION,
     size: SD_15_SIZE,
     // A latent consistency model: 4–8 steps is what it is made for.
     steps: { ...SD_STEPS, default: 8 },
-    guidance: SD_GUIDANCE,
-    negativePrompt: true,
-    seed: true,
-    references: 0,
-    price: unpriced,
   },
   {
     id: "@cf/runwayml/stable-diffusion-v1-5-img2img",
@@ -250,17 +233,10 @@ export const IMAGE_MODELS: readonly ImageModel[] = [
     name: "Stable Diffusion 1.5 img2img",
     owner: "runwayml",
     goodFor: "redraws one picture by a prompt, as far as 'strength' says (beta, no published price)",
-    body: "json",
-    answer: "image/png",
+    ...STABLE_DIFFUSION,
     size: SD_15_SIZE,
-    steps: SD_STEPS,
-    guidance: SD_GUIDANCE,
-    negativePrompt: true,
-    seed: true,
-    references: 0,
     // Its schema's default strength is 1, which ignores the source: 0.6 keeps its composition and changes its look.
     source: { kind: "img2img", strength: { min: 0, max: 1, default: 0.6 } },
-    price: unpriced,
   },
   {
     id: "@cf/runwayml/stable-diffusion-v1-5-inpainting",
@@ -269,17 +245,10 @@ export const IMAGE_MODELS: readonly ImageModel[] = [
     name: "Stable Diffusion 1.5 inpainting",
     owner: "runwayml",
     goodFor: "repaints the masked part of a picture and keeps the rest (beta, no published price)",
-    body: "json",
-    answer: "image/png",
+    ...STABLE_DIFFUSION,
     size: SD_15_SIZE,
-    steps: SD_STEPS,
-    guidance: SD_GUIDANCE,
-    negativePrompt: true,
-    seed: true,
-    references: 0,
     // Strength 1 repaints the masked area entirely; lower keeps some of what was there.
     source: { kind: "inpainting", strength: { min: 0, max: 1, default: 1 } },
-    price: unpriced,
   },
 ];
 
