@@ -174,7 +174,7 @@ describe("chat flags", () => {
     expect(form?.prompt).toBe(`${m} a quiet street`);
     expect(form).not.toHaveProperty("negative_prompt");
     expect(form?.guidance).toBe("3");
-    expect(content).toContain("⚠️ @cf/black-forest-labs/flux-2-klein-4b takes no --no, so it was not used");
+    expect(content).toContain("⚠️ flux-2-klein-4b takes no --no, so it was not used (models that take it: phoenix, sdxl,");
     expect(content).toContain(imageUrlIn(content) ?? "no image");
   });
 

@@ -36,6 +36,7 @@ export function replyContent(result: JobResult, context: ChatReplyContext): stri
   const t = (key: Parameters<typeof translate>[1], params?: Record<string, string | number>) =>
     translate(context.language, key, params);
   const image = result.images[0];
+  const painter = findModel(result.model)?.short ?? result.model;
   const width = image?.width ?? 0;
   const height = image?.height ?? 0;
   const sizeNotes: string[] = [];
@@ -54,11 +55,11 @@ export function replyContent(result: JobResult, context: ChatReplyContext): stri
     originalPrompt: result.originalPrompt,
     promptModel: result.promptModel,
     promptUsed: result.promptUsed,
-    model: findModel(result.model)?.short ?? result.model,
+    model: painter,
     optionFlags: optionFlags(result.options),
     unusedNotes: context.unusedOptions.map((name) =>
       t("optionUnused", {
-        model: result.model,
+        model: painter,
         flag: OPTIONS[name].flag,
         models: modelsTaking((model) => takesOption(model, name)),
       }),
