@@ -1,10 +1,12 @@
 // @ts-check
 /**
- * Talking to this service's API. Every URL here is a path: the page talks to
- * its own origin only (its CSP allows nothing else). Network failures reject;
+ * Talking to this service's API. Every URL here is a path, or one of this
+ * service's own image links: the page talks to its own origin only (its CSP
+ * allows nothing else). Network failures reject;
  * HTTP errors come back as an ApiFailure with the API's own message.
  */
 import { isRecord, parseJson, stringAt } from "./json.js";
+import { readModelList } from "./models.js";
 
 /** @typedef {{ status: number, message: string }} ApiFailure */
 
@@ -57,18 +59,14 @@ export async function fetchServiceInfo() {
 }
 
 /**
- * GET /v1/models with the key: it both checks the key and lists the models.
+ * GET /v1/models with the key: it both checks the key and lists the models, with what each takes.
  * @param {string} apiKey
- * @returns {Promise<{ ids: string[] } | { failure: ApiFailure }>}
+ * @returns {Promise<{ models: import("./models.js").ModelInfo[] } | { failure: ApiFailure }>}
  */
 export async function listModels(apiKey) {
   const response = await fetch("/v1/models", { headers: authHeaders(apiKey) });
   if (!response.ok) return { failure: await readApiError(response) };
-  const body = /** @type {unknown} */ (await response.json().catch(() => undefined));
-  const data = isRecord(body) && Array.isArray(body.data) ? body.data : [];
-  // Each model is listed twice, for chat and for image pages; the playground chats, so it offers the chat entries.
-  const chatModels = data.filter((model) => stringAt(model, "type") !== "image");
-  return { ids: chatModels.flatMap((model) => stringAt(model, "id") ?? []) };
+  return { models: readModelList(/** @type {unknown} */ (await response.json().catch(() => undefined))) };
 }
 
 /**
@@ -98,30 +96,85 @@ export function startChatStream(apiKey, request, images) {
 }
 
 /**
- * POST /v1/images/generations, or /v1/images/edits with attached images (the JSON form, whose
- * `image_url` takes data: URLs and this service's links): for what chat cannot ask, an exact size
- * and several pictures. It answers once every picture is made, with links.
+ * What the form asks of the Images API.
+ * @typedef {object} ImagesRequest
+ * @property {string} prompt
+ * @property {string} model "" leaves the choice to the server
+ * @property {string} size "WxH"; "" leaves it to the service (its model's square, or an edit's first image's shape)
+ * @property {number} count
+ * @property {number | undefined} seed
+ * @property {import("./model-options.js").ModelOptions} options only the settings the model takes
+ */
+
+/**
+ * POST /v1/images/generations, or /v1/images/edits with attached images: for what chat cannot ask
+ * (several pictures), or asks less exactly (a size, a model's settings), and for an inpainting
+ * mask. An edit goes as JSON (its `image_url` takes data: URLs and this service's links), or with
+ * a mask as multipart, OpenAI's form: the images as `image` (several: `image[]`) and the mask as
+ * `mask`, files all. It answers once every picture is made, with links.
  * @param {string} apiKey
- * @param {{ prompt: string, model: string, size: string, count: number, seed: number | undefined }} request
- *   size "" leaves it to the service (1024×1024, or an edit's first image's shape)
+ * @param {ImagesRequest} request
  * @param {string[]} images as for startChatStream
+ * @param {Blob} [mask] a PNG the size of image 0, fully transparent where it is to be repainted
  * @returns {Promise<Response>}
  */
-export function requestImages(apiKey, request, images) {
-  const body = {
+export async function requestImages(apiKey, request, images, mask) {
+  const { options } = request;
+  const fields = {
     prompt: request.prompt,
     model: request.model === "" ? undefined : request.model,
     n: request.count,
     size: request.size === "" ? undefined : request.size,
     seed: request.seed,
+    negative_prompt: options.negativePrompt,
+    steps: options.steps,
+    guidance: options.guidance,
+    strength: options.strength,
     response_format: "url",
-    ...(images.length > 0 ? { images: images.map((url) => ({ image_url: url })) } : {}),
   };
+  if (mask !== undefined) {
+    const form = new FormData();
+    for (const [name, value] of Object.entries(fields)) if (value !== undefined) form.append(name, String(value));
+    const files = await Promise.all(images.map((url, index) => imageFile(url, index)));
+    for (const file of files) form.append(files.length === 1 ? "image" : "image[]", file);
+    form.append("mask", mask, "mask.png");
+    // No content-type of our own: the browser writes it, with the form's boundary.
+    return fetch("/v1/images/edits", { method: "POST", headers: authHeaders(apiKey), body: form });
+  }
+  const body = { ...fields, ...(images.length > 0 ? { images: images.map((url) => ({ image_url: url })) } : {}) };
   return fetch(images.length > 0 ? "/v1/images/edits" : "/v1/images/generations", {
     method: "POST",
     headers: { "content-type": "application/json", ...authHeaders(apiKey) },
     body: JSON.stringify(body),
   });
+}
+
+/** An attached picture that could not be read to be sent (an expired link): its message says so. */
+export class ImageReadError extends Error {}
+
+/**
+ * An attached image as a file for a multipart body: a data: URL is decoded here (the page's CSP
+ * lets it fetch nothing but its own origin), one of this service's links is read again.
+ * @param {string} url
+ * @param {number} index its place, for its file name and for an error
+ * @returns {Promise<File>} rejects with an ImageReadError when the picture cannot be read
+ */
+async function imageFile(url, index) {
+  const inline = /^data:([^;,]+)(;base64)?,(.*)$/s.exec(url);
+  if (inline) {
+    const [, type = "", base64, data = ""] = inline;
+    const text = base64 ? atob(data) : decodeURIComponent(data);
+    const bytes = Uint8Array.from(text, (char) => char.charCodeAt(0));
+    return new File([bytes], `image-${index}.${type.split("/")[1] ?? "img"}`, { type });
+  }
+  const unreadable = (/** @type {string} */ why) =>
+    new ImageReadError(`Image ${index} could not be read again to send it (${why}): attach it again.`);
+  const response = await fetch(url).catch(() => {
+    throw unreadable("no answer");
+  });
+  if (!response.ok) throw unreadable(`HTTP ${response.status}`);
+  const blob = await response.blob();
+  return new File([blob], `image-${index}.${blob.type.split("/")[1] ?? "img"}`, { type: blob.type });
 }
 
 /**

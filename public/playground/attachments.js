@@ -29,6 +29,8 @@ const HINT = (ui.attachStatus.textContent ?? "").replace(/\s+/g, " ").trim();
 
 /** @type {Attachment[]} */
 let attached = [];
+/** @type {((attachments: readonly Attachment[]) => void)[]} */
+const watchers = [];
 let nextId = 1;
 /** Files are read one batch after another, so they keep the order they were given in. */
 let reading = Promise.resolve();
@@ -145,6 +147,16 @@ export function detach(ids) {
   render();
 }
 
+/**
+ * Calls `watcher` with the attachments, image 0 first, now and after every change (the mask brush
+ * paints over image 0).
+ * @param {(attachments: readonly Attachment[]) => void} watcher
+ */
+export function watchAttachments(watcher) {
+  watchers.push(watcher);
+  watcher(attached);
+}
+
 /** @param {{ url: string, preview: string }} attachment */
 function add(attachment) {
   attached.push({ id: nextId++, ...attachment });
@@ -163,6 +175,7 @@ function say(text, refused) {
 function render() {
   ui.attachments.replaceChildren(...attached.map(previewItem));
   ui.attachments.hidden = attached.length === 0;
+  for (const watcher of watchers) watcher(attached);
 }
 
 /**

@@ -1,10 +1,11 @@
 // @ts-check
 /**
  * "This session": the images generated in this tab, newest first, kept in
- * sessionStorage so a reload does not lose them, each with its seed and a way
- * to edit it further.
+ * sessionStorage so a reload does not lose them, each with the model that
+ * painted it, its seed and a way to edit it further.
  */
 import { editImage } from "./attachments.js";
+import { modelLabel } from "./models.js";
 import { loadSessionImages, rememberSessionImage } from "./storage.js";
 import { downloadName, safeImageUrl, seedText, ui } from "./view.js";
 
@@ -36,6 +37,9 @@ function galleryItem(url, image) {
   picture.alt = image.prompt;
   const caption = document.createElement("p");
   caption.textContent = image.ratio === "" ? image.prompt : `${image.prompt} · ${image.ratio}`;
+  const model = document.createElement("p");
+  model.className = "model";
+  model.textContent = image.model === "" ? "" : `Model: ${modelLabel(image.model)}`;
   const seed = document.createElement("p");
   seed.className = "seed";
   seed.textContent = seedText(image.seed) ?? "";
@@ -59,6 +63,7 @@ function galleryItem(url, image) {
     link.removeAttribute("href");
     edit.hidden = true; // the service no longer has it to edit
   });
-  item.append(picture, caption, ...(seed.textContent === "" ? [] : [seed]), actions);
+  const facts = [model, seed].filter((line) => line.textContent !== "");
+  item.append(picture, caption, ...facts, actions);
   return item;
 }

@@ -8,6 +8,7 @@
 import {
   explainApiError,
   fetchJob,
+  ImageReadError,
   openJobEvents,
   readApiError,
   readSse,
@@ -16,8 +17,11 @@ import {
 } from "./api.js";
 import { addToGallery } from "./gallery.js";
 import { asArray, isRecord, numberAt, parseJson, stringAt } from "./json.js";
+import { hasModelOptions } from "./model-options.js";
+import { DEFAULT_SIZES, findModel, modelLabel } from "./models.js";
+import { promptRatio, ratioSize, withoutRatio } from "./prompt-ratio.js";
 import { clearInFlight, saveInFlight } from "./storage.js";
-import { modelLabel, safeImageUrl, showProgressLine, showRunFailed, showRunStarted, showRunSucceeded } from "./view.js";
+import { safeImageUrl, showProgressLine, showRunFailed, showRunStarted, showRunSucceeded } from "./view.js";
 
 /** A dropped event stream is reopened from the last event seen, this many times at most. */
 const MAX_RESUME_ATTEMPTS = 3;
@@ -26,7 +30,11 @@ const CHAT_ID_PREFIX = "chatcmpl-";
 
 /** @typedef {import("./storage.js").Run} Run */
 /** @typedef {import("./storage.js").Seed} Seed */
-/** @typedef {{ url: string, details: string[], seed?: Seed }} FoundImage (no seed: not known) */
+/**
+ * A picture made, with the lines said about it; no seed: not known; model: the short name of the
+ * one that painted it, when known.
+ * @typedef {{ url: string, details: string[], seed?: Seed, model?: string }} FoundImage
+ */
 
 /**
  * @param {Run} run
@@ -59,7 +67,8 @@ function succeed(run, image) {
   clearInFlight();
   showRunSucceeded(run.prompt, image);
   const { url, seed } = image;
-  const entry = { url, prompt: run.prompt, ratio: run.ratio, model: run.model, at: Date.now() };
+  const model = image.model ?? (run.model === "" ? "" : modelLabel(run.model));
+  const entry = { url, prompt: run.prompt, ratio: run.ratio, model, at: Date.now() };
   addToGallery(seed === undefined ? entry : { ...entry, seed });
   return true;
 }
@@ -73,16 +82,18 @@ function seedOf(image) {
 }
 
 /**
- * The chat reply states the seed in words of its language; the job's record has the number.
+ * The chat reply states the seed and the model in words of its language; the job's record has them as data.
  * @param {string} apiKey
  * @param {string} jobId
- * @returns {Promise<Seed | undefined>} undefined when the record could not be read
+ * @returns {Promise<{ seed?: Seed, model?: string }>} each undefined when the record could not be read
  */
-async function seedFromJob(apiKey, jobId) {
-  if (jobId === "") return undefined;
+async function factsFromJob(apiKey, jobId) {
+  if (jobId === "") return {};
   const job = await fetchJob(apiKey, jobId);
   const result = isRecord(job) ? job.result : undefined;
-  return isRecord(result) ? seedOf(asArray(result.images)[0]) : undefined;
+  if (!isRecord(result)) return {};
+  const model = stringAt(result, "model");
+  return { seed: seedOf(asArray(result.images)[0]), ...(model === undefined ? {} : { model: modelLabel(model) }) };
 }
 
 /**
@@ -108,9 +119,17 @@ function imageInReply(markdown) {
 
 /**
  * What the form asks beyond a prompt, a ratio and a model: an exact size ("" for none), how many
- * pictures, and a seed.
- * @typedef {{ size: string, count: number, seed: number | undefined }} Extras
+ * pictures, a seed, the model's settings (only those it takes), and an inpainting mask for image 0.
+ * @typedef {object} Extras
+ * @property {string} size
+ * @property {number} count
+ * @property {number | undefined} seed
+ * @property {import("./model-options.js").ModelOptions} options
+ * @property {Blob | undefined} mask
  */
+
+/** @type {Extras} */
+const NO_EXTRAS = { size: "", count: 1, seed: undefined, options: {}, mask: undefined };
 
 /**
  * @param {string} apiKey
@@ -119,9 +138,12 @@ function imageInReply(markdown) {
  * @param {Extras} extras
  * @returns {Promise<boolean>} whether it ended with a picture
  */
-export async function generate(apiKey, request, images, extras = { size: "", count: 1, seed: undefined }) {
-  // Chat, with its live progress, takes a ratio and --seed; the Images API takes the rest.
-  if (extras.size !== "" || extras.count > 1) return generateWithImagesApi(apiKey, request, images, extras);
+export async function generate(apiKey, request, images, extras = NO_EXTRAS) {
+  // Chat, with its live progress, takes a ratio and --seed; the Images API takes the rest, each
+  // setting as a field of its own (as chat flags, a negative prompt's words could read as a flag).
+  const imagesApi =
+    extras.size !== "" || extras.count > 1 || hasModelOptions(extras.options) || extras.mask !== undefined;
+  if (imagesApi) return generateWithImagesApi(apiKey, request, images, extras);
   if (extras.seed !== undefined) request = { ...request, prompt: `${request.prompt} --seed ${extras.seed}` };
   /** @type {Run} */
   const run = { jobId: "", ...request, lastEventId: 0, lines: [] };
@@ -138,9 +160,42 @@ export async function generate(apiKey, request, images, extras = { size: "", cou
   saveInFlight(run);
   const outcome = await readChatStream(run, response);
   if (outcome.failure !== undefined) return fail(`Generation failed: ${outcome.failure}`);
-  if (outcome.image) return succeed(run, { ...outcome.image, seed: await seedFromJob(apiKey, run.jobId) });
+  if (outcome.image) return succeed(run, { ...outcome.image, ...(await factsFromJob(apiKey, run.jobId)) });
   if (run.jobId !== "") return followJob(apiKey, run);
   return fail("The generation ended without an image.");
+}
+
+/**
+ * The prompt and size an Images API request sends. That API takes a size, not a ratio: the ratio
+ * the prompt ends in (taken out of its words) or the one picked becomes the size chat would have
+ * painted it at with this model. An exact size wins over both; no ratio leaves the size to the
+ * service (its model's square, or an edit's first image's shape).
+ * @param {{ prompt: string, ratio: string, model: string }} request
+ * @param {Extras} extras
+ * @returns {{ prompt: string, size: string }}
+ */
+function imagesApiSize(request, extras) {
+  if (extras.size !== "") return { prompt: request.prompt, size: extras.size };
+  const own = promptRatio(request.prompt);
+  const ratio = own ?? request.ratio;
+  const sizes = findModel(request.model)?.capabilities.sizes ?? DEFAULT_SIZES;
+  return {
+    prompt: own === undefined ? request.prompt : withoutRatio(request.prompt),
+    size: ratio === "" ? "" : ratioSize(ratio, sizes),
+  };
+}
+
+/**
+ * @param {import("./model-options.js").ModelOptions} options
+ * @returns {string[]} the settings given, as the result states them ("Steps: 12")
+ */
+function settingLines(options) {
+  return [
+    ...(options.negativePrompt === undefined ? [] : [`Negative prompt: ${options.negativePrompt}`]),
+    ...(options.steps === undefined ? [] : [`Steps: ${options.steps}`]),
+    ...(options.guidance === undefined ? [] : [`Guidance: ${options.guidance}`]),
+    ...(options.strength === undefined ? [] : [`Strength: ${options.strength}`]),
+  ];
 }
 
 /**
@@ -155,13 +210,22 @@ async function generateWithImagesApi(apiKey, request, images, extras) {
   /** @type {Run} */
   const run = { jobId: "", ...request, lastEventId: 0, lines: [] };
   showRunStarted(run.lines);
-  const what = `${extras.count} picture${extras.count === 1 ? "" : "s"}${extras.size === "" ? "" : ` of ${extras.size.replace("x", "×")}`}`;
-  addProgressLine(run, `Asked the Images API for ${what}; it answers when they are all made…`);
+  const { prompt, size } = imagesApiSize(request, extras);
+  const what = `${extras.count} picture${extras.count === 1 ? "" : "s"}${size === "" ? "" : ` of ${size.replace("x", "×")}`}`;
+  const masked = extras.mask === undefined ? "" : ", repainting what the mask covers";
+  addProgressLine(run, `Asked the Images API for ${what}${masked}; it answers when they are all made…`);
   /** @type {Response} */
   let response;
   try {
-    response = await requestImages(apiKey, { ...request, ...extras }, images);
+    const { count, seed, options } = extras;
+    response = await requestImages(
+      apiKey,
+      { prompt, model: request.model, size, count, seed, options },
+      images,
+      extras.mask,
+    );
   } catch (error) {
+    if (error instanceof ImageReadError) return fail(error.message);
     return fail(`Could not reach the service: ${error instanceof Error ? error.message : String(error)}`);
   }
   if (!response.ok) return fail(explainApiError(await readApiError(response)));
@@ -174,9 +238,13 @@ async function generateWithImagesApi(apiKey, request, images, extras) {
   const [first, ...others] = pictures;
   if (!first) return fail("The service answered without a picture.");
   const made = stringAt(body, "size") ?? "";
+  // Which model painted, as the answer names it (its short name).
+  const painter = stringAt(body, "model") ?? (request.model === "" ? "" : modelLabel(request.model));
   const details = [
-    `Prompt used: ${stringAt(data[0], "revised_prompt") ?? run.prompt}`,
+    `Prompt used: ${stringAt(data[0], "revised_prompt") ?? prompt}`,
+    `Model: ${painter === "" ? "?" : painter}`,
     `Size: ${made === "" ? "?" : made.replace("x", "×")}`,
+    ...settingLines(extras.options),
   ];
   const scaled = extras.size !== "" && made !== extras.size;
   const count = `${pictures.length} picture${pictures.length === 1 ? "" : "s"}`;
@@ -192,8 +260,8 @@ async function generateWithImagesApi(apiKey, request, images, extras) {
     addToGallery({
       url: picture.url,
       prompt: run.prompt,
-      ratio: extras.size,
-      model: run.model,
+      ratio: extras.size === "" ? run.ratio : extras.size,
+      model: painter,
       at: Date.now(),
       seed: picture.seed,
     });
@@ -339,5 +407,11 @@ function finishJob(run, end) {
     `Size: ${numberAt(first, "width") ?? "?"}×${numberAt(first, "height") ?? "?"}`,
     `Model: ${modelLabel(stringAt(result, "model") ?? "")}`,
   ];
-  return succeed(run, { url, details, seed: seedOf(first) });
+  const model = stringAt(result, "model");
+  return succeed(run, {
+    url,
+    details,
+    seed: seedOf(first),
+    ...(model === undefined ? {} : { model: modelLabel(model) }),
+  });
 }

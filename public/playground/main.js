@@ -1,14 +1,17 @@
 // @ts-check
 /**
  * The playground's start-up: asks the Worker what only it knows (offline
- * mode; the models, once a key is typed), wires the form, and restores what
- * this browser kept: the key, this tab's images and a generation that a
- * reload interrupted.
+ * mode; the models and what each takes, once a key is typed), wires the form,
+ * and restores what this browser kept: the key, this tab's images and a
+ * generation that a reload interrupted.
  */
 import { fetchServiceInfo, listModels } from "./api.js";
 import { attachedImages, detach, editImage, listenForImages } from "./attachments.js";
 import { renderGallery } from "./gallery.js";
 import { followJob, generate } from "./generate.js";
+import { listenForMask, maskFor, offerMask } from "./mask.js";
+import { isSent, readModelOptions, showModelOptions } from "./model-options.js";
+import { findModel, rememberModels } from "./models.js";
 import { promptRatio } from "./prompt-ratio.js";
 import { loadApiKey, loadInFlight, saveApiKey } from "./storage.js";
 import {
@@ -18,6 +21,7 @@ import {
   safeImageUrl,
   setKeyStatus,
   showError,
+  showModelHelp,
   showPromptRatio,
   ui,
 } from "./view.js";
@@ -53,8 +57,21 @@ async function checkKey() {
     setKeyStatus("bad", status === 401 ? `This key was refused: ${message}` : `Could not list the models: ${message}`);
     return;
   }
-  if (answer.ids.length > 0) fillModels(answer.ids);
-  setKeyStatus("ok", `Key accepted · ${answer.ids.length} models available.`);
+  if (answer.models.length > 0) {
+    rememberModels(answer.models);
+    fillModels(answer.models);
+    showChosenModel();
+  }
+  setKeyStatus("ok", `Key accepted · ${answer.models.length} models available.`);
+}
+
+/** What the picked model takes: its description, its settings, and for inpainting the mask brush. */
+function showChosenModel() {
+  const model = findModel(ui.model.value);
+  showModelHelp();
+  showModelOptions(model);
+  offerMask(model?.capabilities.inpainting === true);
+  refreshSizeNote(); // an exact size is not used by a model of one size
 }
 
 async function submit() {
@@ -70,30 +87,50 @@ async function submit() {
     ui.prompt.focus();
     return;
   }
+  const model = findModel(ui.model.value);
   const extras = readExtras();
   if (typeof extras === "string") {
     showError(extras);
     return;
   }
+  const options = readModelOptions(model);
+  if (typeof options === "string") {
+    showError(options);
+    return;
+  }
   ui.generate.disabled = true; // while the last attached files are still being read
   const images = await attachedImages();
+  /** @type {Blob | undefined} */
+  let mask;
+  if (model?.capabilities.inpainting === true) {
+    const made = await maskFor(images.ids[0]);
+    if ("problem" in made) {
+      ui.generate.disabled = false;
+      showError(made.problem);
+      return;
+    }
+    mask = made.mask;
+  }
   // A prompt that ends in a ratio keeps it: the Worker reads only the last one, so none is added after it.
   const ratio = promptRatio(prompt) === undefined ? chosenRatio() : "";
-  const succeeded = await generate(apiKey, { prompt, ratio, model: ui.model.value }, images.urls, extras);
+  const request = { prompt, ratio, model: ui.model.value };
+  const succeeded = await generate(apiKey, request, images.urls, { ...extras, options, mask });
   if (succeeded) detach(images.ids); // see attachments.js for why
 }
 
 /**
- * The exact size, number of pictures and seed the form asks for, or what is wrong with them.
- * @returns {import("./generate.js").Extras | string}
+ * The exact size, number of pictures and seed the form asks for, or what is wrong with them; a
+ * field the chosen model does not take is hidden, and neither read nor sent.
+ * @returns {Omit<import("./generate.js").Extras, "options" | "mask"> | string}
  */
 function readExtras() {
-  const [width, height] = [ui.width.value.trim(), ui.height.value.trim()];
+  const sized = isSent(ui.width);
+  const [width, height] = sized ? [ui.width.value.trim(), ui.height.value.trim()] : ["", ""];
   if ((width === "") !== (height === "")) return "Give both a width and a height for an exact size, or neither.";
   const whole = /^\d{1,10}$/;
   if (width !== "" && (!whole.test(width) || !whole.test(height)))
     return "Width and height are whole numbers of pixels.";
-  const seedText = ui.seed.value.trim();
+  const seedText = isSent(ui.seed) ? ui.seed.value.trim() : "";
   const seed = seedText === "" ? undefined : Number(seedText);
   if (seed !== undefined && (!whole.test(seedText) || seed > 4_294_967_295))
     return "The seed is a whole number from 0 to 4294967295.";
@@ -121,14 +158,17 @@ ui.form.addEventListener("submit", (event) => {
 });
 /** The size note follows the prompt's own ratio and the exact size, whichever the visitor changes. */
 function refreshSizeNote() {
-  const [width, height] = [ui.width.value.trim(), ui.height.value.trim()];
+  const [width, height] = isSent(ui.width) ? [ui.width.value.trim(), ui.height.value.trim()] : ["", ""];
   showPromptRatio(promptRatio(ui.prompt.value), width !== "" && height !== "" ? `${width}x${height}` : "");
 }
 for (const field of [ui.prompt, ui.width, ui.height]) field.addEventListener("input", refreshSizeNote);
 ui.prompt.addEventListener("keydown", (event) => {
   if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) ui.form.requestSubmit();
 });
+ui.model.addEventListener("change", showChosenModel);
 listenForImages();
+listenForMask();
+showChosenModel();
 ui.editResult.addEventListener("click", () => {
   const url = safeImageUrl(ui.resultImage.src);
   if (url !== undefined) editImage(url);

@@ -34,7 +34,10 @@ const MAX_SESSION_IMAGES = 50;
  * @typedef {number | null} Seed
  */
 
-/** @typedef {{ url: string, prompt: string, ratio: string, model: string, at: number, seed?: Seed }} SessionImage */
+/**
+ * One of this tab's pictures; `model` is the short name of the model that painted it ("sdxl"), "" when not known.
+ * @typedef {{ url: string, prompt: string, ratio: string, model: string, at: number, seed?: Seed }} SessionImage
+ */
 
 /** @typedef {"localStorage" | "sessionStorage"} StorageArea */
 

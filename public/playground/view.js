@@ -4,8 +4,10 @@
  * picker, and a run's state, progress, result and errors. Every text that
  * came from the API goes in with textContent, never as HTML.
  */
+import { findModel, modelGroup } from "./models.js";
 
-const MODEL_PREFIX = "@cf/black-forest-labs/";
+/** The model help when no model is picked. */
+const SERVER_DEFAULT_HELP = "Sends no model: the service paints with its own default. Pick one to see what it takes.";
 /** Below this width the result panel sits under the form (see playground.css). */
 const ONE_COLUMN_QUERY = "(max-width: 879px)";
 
@@ -38,10 +40,31 @@ export const ui = {
   sizeField: byId("size-field", HTMLFieldSetElement),
   sizeNote: byId("size-note", HTMLElement),
   model: byId("model", HTMLSelectElement),
+  modelHelp: byId("model-help", HTMLElement),
+  modelOptions: byId("model-options", HTMLFieldSetElement),
+  negativeField: byId("negative-field", HTMLElement),
+  negativePrompt: byId("negative-prompt", HTMLTextAreaElement),
+  stepsField: byId("steps-field", HTMLElement),
+  steps: byId("steps", HTMLInputElement),
+  stepsRange: byId("steps-range", HTMLElement),
+  guidanceField: byId("guidance-field", HTMLElement),
+  guidance: byId("guidance", HTMLInputElement),
+  guidanceRange: byId("guidance-range", HTMLElement),
+  strengthField: byId("strength-field", HTMLElement),
+  strength: byId("strength", HTMLInputElement),
+  strengthRange: byId("strength-range", HTMLElement),
+  maskField: byId("mask-field", HTMLFieldSetElement),
+  maskEditor: byId("mask-editor", HTMLElement),
+  maskImage: byId("mask-image", HTMLImageElement),
+  maskCanvas: byId("mask-canvas", HTMLCanvasElement),
+  brushSize: byId("brush-size", HTMLInputElement),
+  clearMask: byId("clear-mask", HTMLButtonElement),
+  maskStatus: byId("mask-status", HTMLElement),
   width: byId("width", HTMLInputElement),
   height: byId("height", HTMLInputElement),
   count: byId("count", HTMLSelectElement),
   seed: byId("seed", HTMLInputElement),
+  modelLimits: byId("model-limits", HTMLElement),
   generate: byId("generate", HTMLButtonElement),
   state: byId("job-state", HTMLElement),
   error: byId("error", HTMLElement),
@@ -68,20 +91,47 @@ export function setKeyStatus(kind, text) {
 }
 
 /**
- * @param {string} id a model id, e.g. "@cf/black-forest-labs/flux-2-dev"
- * @returns {string} the name people know it by ("flux-2-dev")
+ * Fills the model picker: "Server default" first (it sends no model, so the operator's FLUX_MODEL
+ * applies), then every model under the kind of work it does, by its short name.
+ * @param {import("./models.js").ModelInfo[]} models
  */
-export function modelLabel(id) {
-  return id.startsWith(MODEL_PREFIX) ? id.slice(MODEL_PREFIX.length) : id;
+export function fillModels(models) {
+  const chosen = ui.model.value;
+  /** @type {Map<string, HTMLOptGroupElement>} */
+  const groups = new Map();
+  for (const model of models) {
+    const label = modelGroup(model);
+    let group = groups.get(label);
+    if (!group) {
+      group = document.createElement("optgroup");
+      group.label = label;
+      groups.set(label, group);
+    }
+    const option = new Option(model.short, model.id);
+    option.title = model.name;
+    group.append(option);
+  }
+  ui.model.replaceChildren(new Option("Server default", ""), ...groups.values());
+  if (models.some((model) => model.id === chosen)) ui.model.value = chosen;
+  showModelHelp();
 }
 
-/** @param {string[]} ids */
-export function fillModels(ids) {
-  const chosen = ui.model.value;
-  // "Server default" stays first: it sends no model, so the operator's FLUX_MODEL applies.
-  const options = ["", ...ids].map((id) => new Option(id === "" ? "Server default" : modelLabel(id), id));
-  ui.model.replaceChildren(...options);
-  if (ids.includes(chosen)) ui.model.value = chosen;
+/** Under the picker: what the chosen model is and what it is good for. */
+export function showModelHelp() {
+  const model = findModel(ui.model.value);
+  if (!model) {
+    ui.modelHelp.textContent = SERVER_DEFAULT_HELP;
+    return;
+  }
+  const { capabilities } = model;
+  const images = capabilities.inpainting
+    ? " Attach the picture, then paint over what to repaint."
+    : capabilities.imageToImage
+      ? " Attach the picture to redraw."
+      : "";
+  const by = model.owner === "" ? "" : ` (${model.owner})`;
+  const what = model.description === "" ? "" : `: ${model.description}`;
+  ui.modelHelp.textContent = `${model.name}${by}${what}.${images}`;
 }
 
 /** @returns {string} the ratio picked in the size picker; "" for Auto (none sent) */

@@ -79,7 +79,7 @@ export async function enterKey(page: Page, key: string): Promise<void> {
 }
 
 export async function generate(page: Page, prompt: string, ratio = "1:1"): Promise<void> {
-  await page.getByLabel("Prompt").fill(prompt);
+  await page.getByLabel("Prompt", { exact: true }).fill(prompt);
   await page.getByLabel(ratio, { exact: true }).check();
   await page.getByRole("button", { name: "Generate" }).click();
 }

@@ -34,14 +34,14 @@ describe("the page while it generates", () => {
     await ready(page);
     await page.evaluate(() => window.scrollTo(0, 0));
     const button = await page.getByRole("button", { name: "Generate" }).boundingBox();
-    await page.getByLabel("Prompt").fill(`${marker()} a lighthouse`);
+    await page.getByLabel("Prompt", { exact: true }).fill(`${marker()} a lighthouse`);
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.mouse.click((button?.x ?? 0) + (button?.width ?? 0) / 2, (button?.y ?? 0) + (button?.height ?? 0) / 2);
     await finished(page);
     expect(await page.evaluate(() => window.scrollY)).toBe(0);
-    await page.getByLabel("Prompt").fill(`${marker()} a windmill`);
+    await page.getByLabel("Prompt", { exact: true }).fill(`${marker()} a windmill`);
     await page.evaluate(() => window.scrollTo(0, 0));
-    await page.getByLabel("Prompt").press("Control+Enter");
+    await page.getByLabel("Prompt", { exact: true }).press("Control+Enter");
     await page.getByText("Generating", { exact: true }).waitFor();
     await finished(page);
     expect(await page.evaluate(() => window.scrollY)).toBe(0);

@@ -92,7 +92,7 @@ describe("editing images in the playground", () => {
     // The prompt has the cursor, its old words selected: what is typed replaces them.
     const word = marker();
     await page.keyboard.type(`make the boat blue ${word}`);
-    expect(await page.getByLabel("Prompt").inputValue()).toBe(`make the boat blue ${word}`);
+    expect(await page.getByLabel("Prompt", { exact: true }).inputValue()).toBe(`make the boat blue ${word}`);
 
     const sent = nextChatRequest(page);
     await page.getByRole("button", { name: "Generate" }).click();
@@ -147,7 +147,7 @@ describe("editing images in the playground", () => {
   it("attaches an image dropped on the prompt and one pasted into it, in that order", async () => {
     const { page, problems } = await openPlayground(live);
     await enterKey(page, live.service.apiKey);
-    const prompt = page.getByLabel("Prompt");
+    const prompt = page.getByLabel("Prompt", { exact: true });
     // Playwright cannot drive the system's drag-and-drop or clipboard: the page gets the events a
     // browser sends for them, carrying real files.
     const deliver = (kind: "drop" | "paste", file: PageFile) =>

@@ -6,7 +6,8 @@
  * Policy. With SAVE_SCREENSHOT=1 it also refreshes docs/playground.png for the
  * README (opt-in, so an ordinary run leaves the work tree clean), with the
  * service on port 8787 so the picture shows the address a user sees.
- * Attaching and editing images: playground-edits.test.ts.
+ * Attaching and editing images: playground-edits.test.ts; the models, their
+ * settings and the mask brush: playground-models.test.ts.
  */
 import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -44,7 +45,21 @@ describe("the playground at /", () => {
     await enterKey(page, live.service.apiKey);
     await page.getByText("Key accepted").waitFor();
     const models = await page.getByLabel("Model").locator("option").allTextContents();
-    expect(models).toEqual(["Server default", "flux-2-klein-4b", "flux-2-klein-9b", "flux-2-dev", "flux-1-schnell"]);
+    // Every model, by its short name (playground-models.test.ts: the groups and each model's settings).
+    expect(models).toEqual([
+      "Server default",
+      "flux-2-klein-4b",
+      "flux-2-klein-9b",
+      "flux-2-dev",
+      "flux-1-schnell",
+      "lucid-origin",
+      "phoenix",
+      "sdxl",
+      "sdxl-lightning",
+      "dreamshaper",
+      "sd-img2img",
+      "sd-inpainting",
+    ]);
 
     const prompt = "a lighthouse on a rocky coast at dusk";
     await generate(page, prompt, "16:9");
@@ -159,7 +174,7 @@ describe("the playground at /", () => {
     await page.reload();
 
     expect(await resultImageSize(page)).toEqual({ width: 576, height: 1024 });
-    expect(await page.getByLabel("Prompt").inputValue()).toContain(word);
+    expect(await page.getByLabel("Prompt", { exact: true }).inputValue()).toContain(word);
     expect((await progressLines(page)).filter((line) => line.includes("Generating 576×1024"))).toHaveLength(1);
     expect(await upstreamCallsContaining(live, word)).toHaveLength(1);
     // Read from the job's final event this time, not after a chat reply.
