@@ -7,7 +7,7 @@ import {
   parseSizeSuffix,
   SIZE_TABLE,
 } from "../../src/lib/generation/sizes.ts";
-import { findModel } from "../../src/lib/generation/models.ts";
+import { effectiveSize, findModel, IMAGE_MODELS } from "../../src/lib/generation/models.ts";
 import { readChatAsk } from "../../src/lib/openai/chat-request.ts";
 
 describe("the size table", () => {
@@ -209,6 +209,7 @@ describe("the Images API size parameter", () => {
 /** The playground's copy of the rule: public/ is static files served as they are, so it cannot import src/. */
 interface PlaygroundRatio {
   promptRatio(prompt: string): string | undefined;
+  ratioSize(ratio: string, sizes: { min: number; max: number; multipleOf: number; longSide: number }): string;
 }
 const PLAYGROUND_RATIO_MODULE = "../../public/playground/prompt-ratio.js";
 
@@ -254,4 +255,34 @@ describe("the playground reads the ratio a prompt ends in as the Worker does", (
     // The same ratio: the size the Worker gives the playground's reading is the one it gave the prompt.
     if (ratio !== undefined) expect(parseSizeSuffix(`x --ar ${ratio}`).size).toEqual(ask.size);
   });
+});
+
+describe("the playground paints a ratio at the size the Worker would, for every model", () => {
+  const ratios = ["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "1:2"];
+  it.each(IMAGE_MODELS.filter((model) => !("fixed" in model.size)).map((model) => [model.short, model] as const))(
+    "%s",
+    async (_short, model) => {
+      const playground = (await import(/* @vite-ignore */ PLAYGROUND_RATIO_MODULE)) as PlaygroundRatio;
+      if ("fixed" in model.size) return;
+      // As the playground reads /v1/models' capabilities.sizes.
+      const sizes = {
+        min: model.size.min,
+        max: model.size.max,
+        multipleOf: model.size.multiple,
+        longSide: model.size.longSide,
+      };
+      for (const ratio of ratios) {
+        const body = { messages: [{ role: "user", content: `a cat --ar ${ratio}` }] };
+        // img2img and inpainting need a picture to read a message at all; the size rule is the same without.
+        const ask = readChatAsk(body, {
+          model: { ...model, source: undefined },
+          origin: "https://flux.example",
+          chatEdits: false,
+          optimizerEnabled: false,
+        });
+        const painted = effectiveSize(model, ask.wanted.width, ask.wanted.height);
+        expect(playground.ratioSize(ratio, sizes), ratio).toBe(`${painted.width}x${painted.height}`);
+      }
+    },
+  );
 });

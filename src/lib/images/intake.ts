@@ -111,7 +111,7 @@ export function checkImagesFor(model: ImageModel, references: References, param:
   if (count > 0 && model.references === 0) {
     throw new ApiError(
       400,
-      `${model.id} takes no images: choose a model that edits (${modelsTaking((other) => other.references > 0 || other.source !== undefined)}).`,
+      `${model.short} takes no images: choose a model that edits (${modelsTaking((other) => other.references > 0 || other.source !== undefined)}).`,
       { param, code: "unsupported_parameter" },
     );
   }
