@@ -183,10 +183,12 @@ function readChoice<T extends string>(env: EnvLike, name: string, choices: reado
 function readModel(env: EnvLike): ImageModel {
   const raw = readString(env, "FLUX_MODEL") ?? "@cf/black-forest-labs/flux-2-klein-4b";
   const model = findModel(raw);
-  if (!model)
+  // img2img and inpainting change a picture: as the default, every request of words alone would fail.
+  const painters = IMAGE_MODELS.filter((known) => !known.source);
+  if (!model || model.source)
     throw settingError(
       "FLUX_MODEL",
-      `must be one of ${IMAGE_MODELS.map((known) => known.short).join(", ")} (or a full id such as ${IMAGE_MODELS[0]?.id})`,
+      `must be a model that paints from words: one of ${painters.map((known) => known.short).join(", ")} (or its full id, such as ${IMAGE_MODELS[0]?.id})`,
     );
   return model;
 }

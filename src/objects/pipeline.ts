@@ -11,7 +11,7 @@ import type { JobImage, JobResult, JobSpec, JobStatus } from "../lib/jobs.ts";
 import { effectiveSize, findModel, type ImageModel } from "../lib/generation/models.ts";
 import { resolvedOptions } from "../lib/generation/options.ts";
 import { sizeForReference } from "../lib/generation/sizes.ts";
-import { gatherReferences, readOriginal, type GatherDeps } from "../lib/images/gather.ts";
+import { gatherReferences, notArrived, readOriginal, type GatherDeps } from "../lib/images/gather.ts";
 import type { Box, ReferenceImage } from "../lib/images/downscale.ts";
 import { toInpaintingMask } from "../lib/images/mask.ts";
 import { judgeFollowUp, optimizePrompt } from "../lib/upstream/optimizer.ts";
@@ -77,21 +77,7 @@ export async function runPipeline(
     deps.progress("reading", t("readingReferences", { count: sources.length }));
     const gather = deps.gather;
     if (!gather) throw new ApiError(500, "This job cannot read reference images.", { code: "internal_error" });
-    // The mask's upload, when it is one, travels after the images'.
-    const uploads = [...gather.uploads];
-    const maskUpload = spec.mask?.kind === "upload" ? uploads.pop() : undefined;
-    // FLUX.2's references shrink below 512×512; the picture img2img or inpainting changes, to the size it is painted.
-    const boxFor = model.source ? (original: Box) => sizeOf(spec, model, original) : undefined;
-    references = await timed("references", () => gatherReferences(sources, { ...gather, uploads }, boxFor));
-    if (spec.mask && references[0]) {
-      const source = references[0];
-      const original = await readOriginal(spec.mask, gather, () => maskUpload);
-      if (original === undefined)
-        throw new ApiError(400, "The mask did not arrive.", { param: spec.mask.param, code: "invalid_mask" });
-      mask = (
-        await timed("mask", () => toInpaintingMask(original, source.original, source, spec.mask?.param ?? "mask"))
-      ).bytes;
-    }
+    ({ references, mask } = await timed("references", () => gatherStage(spec, model, sources, gather)));
   }
   const size = sizeOf(spec, model, references[0]?.original);
   const optimized =
@@ -138,13 +124,58 @@ export async function runPipeline(
   return { result, base64: spec.delivery === "b64_json" ? generated.map((image) => image.base64) : undefined, timings };
 }
 
-/** The size to paint: the spec's, or, for an edit that asked for none, the first image's shape at the model's size. */
+/**
+ * The size to paint. img2img and inpainting keep their picture's shape (a size asked sets its long
+ * side): the model fits the picture to the size it is given, so another shape would stretch what is
+ * kept. Another edit that asked for no size takes the first image's shape at the model's size.
+ */
 function sizeOf(spec: JobSpec, model: ImageModel, first: Box | undefined): { width: number; height: number } {
-  if (!spec.sizeFromReference || !first) return { width: spec.width, height: spec.height };
-  const longSide = "fixed" in model.size ? model.size.fixed : model.size.longSide;
-  const wanted = sizeForReference(first.width, first.height, spec.sizeFromReference, longSide);
+  if (!first || (!spec.sizeFromReference && !model.source)) return { width: spec.width, height: spec.height };
+  const modelLongSide = "fixed" in model.size ? model.size.fixed : model.size.longSide;
+  const wanted = model.source
+    ? sizeForReference(
+        first.width,
+        first.height,
+        "long-side",
+        spec.sizeFromReference ? modelLongSide : Math.max(spec.width, spec.height),
+      )
+    : sizeForReference(first.width, first.height, spec.sizeFromReference ?? "long-side", modelLongSide);
   return effectiveSize(model, wanted.width, wanted.height);
 }
+
+/**
+ * The images ready for the model, and an inpainting edit's mask in the model's kind. FLUX.2's
+ * references shrink below 512×512; the picture img2img or inpainting changes, to the size it is
+ * painted (its bytes travel as JSON numbers), and its mask to the same size.
+ */
+async function gatherStage(
+  spec: JobSpec,
+  model: ImageModel,
+  sources: ReferenceSource[],
+  gather: GatherDeps,
+): Promise<{ references: ReferenceImage[]; mask?: Uint8Array }> {
+  // The mask's upload, when it is one, travels after the images'.
+  const uploads = [...gather.uploads];
+  const maskUpload = spec.mask?.kind === "upload" ? uploads.pop() : undefined;
+  try {
+    const fit = model.source
+      ? { boxFor: (original: Box) => sizeOf(spec, model, original), maxBytesAsIs: MAX_SOURCE_BYTES_AS_IS }
+      : undefined;
+    const references = await gatherReferences(sources, { ...gather, uploads }, fit);
+    const [source] = references;
+    if (!spec.mask || !source) return { references };
+    const original = await readOriginal(spec.mask, gather, () => maskUpload);
+    if (original === undefined) throw notArrived(spec.mask);
+    const mask = await toInpaintingMask(original, source.original, source, spec.mask.param);
+    return { references, mask: mask.bytes };
+  } finally {
+    // Read, or no longer needed after a failure: either way let go of it.
+    void maskUpload?.cancel().catch(() => undefined);
+  }
+}
+
+/** An image of 1 MB travels as about 3.6 MB of JSON numbers, once per picture: a larger one is re-encoded even when it fits. */
+const MAX_SOURCE_BYTES_AS_IS = 1_000_000;
 
 interface Optimized {
   promptUsed: string;

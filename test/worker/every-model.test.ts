@@ -174,7 +174,9 @@ describe("chat flags", () => {
     expect(form?.prompt).toBe(`${m} a quiet street`);
     expect(form).not.toHaveProperty("negative_prompt");
     expect(form?.guidance).toBe("3");
-    expect(content).toContain("⚠️ flux-2-klein-4b takes no --no, so it was not used (models that take it: phoenix, sdxl,");
+    expect(content).toContain(
+      "⚠️ flux-2-klein-4b takes no --no, so it was not used (models that take it: phoenix, sdxl,",
+    );
     expect(content).toContain(imageUrlIn(content) ?? "no image");
   });
 
@@ -194,6 +196,23 @@ describe("chat flags", () => {
       expect(response.status, prompt).toBe(400);
       expect((await response.json<ErrorAnswer>()).error.code).toBe(code);
     }
+  });
+
+  it("says when the size made is not the one asked: schnell's fixed size, another model's range", async () => {
+    expect((await chat("a cat 4:3", "flux-1-schnell")).content).toContain(
+      "📐 Size: 1024×1024 (flux-1-schnell always makes 1024×1024)",
+    );
+    expect((await chat("a cat --size 4000x3000", "flux-2-klein-4b")).content).toContain(
+      "📐 Size: 1920×1440 (the nearest size flux-2-klein-4b paints)",
+    );
+  });
+
+  it("refuses the inpainting model, which needs a mask a message cannot carry, and says where to go", async () => {
+    const response = await postChat(`${marker()} a pond`, { model: "sd-inpainting" });
+    expect(response.status).toBe(400);
+    const { error } = await response.json<ErrorAnswer>();
+    expect(error).toMatchObject({ code: "missing_mask", param: "model" });
+    expect(error.message).toContain("/v1/images/edits");
   });
 
   it("a near miss of a model name is a 400 in chat too", async () => {

@@ -109,7 +109,7 @@ describe("an edit with a mask", () => {
 });
 
 describe("an img2img edit", () => {
-  it("sends the one picture, shrunk to the painted size, with the strength asked", async () => {
+  it("keeps the picture's shape (a size sets its long side), shrunk to the painted size, with the strength asked", async () => {
     const m = marker();
     const response = await postEdit(
       editForm({ prompt: `${m} in autumn`, model: "sd-img2img", strength: "0.35", size: "512x512" }, [
@@ -117,10 +117,33 @@ describe("an img2img edit", () => {
       ]),
     );
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ model: "sd-img2img", size: "512x512" });
+    // The model fits the picture to the size it is given: a square would stretch a 2:1 picture.
+    expect(await response.json()).toMatchObject({ model: "sd-img2img", size: "512x256" });
     const json = await aiRun(m);
-    expect(json).toMatchObject({ strength: 0.35, width: 512, height: 512 });
-    // Shrunk into the painted size, its shape kept: the model fits it to width × height.
+    expect(json).toMatchObject({ strength: 0.35, width: 512, height: 256 });
     expect(json.image as Summary).toMatchObject({ width: 512, height: 256 });
+  });
+
+  it("in chat follows the attached picture's exact shape, not the nearest preset", async () => {
+    const m = marker();
+    const image = `data:image/jpeg;base64,${btoa(String.fromCharCode(...sampleJpeg(1000, 750)))}`;
+    const response = await call("/v1/chat/completions", {
+      method: "POST",
+      headers: authHeaders(),
+      body: JSON.stringify({
+        model: "sd-img2img",
+        messages: [
+          {
+            role: "user",
+            content: [
+              { type: "text", text: `${m} in winter --strength 0.5` },
+              { type: "image_url", image_url: { url: image } },
+            ],
+          },
+        ],
+      }),
+    });
+    expect(response.status).toBe(200);
+    expect(await aiRun(m)).toMatchObject({ strength: 0.5, width: 768, height: 576 });
   });
 });

@@ -65,6 +65,9 @@ describe("the supported models", () => {
     expect(findModel("SDXL")?.id).toBe("@cf/stabilityai/stable-diffusion-xl-base-1.0");
     expect(findModel("stable-diffusion-v1-5-inpainting")?.short).toBe("sd-inpainting");
     expect(findModel("schnell")?.id).toBe(SCHNELL.id);
+    // As other gateways write them: owner/name.
+    expect(findModel("black-forest-labs/flux-2-dev")?.short).toBe("flux-2-dev");
+    expect(findModel("leonardo/phoenix-1.0")?.short).toBe("phoenix");
     expect(findModel("dall-e-3")).toBeUndefined();
     expect(findModel("2-dev")).toBeUndefined();
   });

@@ -128,6 +128,9 @@ describe("a malformed setting", () => {
     ["REPLY_LANGUAGE", "klingon"],
     ["PROGRESS_MODE", "loud"],
     ["FLUX_MODEL", "dall-e-3"],
+    // They change a picture: as the default, every request of words alone would fail.
+    ["FLUX_MODEL", "sd-img2img"],
+    ["FLUX_MODEL", "@cf/runwayml/stable-diffusion-v1-5-inpainting"],
     ["RATE_LIMIT_PER_MINUTE", "-5"],
     ["CF_API_BASE", "not a url"],
     ["CF_API_BASE", "ftp://files.example"],
@@ -144,6 +147,11 @@ describe("a malformed setting", () => {
     expect(error.code).toBe("invalid_setting");
     expect(error.message).toContain(`Setting ${name} `);
     expect(error.status).toBe(500);
+  });
+
+  it("takes any model that paints from words as FLUX_MODEL, by short name or full id", () => {
+    expect(readSettings({ FLUX_MODEL: "sdxl" }).defaultModel.id).toBe("@cf/stabilityai/stable-diffusion-xl-base-1.0");
+    expect(readSettings({ FLUX_MODEL: "@cf/leonardo/phoenix-1.0" }).defaultModel.short).toBe("phoenix");
   });
 
   it("says what is allowed but never repeats the value: every caller sees the error, and values can be secrets", () => {

@@ -257,9 +257,16 @@ export const DEFAULT_MODEL_ID = "@cf/black-forest-labs/flux-2-klein-4b";
 /** Prompt limit of every supported model (characters, after clean-up); a negative prompt has the same. */
 export const MAX_PROMPT_CHARS = 2048;
 
-/** Every name of a model, lower case: its id, its id's last segment, its short name and aliases. */
+/** Every name of a model, lower case: its id with and without `@cf/`, its last segment, its short name and aliases. */
 function namesOf(model: ImageModel): string[] {
-  return [model.id, model.id.slice(model.id.lastIndexOf("/") + 1), model.short, ...model.aliases];
+  // `@cf/owner/name`, `owner/name` (as other gateways write them), `name`.
+  return [
+    model.id,
+    model.id.replace(/^@cf\//, ""),
+    model.id.slice(model.id.lastIndexOf("/") + 1),
+    model.short,
+    ...model.aliases,
+  ];
 }
 
 /** The model of that name (full id, short name or alias, any case), if we have it. */
@@ -330,11 +337,17 @@ export function effectiveSize(model: ImageModel, width: number, height: number):
  * (the step FLUX paints in, and a multiple of Stable Diffusion's 8), then fitted into its range.
  */
 export function sizeForRatio(model: ImageModel, ratio: number): { width: number; height: number } {
+  const { width, height } = ratioSize(model, ratio);
+  return effectiveSize(model, width, height);
+}
+
+/** The size a ratio asks of this model before its range applies (schnell's 1024×1024 is not what 4:3 asked). */
+export function ratioSize(model: ImageModel, ratio: number): { width: number; height: number } {
   const longSide = "fixed" in model.size ? model.size.fixed : model.size.longSide;
   const toSixteen = (edge: number) => Math.max(16, Math.round(edge / 16) * 16);
-  const width = ratio >= 1 ? longSide : toSixteen(longSide * ratio);
-  const height = ratio >= 1 ? toSixteen(longSide / ratio) : longSide;
-  return effectiveSize(model, width, height);
+  return ratio >= 1
+    ? { width: longSide, height: toSixteen(longSide / ratio) }
+    : { width: toSixteen(longSide * ratio), height: longSide };
 }
 
 /** Scales a size into [minEdge, maxEdge] keeping its ratio as far as the bounds allow, each edge a multiple of `multiple`. */

@@ -8,6 +8,7 @@
 import { ApiError } from "../http/errors.ts";
 import { IMAGE_MODELS, MAX_PROMPT_CHARS, type ImageModel, type NumberRange } from "./models.ts";
 import { cleanPrompt } from "./prompt.ts";
+import { parseSizeSuffix } from "./sizes.ts";
 
 export interface GenerationOptions {
   negativePrompt?: string;
@@ -43,9 +44,17 @@ export function modelsTaking(take: (model: ImageModel) => boolean): string {
     .join(", ");
 }
 
-/** The options given that this model does not take. */
+/**
+ * The options given that this model does not take. A fixed-step model's own count is no request
+ * at all: fal- and BFL-style clients send `steps: 4` to klein, which runs four steps anyway.
+ */
 export function unusedOptions(model: ImageModel, options: GenerationOptions): OptionName[] {
-  return OPTION_NAMES.filter((name) => options[name] !== undefined && !takesOption(model, name));
+  return OPTION_NAMES.filter(
+    (name) =>
+      options[name] !== undefined &&
+      !takesOption(model, name) &&
+      !(name === "steps" && options.steps === model.fixedSteps),
+  );
 }
 
 /** The options without those the model does not take (chat paints anyway and says so). */
@@ -112,48 +121,53 @@ export interface ChatFlags {
   size?: { width: number; height: number };
 }
 
-// A flag with one value, anywhere in the message: `--steps 8`, `--steps=8`.
-const flagPattern = (flag: string) => new RegExp(String.raw`(?:^|\s)${flag}(?:\s+|=)(\S+)(?=\s|$)`, "u");
+// A flag with one value, anywhere in the message, in any case: `--steps 8`, `--steps=8`.
+const flagPattern = (flag: string) => new RegExp(String.raw`(?:^|\s)${flag}(?:\s+|=)(\S+)(?=\s|$)`, "giu");
 const NUMBER_FLAGS = {
   steps: flagPattern("--steps"),
   guidance: flagPattern("--guidance"),
   strength: flagPattern("--strength"),
 };
 const SIZE_FLAG = flagPattern("--size");
-// `--no` takes words, up to the next flag or the end: `--no text, watermark --seed 4`.
-const NEGATIVE_FLAG = /(?:^|\s)--no(?:\s+|=)(.*?)(?=\s--[a-z]|$)/u;
-// A ratio at the end of the negative words belongs to the prompt: "a cat --no dogs 16:9".
-const TRAILING_RATIO = /\s(?:--(?:ar|aspect)\s*)?\d{1,3}\s*[:：]\s*\d{1,3}\s*$/u;
+// `--no` takes words, up to the next flag or the end: `--no text, watermark --seed 4`. Read before
+// any other flag is taken out, so that it stops at each of them.
+const NEGATIVE_FLAG = /(?:^|\s)--no(?=\s|=|$)(?:=|\s+(?!--[a-z]))?(.*?)(?=\s--[a-z]|$)/giu;
 
-/** Takes the parameter flags out of a chat message; a malformed value is a 400, not words to draw. */
+/**
+ * Takes the parameter flags out of a chat message; a malformed value is a 400, not words to draw.
+ * A flag given twice counts once: the last value, or for `--no` all the words.
+ */
 export function takeOptionFlags(message: string): ChatFlags {
   let text = message;
-  const options: GenerationOptions = {};
-  const take = (pattern: RegExp): string | undefined => {
-    const match = pattern.exec(text);
-    if (!match) return undefined;
-    text = `${text.slice(0, match.index)} ${text.slice(match.index + match[0].length)}`;
-    return match[1] ?? "";
+  const takeAll = (pattern: RegExp): string[] => {
+    const values: string[] = [];
+    text = text.replace(pattern, (_match, value: string) => {
+      values.push(value);
+      return " ";
+    });
+    return values;
   };
+  const options: GenerationOptions = {};
+  const negatives = takeAll(NEGATIVE_FLAG).map((words) => {
+    // A ratio at the end of the negative words belongs to the prompt: "a cat --no dogs 16:9".
+    const parsed = parseSizeSuffix(words);
+    if (parsed.ratioWritten)
+      text = `${text.trimEnd()} ${words.slice(words.indexOf(parsed.prompt) + parsed.prompt.length)}`;
+    const cleaned = cleanNegativePrompt(parsed.ratioWritten ? parsed.prompt : words);
+    if (cleaned === undefined)
+      throw badFlag("--no", words, "the things to keep out of the picture, e.g. --no text, blur");
+    return cleaned;
+  });
+  if (negatives.length > 0) options.negativePrompt = negatives.join(", ");
   for (const name of ["steps", "guidance", "strength"] as const) {
-    const raw = take(NUMBER_FLAGS[name]);
+    const raw = takeAll(NUMBER_FLAGS[name]).at(-1);
     if (raw === undefined) continue;
     const value = /^\d+(?:\.\d+)?$|^\.\d+$/.test(raw) ? Number(raw) : Number.NaN;
     if (Number.isNaN(value)) throw badFlag(OPTIONS[name].flag, raw, "a number such as 8 or 0.5");
     options[name] = value;
   }
-  const sizeText = take(SIZE_FLAG);
+  const sizeText = takeAll(SIZE_FLAG).at(-1);
   const size = sizeText === undefined ? undefined : parseFlagSize(sizeText);
-  const negative = take(NEGATIVE_FLAG);
-  if (negative !== undefined) {
-    const ratio = TRAILING_RATIO.exec(negative);
-    const words = ratio ? negative.slice(0, ratio.index) : negative;
-    if (ratio) text = `${text.trimEnd()}${ratio[0]}`;
-    const cleaned = cleanNegativePrompt(words);
-    if (cleaned === undefined)
-      throw badFlag("--no", words, "the things to keep out of the picture, e.g. --no text, blur");
-    options.negativePrompt = cleaned;
-  }
   return { text: text.replace(/\s+/gu, " ").trim(), options, ...(size ? { size } : {}) };
 }
 

@@ -36,11 +36,19 @@ export type ImagesBinding = Pick<Env["IMAGES"], "input">;
  * The image ready for the model: as it is when it already fits and needs no rotation (a
  * transformation saved from the monthly allowance), otherwise shrunk by the binding.
  */
+/** How an image is fitted for its model: the box it must fit (from its size as seen), and the most it may weigh sent as it is. */
+export interface ReferenceFit {
+  boxFor: (original: Box) => Box;
+  maxBytesAsIs: number;
+}
+
+const REFERENCE_FIT: ReferenceFit = { boxFor: () => REFERENCE_BOX, maxBytesAsIs: Infinity };
+
 export async function toReferenceImage(
   bytes: Uint8Array,
   images: ImagesBinding | undefined,
   param: string,
-  boxFor: (original: Box) => Box = () => REFERENCE_BOX,
+  fit: ReferenceFit = REFERENCE_FIT,
 ): Promise<ReferenceImage> {
   const label = `The image in '${param}'`;
   const info = inspectImage(bytes);
@@ -50,9 +58,9 @@ export async function toReferenceImage(
   // Orientations 5–8 turn the picture a quarter: its sides as seen are swapped.
   const turned = info.contentType === "image/jpeg" && jpegOrientation(bytes) >= 5;
   const original = turned ? { width: info.height, height: info.width } : { width: info.width, height: info.height };
-  const box = boxFor(original);
-  if (info.width <= box.width && info.height <= box.height && (await modelReadsAsIs(bytes, info)))
-    return { ...info, bytes, original };
+  const box = fit.boxFor(original);
+  const fits = info.width <= box.width && info.height <= box.height && bytes.byteLength <= fit.maxBytesAsIs;
+  if (fits && (await modelReadsAsIs(bytes, info))) return { ...info, bytes, original };
   if (!images) {
     throw new ApiError(
       500,

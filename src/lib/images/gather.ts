@@ -4,7 +4,7 @@
  * shrunk for the model, in the order the request gave them.
  */
 import { ApiError } from "../http/errors.ts";
-import { toReferenceImage, type Box, type ImagesBinding, type ReferenceImage } from "./downscale.ts";
+import { toReferenceImage, type ImagesBinding, type ReferenceFit, type ReferenceImage } from "./downscale.ts";
 import type { ReferenceSource } from "./intake.ts";
 
 export interface GatherDeps {
@@ -25,15 +25,15 @@ export interface GatherDeps {
 export async function gatherReferences(
   sources: readonly ReferenceSource[],
   deps: GatherDeps,
-  boxFor?: (original: Box) => Box,
+  fit?: ReferenceFit,
 ): Promise<ReferenceImage[]> {
   const uploads = deps.uploads[Symbol.iterator]();
   const references: ReferenceImage[] = [];
   try {
     for (const source of sources) {
       const original = await readOriginal(source, deps, () => uploads.next().value);
-      if (original === undefined) throw missing(source);
-      references.push(await toReferenceImage(original, deps.images, source.param, boxFor));
+      if (original === undefined) throw notArrived(source);
+      references.push(await toReferenceImage(original, deps.images, source.param, fit));
     }
     return references;
   } finally {
@@ -54,7 +54,8 @@ export async function readOriginal(
   return upload && new Uint8Array(await new Response(upload).arrayBuffer());
 }
 
-function missing(source: ReferenceSource): ApiError {
+/** The error for an image (or mask) that could not be read: expired, or an upload that did not arrive. */
+export function notArrived(source: ReferenceSource): ApiError {
   if (source.kind === "stored") {
     return new ApiError(
       400,

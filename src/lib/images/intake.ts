@@ -12,7 +12,7 @@ import { INPAINTING_MODEL, type ImageModel } from "../generation/models.ts";
 import { modelsTaking } from "../generation/options.ts";
 import { DEFAULT_MAX_BYTES } from "./fetch-image.ts";
 import { urlProblem } from "./public-url.ts";
-import { sizeProblem } from "./readable.ts";
+import { jpegOrientation, sizeProblem } from "./readable.ts";
 
 /** FLUX.2 takes at most four reference images. */
 export const MAX_REFERENCES = 4;
@@ -77,6 +77,14 @@ export function addImageUrl(references: References, url: string, param: string, 
 export function checkImagesFor(model: ImageModel, references: References, param: string): void {
   const count = references.sources.length;
   const mask = references.mask;
+  // Chat has no way to send a mask (the playground and the Images API do).
+  if (model.source?.kind === "inpainting" && param === "messages") {
+    throw new ApiError(
+      400,
+      `${model.short} repaints where a mask says, and a chat message cannot carry one: use POST /v1/images/edits with 'image' and 'mask' (or the playground's brush), or sd-img2img to redraw the whole picture.`,
+      { param: "model", code: "missing_mask" },
+    );
+  }
   if (mask && model.source?.kind !== "inpainting") {
     throw new ApiError(
       400,
@@ -99,6 +107,8 @@ export function checkImagesFor(model: ImageModel, references: References, param:
         { param, code: "too_many_images" },
       );
     }
+    if (model.source.kind === "inpainting" && mask && references.maskUpload)
+      checkMaskSize(references, references.maskUpload, mask.param);
     if (model.source.kind === "inpainting" && !mask) {
       throw new ApiError(
         400,
@@ -145,7 +155,28 @@ export function addMask(
   if (bytes) references.maskUpload = bytes;
 }
 
+/**
+ * An uploaded mask the size of an uploaded image, known from their headers before any work (the job
+ * checks a linked image's the same way once it has it). The image's size as seen: EXIF-turned.
+ */
+function checkMaskSize(references: References, maskBytes: Uint8Array, param: string): void {
+  const [first] = references.sources;
+  const imageBytes = first?.kind === "upload" ? references.uploads[0] : undefined;
+  const image = imageBytes && inspectImage(imageBytes);
+  const mask = inspectImage(maskBytes);
+  if (!image || !mask || !imageBytes) return;
+  const turned = image.contentType === "image/jpeg" && jpegOrientation(imageBytes) >= 5;
+  const seen = turned ? { width: image.height, height: image.width } : image;
+  if (mask.width === seen.width && mask.height === seen.height) return;
+  throw new ApiError(
+    400,
+    `The mask in '${param}' is ${mask.width}×${mask.height} pixels, but the image is ${seen.width}×${seen.height}. The mask must be exactly the size of the image: resize it to ${seen.width}×${seen.height} and send it again.`,
+    { param, code: "mask_size_mismatch" },
+  );
+}
+
 function checkMaskBytes(bytes: Uint8Array, param: string): void {
+  if (bytes.byteLength > MAX_IMAGE_BYTES) throw tooLarge(param);
   if (inspectImage(bytes)?.contentType !== "image/png") {
     throw new ApiError(
       400,

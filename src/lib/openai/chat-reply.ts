@@ -46,8 +46,10 @@ export function replyContent(result: JobResult, context: ChatReplyContext): stri
   if (requested === "reference") {
     // A judged follow-up that became a new picture has the default size, and no note.
     if (result.referenceCount) sizeNotes.push(t("followsReference"));
-  } else if (width !== requested.width || height !== requested.height)
-    sizeNotes.push(t("fixedSize", { model: result.model, width, height }));
+  } else if (width !== requested.width || height !== requested.height) {
+    const fixed = findModel(result.model)?.size;
+    sizeNotes.push(t(fixed && "fixed" in fixed ? "fixedSize" : "sizeFitted", { model: painter, width, height }));
+  }
   const tips = !context.optimizationEnabled && isMostlyNonLatin(context.prompt) ? [t("suggestOptimization")] : [];
   // Said in the reply itself too: a non-streaming client never sees the progress line that said it.
   if (result.optimizationFailure !== undefined) tips.push(t("optimizeFailed", { reason: result.optimizationFailure }));

@@ -5,7 +5,7 @@
  */
 import { ApiError } from "../http/errors.ts";
 import { previousImage, takeEditFlag, type PreviousImage } from "../generation/follow-up.ts";
-import { effectiveSize, sizeForRatio, type ImageModel } from "../generation/models.ts";
+import { effectiveSize, ratioSize, type ImageModel } from "../generation/models.ts";
 import {
   checkOptions,
   takeOptionFlags,
@@ -56,10 +56,11 @@ export function readChatAsk(body: ChatRequest, options: ChatAskOptions): ChatAsk
       code: "invalid_request",
     });
   refuseFarTooLong(text, "messages");
-  const edit = takeEditFlag(cleanPrompt(text));
+  // The model's flags first: `--no` runs to the next flag, whichever it is.
+  const optionFlags = takeOptionFlags(cleanPrompt(text));
+  const edit = takeEditFlag(optionFlags.text);
   const flagged = takeSeedFlag(edit.text);
-  const optionFlags = takeOptionFlags(flagged.text);
-  const parsed = parseSizeSuffix(optionFlags.text);
+  const parsed = parseSizeSuffix(flagged.text);
   checkPromptLength(parsed.prompt, "messages");
   const { model } = options;
   checkOptions(model, optionFlags.options, () => "messages");
@@ -104,7 +105,7 @@ function wantedSize(
   parsed: ParsedPrompt,
 ): { wanted: { width: number; height: number }; requestedRatio?: string } {
   const [w = 0, h = 0] = (parsed.requestedRatio ?? "").split(":").map(Number);
-  if (parsed.requestedRatio && w > 0 && h > 0) return { wanted: sizeForRatio(model, w / h), requestedRatio: undefined };
+  if (parsed.requestedRatio && w > 0 && h > 0) return { wanted: ratioSize(model, w / h), requestedRatio: undefined };
   const { width, height } = parsed.size;
   const scale = "fixed" in model.size ? 1 : model.size.longSide / 1024;
   return {

@@ -22,7 +22,8 @@ export function chatEntry(model: ImageModel) {
     ...common(model),
     id: model.id,
     type: "chat" as const,
-    vision: model.references > 0 || model.source !== undefined,
+    // Inpainting needs a mask, which a chat message cannot carry.
+    vision: model.references > 0 || model.source?.kind === "img2img",
   };
 }
 

@@ -81,8 +81,8 @@ async function callRest(
   if ("json" in input) headers["content-type"] = "application/json";
   const body = "json" in input ? JSON.stringify(input.json) : input.form;
   const response = await doFetch(url, { method: "POST", headers, body, signal });
-  // Models that answer with a picture send its bytes under its own type; errors are always an envelope.
-  if (response.ok && /^image\//i.test(response.headers.get("content-type") ?? ""))
+  // Models that answer with a picture send its bytes (under its type, or a generic one); errors are always an envelope.
+  if (response.ok && !/json/i.test(response.headers.get("content-type") ?? "json"))
     return { kind: "bytes", bytes: new Uint8Array(await response.arrayBuffer()) };
   const envelope = parseJson(await response.text()) as Envelope | undefined;
   if (!response.ok || envelope?.success === false) {
