@@ -5,6 +5,7 @@
 import { splitStream } from "./bytes.ts";
 import { ApiError, type ErrorBody } from "./http/errors.ts";
 import type { PreviousImage } from "./generation/follow-up.ts";
+import type { Cost } from "./generation/cost.ts";
 import type { GenerationOptions } from "./generation/options.ts";
 import type { ReferenceSource } from "./images/intake.ts";
 import type { JobSettings } from "./settings.ts";
@@ -48,6 +49,8 @@ export interface JobImage {
   contentType: string;
   /** The seed it was painted with: the same request with this seed paints it again. */
   seed?: number;
+  /** What it cost, in neurons (as Workers AI reported, or estimated). */
+  cost?: Cost;
   key?: string;
   url?: string;
   /** Only on the live event sent to the job's own caller; never stored. */
@@ -71,6 +74,8 @@ export interface JobResult {
   images: JobImage[];
   /** When the images stop being served, in Unix seconds (like every time in a job's JSON). */
   expires_at: number;
+  /** What all its pictures cost. */
+  cost?: Cost;
 }
 
 export interface JobFailure {

@@ -9,6 +9,7 @@ import { translate } from "../lib/i18n/translate.ts";
 import { ImageStore, type StoredImageMeta } from "../lib/storage/image-store.ts";
 import type { JobImage, JobResult, JobSpec, JobStatus } from "../lib/jobs.ts";
 import { effectiveSize, findModel, type ImageModel } from "../lib/generation/models.ts";
+import { totalCost } from "../lib/generation/cost.ts";
 import { resolvedOptions } from "../lib/generation/options.ts";
 import { sizeForReference } from "../lib/generation/sizes.ts";
 import { gatherReferences, notArrived, readOriginal, type GatherDeps } from "../lib/images/gather.ts";
@@ -104,12 +105,20 @@ export async function runPipeline(
     ),
   );
 
+  // Its cost arrives with the final event (the chat reply's 💰 line): a progress event of its own would only repeat it.
+  const cost = totalCost(generated.map((image) => image.cost));
   let images: JobImage[];
   if (spec.delivery === "url") {
     deps.progress("storing", t("storing"));
     images = await timed("store", () => storeAll(spec, deps, generated));
   } else {
-    images = generated.map(({ width, height, contentType, seed }) => ({ width, height, contentType, seed }));
+    images = generated.map(({ width, height, contentType, seed, cost }) => ({
+      width,
+      height,
+      contentType,
+      seed,
+      cost,
+    }));
   }
   const result: JobResult = {
     model: model.id,
@@ -117,6 +126,7 @@ export async function runPipeline(
     ...optimized,
     images,
     expires_at: Math.floor(deps.expiresAt / 1000),
+    cost,
     ...(references.length > 0 ? { referenceCount: references.length } : {}),
     ...(mask ? { masked: true } : {}),
     ...(Object.keys(options).length > 0 ? { options } : {}),
@@ -265,6 +275,7 @@ async function storeAll(spec: JobSpec, deps: PipelineDeps, generated: SeededImag
         height: image.height,
         contentType: image.contentType,
         seed: image.seed,
+        cost: image.cost,
       };
     }),
   );

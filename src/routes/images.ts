@@ -105,16 +105,20 @@ async function runImagesJob(
   return Response.json(
     {
       created: Math.floor(Date.now() / 1000),
-      data: result.images.map((image) =>
-        delivery === "url"
-          ? { url: image.url, revised_prompt: result.promptUsed, seed: image.seed }
-          : { b64_json: image.b64_json, revised_prompt: result.promptUsed, seed: image.seed },
-      ),
+      data: result.images.map((image) => ({
+        ...(delivery === "url" ? { url: image.url } : { b64_json: image.b64_json }),
+        revised_prompt: result.promptUsed,
+        seed: image.seed,
+        // Each picture's own cost when there are several; the answer's `cost` is their sum.
+        ...(result.images.length > 1 ? { cost: image.cost } : {}),
+      })),
       // Which model painted is never silent; a client may have asked for another vendor's name.
       model: findModel(result.model)?.short ?? result.model,
       // As in OpenAI's newer image responses: what was really made.
       size: first ? `${first.width}x${first.height}` : undefined,
       output_format: first?.contentType.replace("image/", ""),
+      // Not in `usage`: LobeChat prices a picture from `usage` and expects OpenAI's token shape there.
+      cost: result.cost,
     },
     { headers: { "x-job-id": job.jobId } },
   );

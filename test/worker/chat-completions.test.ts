@@ -48,13 +48,15 @@ describe("a chat completion", () => {
     const m = marker();
     const { content } = await completionFor(`${m} a cute cat 16:9`);
     const lines = content.split("\n");
-    expect(lines.slice(0, 7)).toEqual([
+    expect(lines.slice(0, 8)).toEqual([
       `🎨 Original prompt: ${m} a cute cat`,
       "💬 Prompt model: original prompt",
       `🌐 Prompt used: ${m} a cute cat`,
       "🖼️ Model: flux-2-klein-4b",
       "📐 Size: 1024×576",
       expect.stringMatching(/^🎲 Seed: \d+$/),
+      // What Workers AI reported (the stand-in's cf-ai-neurons): klein-4b's 26.05 a tile, four tiles.
+      "💰 104.2 neurons (≈ $0.0011) · 1% of a day's free 10,000",
       "🌟 Image generated successfully!",
     ]);
     const url = imageUrlIn(content) ?? "";

@@ -66,7 +66,7 @@ describe("GET /v1/models", () => {
       image_to_image: false,
       inpainting: true,
       answer: "image/png",
-      priced: false,
+      price_1024x1024: null,
     });
     expect(byId.get("flux-1-schnell")).toMatchObject({
       sizes: { fixed: "1024x1024" },
@@ -74,7 +74,7 @@ describe("GET /v1/models", () => {
       negative_prompt: false,
       guidance: null,
       strength: null,
-      priced: true,
+      price_1024x1024: { neurons: 172.8, usd: 0.001901 },
     });
     expect(byId.get("@cf/black-forest-labs/flux-2-klein-4b")).toMatchObject({ reference_images: 4, steps: null });
     expect(byId.get("phoenix")).toMatchObject({ answer: "image/jpeg", negative_prompt: true });

@@ -25,7 +25,25 @@ export interface ImageModel {
   requires?: readonly ("image" | "mask")[];
   /** img2img and inpainting paint at the source picture's size unless told otherwise. */
   sizeFromSource?: boolean;
+  /**
+   * The neurons the answer's `cf-ai-neurons` header reports, by the published price (PLATFORM-NOTES.md,
+   * "What a picture costs"); none for phoenix (reported to send no header) and the unpriced beta models.
+   */
+  neurons?: (call: PricedCall) => number;
 }
+
+/** What a call's price depends on. */
+export interface PricedCall extends Size {
+  /** The steps asked, or undefined for the model's own default. */
+  steps: number | undefined;
+  /** The reference images' sizes. */
+  inputs: readonly Size[];
+}
+
+/** A 512×512 tile; a partial tile counted whole (Cloudflare does not say). */
+const tiles = ({ width, height }: Size) => Math.ceil(width / 512) * Math.ceil(height / 512);
+const inputTiles = (inputs: readonly Size[]) => inputs.reduce((sum, size) => sum + tiles(size), 0);
+const megapixels = ({ width, height }: Size) => (width * height) / 1_000_000;
 
 const PROMPT: FieldRule = { type: "string", minLength: 1, maxLength: 2048 };
 const EDGE: FieldRule = { type: "integer", minimum: 256, maximum: 1920 };
@@ -83,24 +101,33 @@ export const MODELS: Record<string, ImageModel> = {
     answer: "envelope",
     defaultSize: { width: 1024, height: 1024 },
     fixedSize: { width: 1024, height: 1024 },
+    // As measured answers report it (172.80 at 1024², 4 steps): the step price counted per tile.
+    neurons: (call) => tiles(call) * (4.8 + 9.6 * (call.steps ?? 4)),
   },
   "@cf/black-forest-labs/flux-2-klein-4b": {
     body: "multipart",
     fields: FLUX_2_FIELDS,
     answer: "envelope",
     defaultSize: FLUX_2_SIZE,
+    neurons: (call) => 5.37 * inputTiles(call.inputs) + 26.05 * tiles(call),
   },
   "@cf/black-forest-labs/flux-2-klein-9b": {
     body: "multipart",
     fields: FLUX_2_FIELDS,
     answer: "envelope",
     defaultSize: FLUX_2_SIZE,
+    neurons: (call) =>
+      1363.64 +
+      181.82 * Math.max(0, megapixels(call) - 1) +
+      181.82 * call.inputs.reduce((sum, size) => sum + megapixels(size), 0),
   },
   "@cf/black-forest-labs/flux-2-dev": {
     body: "multipart",
     fields: { ...FLUX_2_FIELDS, steps: { type: "integer", minimum: 1, maximum: 50 } },
     answer: "envelope",
     defaultSize: FLUX_2_SIZE,
+    // About 7,500 measured at its default steps, which fits 50.
+    neurons: (call) => (call.steps ?? 50) * (18.75 * inputTiles(call.inputs) + 37.5 * tiles(call)),
   },
   "@cf/leonardo/lucid-origin": {
     body: "json",
@@ -116,6 +143,7 @@ export const MODELS: Record<string, ImageModel> = {
     },
     answer: "envelope",
     defaultSize: { width: 1120, height: 1120 },
+    neurons: (call) => 636 * tiles(call) + 12 * (call.steps ?? 25),
   },
   "@cf/leonardo/phoenix-1.0": {
     body: "json",

@@ -73,9 +73,10 @@ async function prepareAnswer(ex: Exchange, modelName: string): Promise<() => voi
   const image = paint(model, input, pictureInputs);
   ex.record.imageSha256 = createHash("sha256").update(image).digest("hex");
   ex.record.imageType = imageType(model);
-  if (model.answer !== "envelope") return () => sendRaw(ex.res, 200, image, imageType(model));
+  const headers = neuronsHeader(model, input, pictureInputs);
+  if (model.answer !== "envelope") return () => sendRaw(ex.res, 200, image, imageType(model), headers);
   const body = JSON.stringify({ result: { image: image.toString("base64") }, success: true, errors: [], messages: [] });
-  return () => sendRaw(ex.res, 200, body, "application/json");
+  return () => sendRaw(ex.res, 200, body, "application/json", headers);
 }
 
 /** The images a call brought: FLUX.2's references, a Stable Diffusion call's source and mask. */
@@ -95,6 +96,20 @@ async function readPictureInputs(input: Record<string, unknown>, model: ImageMod
 }
 
 /** The picture's bytes, in the model's format, showing what the call asked for. */
+/** `cf-ai-neurons`, as Workers AI reports what a call cost (two decimals), for the models that send it. */
+function neuronsHeader(
+  model: ImageModel,
+  input: Record<string, unknown>,
+  pictureInputs: PictureInputs,
+): Record<string, string> {
+  if (!model.neurons) return {};
+  const size = pictureSize(model, input, pictureInputs.source);
+  const stepsField = input.steps ?? input.num_steps;
+  const steps = typeof stepsField === "number" ? stepsField : undefined;
+  const inputs = pictureInputs.references.map(({ width, height }) => ({ width, height }));
+  return { "cf-ai-neurons": model.neurons({ ...size, steps, inputs }).toFixed(2) };
+}
+
 function paint(model: ImageModel, input: Record<string, unknown>, pictureInputs: PictureInputs): Buffer {
   const { width, height } = pictureSize(model, input, pictureInputs.source);
   const seed = typeof input.seed === "number" ? input.seed : undefined;

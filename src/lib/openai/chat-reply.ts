@@ -3,6 +3,7 @@
  * streaming, or the final reply text. Pure, so the exact frames are testable.
  */
 import type { Language } from "../i18n/strings.ts";
+import { costText } from "../i18n/cost-text.ts";
 import { errorText, translate } from "../i18n/translate.ts";
 import type { JobEvent, JobResult } from "../jobs.ts";
 import { chatChunk, estimateUsage, usageChunk, type CompletionMeta } from "./shapes.ts";
@@ -74,6 +75,7 @@ export function replyContent(result: JobResult, context: ChatReplyContext): stri
       image?.seed === undefined && context.seedGiven ? t("seedUnsupported", { model: result.model }) : undefined,
     sizeNotes,
     tips,
+    ...(result.cost ? { cost: costText(context.language, result.cost) } : {}),
   });
 }
 

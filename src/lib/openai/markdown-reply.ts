@@ -24,6 +24,8 @@ export interface ReplyFacts {
   seed: number | undefined;
   /** Why there is no seed although one was asked for. */
   seedNote: string | undefined;
+  /** What the picture cost, as a sentence in the reply language (cost-text.ts). */
+  cost?: string;
   /** Extra size notes (a ratio mapped to the nearest, a model with a fixed size). */
   sizeNotes: string[];
   /** Extra tip lines, e.g. the suggestion to enable optimisation. */
@@ -110,6 +112,7 @@ export function buildReply(language: Language, facts: ReplyFacts): string {
     ...facts.unusedNotes.map((note) => `⚠️ ${note}`),
     ...(facts.seed !== undefined ? [`🎲 ${t("seed")}: ${facts.seed}`] : []),
     ...(facts.seedNote !== undefined ? [`🎲 ${t("seed")}: — (${facts.seedNote})`] : []),
+    ...(facts.cost !== undefined ? [`💰 ${facts.cost}`] : []),
     `🌟 ${t("success")}`,
     ...facts.tips.map((tip) => `💡 ${tip}`),
     "",

@@ -9,6 +9,7 @@
  * model takes, from its table entry. OpenAI's clients ignore them all.
  */
 import { MAX_REFERENCES, MAX_IMAGE_BYTES } from "../images/intake.ts";
+import { estimatedCost } from "../generation/cost.ts";
 import type { ImageModel } from "../generation/models.ts";
 import { MAX_SEED } from "../generation/seeds.ts";
 import { SIZE_TABLE } from "../generation/sizes.ts";
@@ -61,6 +62,12 @@ function common(model: ImageModel) {
   };
 }
 
+function priceAt1024(model: ImageModel): { neurons: number; usd: number } | null {
+  const steps = model.steps?.default ?? model.fixedSteps ?? 0;
+  const { neurons, usd } = estimatedCost(model, { width: 1024, height: 1024, steps, inputs: [] });
+  return neurons === null || usd === null ? null : { neurons, usd };
+}
+
 /** What the model takes, from its table entry: what a client needs to offer the right controls. */
 export function capabilities(model: ImageModel) {
   const range = (value: { min: number; max: number; default: number } | undefined) =>
@@ -84,9 +91,8 @@ export function capabilities(model: ImageModel) {
     image_to_image: model.source?.kind === "img2img",
     inpainting: model.source?.kind === "inpainting",
     answer: model.answer === "base64" ? "image/jpeg (base64)" : model.answer,
-    priced:
-      model.price({ width: 1024, height: 1024, steps: model.steps?.default ?? model.fixedSteps ?? 1, inputs: [] }) !==
-      undefined,
+    // Neurons for one 1024×1024 picture at its default steps, to compare models (null: no published price).
+    price_1024x1024: priceAt1024(model),
   };
 }
 

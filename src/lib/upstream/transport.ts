@@ -7,6 +7,7 @@
  */
 import { ApiError } from "../http/errors.ts";
 import type { UpstreamSettings } from "../settings.ts";
+import { parseNeurons } from "../generation/cost.ts";
 import { parseRetryAfter } from "./retry.ts";
 
 /** What one model call sends: a JSON object, or a multipart form (the FLUX.2 models accept only that). */
@@ -15,11 +16,11 @@ export type ModelInput = { json: Record<string, unknown> } | { form: FormData };
 /** What one call answered, however it travelled. */
 export type ModelAnswer =
   /** The model's output: `{ image }` for Flux, a chat completion for a chat model. */
-  | { kind: "result"; result: unknown }
+  | { kind: "result"; result: unknown; neurons?: number }
   /** A success whose body is not JSON: the image itself (Stable Diffusion's PNG, phoenix's JPEG). */
-  | { kind: "bytes"; bytes: Uint8Array }
+  | { kind: "bytes"; bytes: Uint8Array; neurons?: number }
   /** Workers AI said no: its error code and message, the HTTP status when known. */
-  | { kind: "error"; status?: number; code?: number; message?: string; retryAfter?: number }
+  | { kind: "error"; status?: number; code?: number; message?: string; retryAfter?: number; neurons?: number }
   /** A success whose body is not JSON. */
   | { kind: "unreadable" };
 
@@ -81,9 +82,11 @@ async function callRest(
   if ("json" in input) headers["content-type"] = "application/json";
   const body = "json" in input ? JSON.stringify(input.json) : input.form;
   const response = await doFetch(url, { method: "POST", headers, body, signal });
+  // What the call cost, as Workers AI counts it (the binding has no such figure).
+  const neurons = parseNeurons(response.headers.get("cf-ai-neurons"));
   // Models that answer with a picture send its bytes (under its type, or a generic one); errors are always an envelope.
   if (response.ok && !/json/i.test(response.headers.get("content-type") ?? "json"))
-    return { kind: "bytes", bytes: new Uint8Array(await response.arrayBuffer()) };
+    return { kind: "bytes", bytes: new Uint8Array(await response.arrayBuffer()), neurons };
   const envelope = parseJson(await response.text()) as Envelope | undefined;
   if (!response.ok || envelope?.success === false) {
     const first = envelope?.errors?.[0];
@@ -93,9 +96,10 @@ async function callRest(
       code: first?.code,
       message: first?.message,
       retryAfter: parseRetryAfter(response.headers.get("retry-after")),
+      neurons,
     };
   }
-  return envelope === undefined ? { kind: "unreadable" } : { kind: "result", result: envelope.result };
+  return envelope === undefined ? { kind: "unreadable" } : { kind: "result", result: envelope.result, neurons };
 }
 
 async function callBinding(

@@ -5,6 +5,7 @@
  */
 import { ApiError } from "../http/errors.ts";
 import { decodeBase64, encodeBase64, inspectImage, type ImageInfo } from "../storage/image-bytes.ts";
+import { estimatedCost, reportedCost, totalCost, type Cost } from "../generation/cost.ts";
 import { takesSize, type ImageModel } from "../generation/models.ts";
 import { resolvedOptions, type GenerationOptions } from "../generation/options.ts";
 import { backoffDelayMs, MAX_RETRIES, sleep } from "./retry.ts";
@@ -20,8 +21,8 @@ export interface ImageRequest {
   seed?: number;
   /** The caller's parameters; the model's defaults are added for the ones not given. */
   options?: GenerationOptions;
-  /** Reference images below 512×512 (FLUX.2 only), sent as `input_image_0`…`input_image_3`. */
-  references?: readonly { bytes: Uint8Array; contentType: string }[];
+  /** Reference images below 512×512 (FLUX.2 only), sent as `input_image_0`…`input_image_3`; their size prices them. */
+  references?: readonly { bytes: Uint8Array; contentType: string; width: number; height: number }[];
   /** The picture img2img or inpainting changes, shrunk to the painted size. */
   source?: Uint8Array;
   /** Inpainting's mask, the model's kind (white repainted), the source's size. */
@@ -32,6 +33,8 @@ export interface GeneratedImage extends ImageInfo {
   bytes: Uint8Array;
   /** The upstream's base64, kept so a `b64_json` reply needs no re-encoding. */
   base64: string;
+  /** What it cost, every try included. */
+  cost: Cost;
 }
 
 export interface GenerateHooks {
@@ -79,12 +82,17 @@ export async function generateImage(
 ): Promise<GeneratedImage> {
   const deadline = AbortSignal.timeout(upstream.imageTimeoutMs);
   const deadlineAt = Date.now() + upstream.imageTimeoutMs;
+  // What the tries before the last cost, where Workers AI said.
+  let spentBefore = 0;
   for (let attempt = 0; ; attempt++) {
     let outcome: Attempt;
     try {
       // A fresh input each time: a multipart body is a stream, used up by the attempt before.
       const answer = await ai(request.model.id, buildImageInput(request, upstream.fluxNumSteps), deadline);
       outcome = readAnswer(answer, request.model);
+      const neurons = answer.kind === "unreadable" ? undefined : answer.neurons;
+      if (outcome.kind === "image") return { ...outcome.image, cost: costOf(request, upstream, neurons, spentBefore) };
+      spentBefore += neurons ?? 0;
     } catch (error) {
       if (deadline.aborted) throw timeoutError(upstream.imageTimeoutMs);
       if (error instanceof ApiError) throw error; // the transport already knows it is final
@@ -97,7 +105,6 @@ export async function generateImage(
         }),
       };
     }
-    if (outcome.kind === "image") return outcome.image;
     if (outcome.kind === "fatal" || attempt >= MAX_RETRIES) throw outcome.error;
     const waitMs = backoffDelayMs(attempt + 1, outcome.retryAfter);
     // A wait that outlasts the deadline cannot end in an image: answer with the real cause (e.g. 503 capacity) now, not a 504 later.
@@ -111,8 +118,23 @@ export async function generateImage(
   }
 }
 
+/** The cost of a picture: what Workers AI reported for it, or the price formula's figure, plus what earlier tries reported. */
+function costOf(
+  request: ImageRequest,
+  upstream: UpstreamSettings,
+  reported: number | undefined,
+  spentBefore: number,
+): Cost {
+  if (reported !== undefined) return reportedCost(spentBefore + reported);
+  const { model } = request;
+  const steps = resolvedOptions(model, request.options ?? {}, upstream.fluxNumSteps).steps ?? model.fixedSteps ?? 0;
+  const inputs = (request.references ?? []).map(({ width, height }) => ({ width, height }));
+  const estimate = estimatedCost(model, { width: request.width, height: request.height, steps, inputs });
+  return spentBefore > 0 ? totalCost([reportedCost(spentBefore), estimate]) : estimate;
+}
+
 type Attempt =
-  | { kind: "image"; image: GeneratedImage }
+  | { kind: "image"; image: Omit<GeneratedImage, "cost"> }
   | { kind: "retryable"; error: ApiError; retryAfter?: number }
   | { kind: "fatal"; error: ApiError };
 
