@@ -63,8 +63,16 @@ const FAULTS: FaultCase[] = [
     fault: "quota",
     status: 429,
     type: "insufficient_quota",
-    code: "daily_limit_reached",
-    message: /daily free allocation is used up.*00:00 UTC/,
+    code: "daily_quota_exceeded",
+    message: /daily Workers AI allowance .* is used up .*Workers AI 3036.*00:00 UTC.*cheaper model/,
+    upstreamCalls: NOT_RETRIED,
+  },
+  {
+    fault: "quota-4006",
+    status: 429,
+    type: "insufficient_quota",
+    code: "daily_quota_exceeded",
+    message: /Workers AI 4006: .*daily free allocation.*00:00 UTC/,
     upstreamCalls: NOT_RETRIED,
   },
   {
@@ -335,6 +343,26 @@ describe("retries of transient faults", () => {
     expect((await response.json<ErrorReply>()).error.code).toBe("upstream_capacity");
     expect(await imageCalls(m)).toHaveLength(1);
   });
+});
+
+describe("the account's daily allowance used up (3036, also seen as 4006)", () => {
+  it.each(["quota", "quota-4006"])(
+    "#fault=%s: 429 daily_quota_exceeded with Retry-After to 00:00 UTC, never retried",
+    async (fault) => {
+      const m = marker();
+      const response = await postChat(`${m} a windmill #fault=${fault}`);
+      expect(response.status).toBe(429);
+      const now = new Date();
+      const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
+      const wait = Number(response.headers.get("retry-after"));
+      expect(Math.abs(wait - (midnight - now.getTime()) / 1000)).toBeLessThan(5);
+      expect((await response.json<ErrorReply>()).error).toMatchObject({
+        code: "daily_quota_exceeded",
+        type: "insufficient_quota",
+      });
+      expect(await imageCalls(m)).toHaveLength(1);
+    },
+  );
 });
 
 const OPTIMISER_FAULTS = [

@@ -141,7 +141,7 @@ describe("errorText", () => {
     content_filter: "errorContentFilter",
     upstream_timeout: "errorTimeout",
     upstream_capacity: "errorCapacity",
-    daily_limit_reached: "errorQuota",
+    daily_quota_exceeded: "errorQuota",
     upstream_auth: "errorUpstreamAuth",
     upstream_bad_response: "errorUpstream",
     upstream_error: "errorUpstream",

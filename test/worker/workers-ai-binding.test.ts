@@ -168,7 +168,7 @@ const FAULTS: [number | undefined, number, string, { status: number; code: strin
     3036,
     429,
     "You have used up your daily free allocation of 10,000 neurons.",
-    { status: 429, code: "daily_limit_reached", type: "insufficient_quota" },
+    { status: 429, code: "daily_quota_exceeded", type: "insufficient_quota" },
     1,
   ],
   [3040, 429, "Capacity temporarily exceeded, please try again.", { status: 503, code: "upstream_capacity" }, 3],

@@ -32,6 +32,13 @@ const ENVELOPE_FAULTS = {
     message:
       "You have used up your daily free allocation of 10,000 neurons, please upgrade to Cloudflare's Workers Paid plan if you would like to continue usage.",
   },
+  // The same allowance, as real answers also report it.
+  "quota-4006": {
+    status: 429,
+    code: 4006,
+    message:
+      "you have used up your daily free allocation of 10,000 neurons, please upgrade to Cloudflare's Workers Paid plan if you would like to continue usage.",
+  },
   timeout: { status: 408, code: 3007, message: "Request timeout" },
   "too-large": { status: 413, code: 3006, message: "Request is too large" },
   auth: { status: 401, code: 10000, message: "Authentication error" },

@@ -43,7 +43,8 @@ const en = {
   errorContentFilter: "the prompt was flagged by the safety filter. Please rephrase it.",
   errorTimeout: "the image service did not answer in time. Please try again.",
   errorCapacity: "the image service is out of capacity right now. Please try again in a minute.",
-  errorQuota: "the daily free Workers AI allocation is used up. It resets at 00:00 UTC, or upgrade to Workers Paid.",
+  errorQuota:
+    "the Cloudflare account's daily free Workers AI allowance is used up. It resets at 00:00 UTC; until then, upgrade to Workers Paid or choose a cheaper model.",
   errorUpstreamAuth:
     "the Cloudflare credentials were refused. The operator should check CF_API_TOKEN and CF_ACCOUNT_ID.",
   errorUpstream: "the image service failed or returned an unusable answer. Please try again.",

@@ -8,6 +8,7 @@ import { decodeBase64, encodeBase64, inspectImage, type ImageInfo } from "../sto
 import { estimatedCost, reportedCost, totalCost, type Cost } from "../generation/cost.ts";
 import { takesSize, type ImageModel } from "../generation/models.ts";
 import { resolvedOptions, type GenerationOptions } from "../generation/options.ts";
+import { secondsUntilUtcMidnight } from "../generation/utc-day.ts";
 import { backoffDelayMs, MAX_RETRIES, sleep } from "./retry.ts";
 import type { UpstreamSettings } from "../settings.ts";
 import type { ModelAnswer, ModelInput, WorkersAi } from "./transport.ts";
@@ -179,13 +180,14 @@ function classifyFailure(failure: Failure, model: ImageModel): Attempt {
       "content_filter",
     );
   }
-  if (code === 3036) {
-    return fatal(
+  // The account's own daily allowance: documented as 3036, also seen as 4006. Retrying before 00:00 UTC is useless.
+  if (code === 3036 || code === 4006 || /daily free allocation/i.test(message ?? "")) {
+    const error = new ApiError(
       429,
-      `The Workers AI daily free allocation is used up${detail}. It resets at 00:00 UTC; upgrade to Workers Paid to continue now.`,
-      "daily_limit_reached",
-      "insufficient_quota",
+      `The Cloudflare account's daily Workers AI allowance (10,000 free neurons) is used up${detail}. It resets at 00:00 UTC; until then, upgrade to Workers Paid or choose a cheaper model (GET /v1/models lists each one's price).`,
+      { code: "daily_quota_exceeded", type: "insufficient_quota", retryAfter: secondsUntilUtcMidnight() },
     );
+    return { kind: "fatal", error };
   }
   if (code === 3040) {
     const error = new ApiError(503, `Workers AI is out of capacity for ${model.id}${detail}. Try again in a minute.`, {
