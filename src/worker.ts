@@ -16,13 +16,15 @@ import { imageEdits, imageGenerations } from "./routes/images.ts";
 import { getJob, getJobEvents } from "./routes/jobs.ts";
 import { listModels, retrieveModel } from "./routes/models.ts";
 import { serviceInfo } from "./routes/service.ts";
+import { getUsage, listJobs } from "./routes/usage.ts";
 
 export { GenerationJob } from "./objects/generation-job.ts";
 export { RateLimiter } from "./objects/rate-limiter.ts";
 
-/** Authenticated routes run this first; it remembers the key for the per-key rate limit. */
+/** Authenticated routes run this first; it remembers the caller for its rate limit, budget and history. */
 const withApiKey: RequestHandler<RoutedRequest, RouteArgs> = async (request) => {
-  request.keyDigest = await requireApiKey(request, request.settings.apiKeys);
+  request.caller = await requireApiKey(request, request.settings.apiKeys);
+  request.keyDigest = request.caller.digest;
 };
 
 function notFound(request: RoutedRequest): never {
@@ -55,6 +57,8 @@ addPath(router, "/v1/models/:id+", { GET: [withApiKey, retrieveModel] });
 addPath(router, "/v1/chat/completions", { POST: [withApiKey, chatCompletions] });
 addPath(router, "/v1/images/generations", { POST: [withApiKey, imageGenerations] });
 addPath(router, "/v1/images/edits", { POST: [withApiKey, imageEdits] });
+addPath(router, "/v1/usage", { GET: [withApiKey, getUsage] });
+addPath(router, "/v1/jobs", { GET: [withApiKey, listJobs] });
 addPath(router, "/v1/jobs/:id", { GET: [withApiKey, getJob] });
 // Not HEAD: that would open a live stream to the job only to throw it away.
 addPath(router, "/v1/jobs/:id/events", { GET: [withApiKey, getJobEvents], head: false });

@@ -38,9 +38,19 @@ export interface JobSpec {
   delivery: "url" | "b64_json";
   /** The digest of the API key that started the job: only that key may look it up. */
   owner?: string;
+  /** The key's account: where the job settles what it spent and is listed (GET /v1/usage, /v1/jobs). */
+  account?: JobAccount;
   /** Where image links point (`<origin>/image/<key>`). */
   origin: string;
   settings: JobSettings;
+}
+
+/** The key a job is counted to, and its reservation on the day it started. */
+export interface JobAccount {
+  digest: string;
+  name: string;
+  day: string;
+  reservation: string;
 }
 
 export interface JobImage {

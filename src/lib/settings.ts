@@ -49,8 +49,25 @@ export interface JobSettings {
   language: Language;
 }
 
+/** One key of API_KEY: its name (what usage is reported by, never the secret) and its own daily budget. */
+export interface ApiKey {
+  name: string;
+  key: string;
+  /** Neurons a UTC day; undefined: DAILY_NEURON_LIMIT's. */
+  dailyNeuronLimit?: number;
+}
+
+/** Daily neuron budgets; undefined is off. */
+export interface BudgetSettings {
+  /** DAILY_NEURON_LIMIT: each key's, unless API_KEY gives it its own. */
+  perKey: number | undefined;
+  /** DAILY_NEURON_LIMIT_TOTAL: the whole service's, however many keys. */
+  total: number | undefined;
+}
+
 export interface Settings extends JobSettings {
-  apiKeys: string[];
+  apiKeys: ApiKey[];
+  budget: BudgetSettings;
   defaultModel: ImageModel;
   progressMode: "reasoning" | "content";
   rateLimitPerMinute: number;
@@ -94,10 +111,11 @@ export function readSettings(source: object): Settings {
     );
   }
   return {
-    apiKeys: (readString(env, "API_KEY") ?? "")
-      .split(",")
-      .map((key) => key.trim())
-      .filter(Boolean),
+    apiKeys: readApiKeys(env),
+    budget: {
+      perKey: readLimit(env, "DAILY_NEURON_LIMIT"),
+      total: readLimit(env, "DAILY_NEURON_LIMIT_TOTAL"),
+    },
     upstream: {
       via: cfApiToken ? "rest" : "binding",
       cfApiBase: readUrl("CF_API_BASE", cfApiBase),
@@ -128,6 +146,41 @@ export function readSettings(source: object): Settings {
     chatEdits: readChoice(env, "CHAT_EDITS", ["on", "off"] as const, "on") === "on",
     publicOrigin: readOrigin(env, "PUBLIC_URL"),
   };
+}
+
+/**
+ * API_KEY: keys separated by commas, each `key`, `name:key` or `name:key:limit` (neurons a UTC day).
+ * A key without a name is `key-1`, `key-2`… by its place, so usage is never reported by the secret.
+ */
+function readApiKeys(env: EnvLike): ApiKey[] {
+  const entries = (readString(env, "API_KEY") ?? "")
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  const keys = entries.map((entry, index): ApiKey => {
+    const parts = entry.split(":").map((part) => part.trim());
+    if (parts.length === 1) return { name: `key-${index + 1}`, key: entry };
+    const [name = "", key = "", limit] = parts;
+    if (parts.length > 3 || !/^[\w.-]{1,40}$/.test(name) || key === "")
+      throw settingError(
+        "API_KEY",
+        "has an entry that is neither key, name:key nor name:key:limit (a name is letters, digits, - _ .)",
+      );
+    if (limit === undefined) return { name, key };
+    const dailyNeuronLimit = Number(limit);
+    if (limit === "" || !Number.isFinite(dailyNeuronLimit) || dailyNeuronLimit < 0)
+      throw settingError("API_KEY", `gives the key named ${name} a limit that is not a number of neurons`);
+    return { name, key, dailyNeuronLimit };
+  });
+  const names = keys.map((entry) => entry.name);
+  if (new Set(names).size !== names.length) throw settingError("API_KEY", "names two keys the same");
+  return keys;
+}
+
+/** A daily neuron budget: unset, empty or 0 is off. */
+function readLimit(env: EnvLike, name: string): number | undefined {
+  const limit = readNumber(env, name, 0, { min: 0, max: 1e12 });
+  return limit === 0 ? undefined : limit;
 }
 
 function settingError(name: string, problem: string): ApiError {

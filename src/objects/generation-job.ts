@@ -31,6 +31,7 @@ import {
   type JobSpec,
   type JobView,
 } from "../lib/jobs.ts";
+import type { JobSummary, Settlement } from "../lib/budget/ledger.ts";
 import { JobRecord } from "./job-record.ts";
 import { runPipeline } from "./pipeline.ts";
 
@@ -161,6 +162,7 @@ export class GenerationJob extends DurableObject<Env> {
       const final = await this.succeed(outcome.result, outcome.base64);
       const first = outcome.result.images[0];
       log(jobId, spec, "succeeded", started, timings, undefined, first && `${first.width}x${first.height}`);
+      this.ctx.waitUntil(this.settle(jobId, spec, started, expiresAt, final));
       return final;
     } catch (error) {
       const apiError = toApiError(error);
@@ -169,6 +171,7 @@ export class GenerationJob extends DurableObject<Env> {
       const message = translate(spec.settings.language, "failed", { reason });
       const final = this.fail(failedEvent(apiError, message));
       log(jobId, spec, "failed", started, timings, apiError.code ?? String(apiError.status));
+      this.ctx.waitUntil(this.settle(jobId, spec, started, expiresAt, final));
       return final;
     } finally {
       this.closeListeners();
@@ -201,6 +204,53 @@ export class GenerationJob extends DurableObject<Env> {
       final = this.record.abandon(failed);
     }
     return this.send(final);
+  }
+
+  /**
+   * After the answer: tells the key's account what the job spent (replacing its reservation) and
+   * lists it in the key's history. A failure here must not lose a picture already delivered: it is
+   * logged, and the reservation lapses with its day.
+   */
+  private async settle(
+    jobId: string,
+    spec: JobSpec,
+    started: number,
+    expiresAt: number,
+    final: JobEvent,
+  ): Promise<void> {
+    const account = spec.account;
+    if (!account) return;
+    const result = final.result;
+    const settlement: Settlement = {
+      reservation: account.reservation,
+      day: account.day,
+      model: spec.model,
+      neurons: result?.cost?.neurons ?? 0,
+      pictures: result?.images.length ?? 0,
+    };
+    const first = result?.images[0];
+    const job: JobSummary = {
+      id: jobId,
+      created_at: Math.floor(started / 1000),
+      status: result ? "succeeded" : "failed",
+      model: spec.model,
+      size: first ? `${first.width}x${first.height}` : `${spec.width}x${spec.height}`,
+      prompt: spec.prompt,
+      images: result?.images.flatMap((image) => (image.url ? [image.url] : [])) ?? [],
+      neurons: result?.cost?.neurons ?? (result ? null : 0),
+      estimated: result?.cost?.estimated ?? false,
+      expires_at: Math.floor(expiresAt / 1000),
+      ...(final.failure?.error.code ? { error: final.failure.error.code } : {}),
+    };
+    try {
+      await this.env.RATE_LIMITER.get(this.env.RATE_LIMITER.idFromName(account.digest)).settle(
+        settlement,
+        job,
+        started,
+      );
+    } catch (error) {
+      console.error(JSON.stringify({ event: "settle_failed", job: jobId, error: String(error) }));
+    }
   }
 
   /** Records a progress event and pushes it to every listener. */

@@ -6,6 +6,7 @@
  */
 import { eventFrames, openingFrame, replyContent, type ChatReplyContext } from "../lib/openai/chat-reply.ts";
 import { failedEvent, isFinal, jobLostError, type JobSpec } from "../lib/jobs.ts";
+import { jobEstimate } from "../lib/generation/cost.ts";
 import { effectiveSize, resolveModel } from "../lib/generation/models.ts";
 import { chatCompletion, estimateUsage } from "../lib/openai/shapes.ts";
 import { readChatAsk } from "../lib/openai/chat-request.ts";
@@ -14,7 +15,7 @@ import { seedsFor } from "../lib/generation/seeds.ts";
 import { uploadedBytes } from "../lib/images/intake.ts";
 import { sseResponse } from "../lib/openai/sse.ts";
 import { linkOrigin, type RoutedRequest } from "./context.ts";
-import { completeJob, enforceRateLimit, startJob, type StartedJob } from "./start-job.ts";
+import { admitJob, completeJob, startJob, type StartedJob } from "./start-job.ts";
 
 export async function chatCompletions(request: RoutedRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
   const { settings } = request;
@@ -30,7 +31,12 @@ export async function chatCompletions(request: RoutedRequest, env: Env, ctx: Exe
   const size = effectiveSize(model, ask.wanted.width, ask.wanted.height);
   const mayEdit = ask.references.sources.length > 0 || ask.followUp !== undefined;
   const followsReference = mayEdit && !ask.ratioWritten;
-  await enforceRateLimit(request, env, 1);
+  const estimate = jobEstimate(
+    model,
+    { ...size, count: 1, references: ask.references.sources.length + (ask.followUp ? 1 : 0), options: ask.options },
+    settings.upstream.fluxNumSteps,
+  );
+  const account = await admitJob(request, env, { images: 1, estimate });
 
   const spec: JobSpec = {
     kind: "chat",
@@ -45,6 +51,7 @@ export async function chatCompletions(request: RoutedRequest, env: Env, ctx: Exe
     ...(followsReference ? { sizeFromReference: "preset" as const } : {}),
     delivery: "url",
     owner: request.keyDigest,
+    account,
     origin,
     settings,
   };

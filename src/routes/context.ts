@@ -1,9 +1,12 @@
 /** What every route handler receives: the request, with the settings read once by the router. */
 import type { IRequest } from "itty-router";
+import type { Caller } from "../lib/http/auth.ts";
 import type { Settings } from "../lib/settings.ts";
 
-/** `keyDigest`: the SHA-256 (hex) of the caller's API key, set by the auth stage; never the key. */
-export type RoutedRequest = IRequest & { settings: Settings; keyDigest?: string };
+/**
+ * `caller`: who called, set by the auth stage; `keyDigest` is its key's SHA-256 (hex), never the key.
+ */
+export type RoutedRequest = IRequest & { settings: Settings; keyDigest?: string; caller?: Caller };
 export type RouteArgs = [env: Env, ctx: ExecutionContext];
 
 /**

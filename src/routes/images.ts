@@ -6,6 +6,7 @@
  */
 import { ApiError } from "../lib/http/errors.ts";
 import type { JobSpec } from "../lib/jobs.ts";
+import { jobEstimate } from "../lib/generation/cost.ts";
 import { effectiveSize, findModel, INPAINTING_MODEL, resolveModel, sizeForRatio } from "../lib/generation/models.ts";
 import {
   checkOptions,
@@ -22,7 +23,7 @@ import { checkImagesFor, noReferences, uploadedBytes, type References } from "..
 import { readEditsBody } from "../lib/openai/edits-body.ts";
 import { imagesRequestSchema, readJsonBody, validate } from "../lib/openai/request-body.ts";
 import { linkOrigin, type RoutedRequest } from "./context.ts";
-import { completeJob, enforceRateLimit } from "./start-job.ts";
+import { admitJob, completeJob } from "./start-job.ts";
 
 /** The fields both endpoints share, as their bodies give them. */
 interface ImagesFields {
@@ -81,21 +82,29 @@ async function runImagesJob(
   refuseUnusedOptions(model, options);
   checkOptions(model, options, (name) => OPTIONS[name].field);
   const delivery = body.response_format ?? "b64_json";
-  await enforceRateLimit(request, env, body.n ?? 1, "n");
+  const size = effectiveSize(model, wanted.width, wanted.height);
+  const count = body.n ?? 1;
+  const estimate = jobEstimate(
+    model,
+    { ...size, count, references: references.sources.length, options },
+    settings.upstream.fluxNumSteps,
+  );
+  const account = await admitJob(request, env, { images: count, estimate, param: "n" });
 
   const spec: JobSpec = {
     kind: "images",
     prompt,
     model: model.id,
-    ...effectiveSize(model, wanted.width, wanted.height),
-    count: body.n ?? 1,
-    seeds: seedsFor(model, body.n ?? 1, seed),
+    ...size,
+    count,
+    seeds: seedsFor(model, count, seed),
     options: withoutUnused(model, options),
     ...(editing ? { references: references.sources } : {}),
     ...(references.mask ? { mask: references.mask } : {}),
     ...(followsReference ? { sizeFromReference: "long-side" as const } : {}),
     delivery,
     owner: request.keyDigest,
+    account,
     origin: linkOrigin(request),
     settings,
   };

@@ -1,41 +1,97 @@
 /**
- * What chat completions and image generations share: the per-key rate limit
- * and handing the job to a fresh GenerationJob Durable Object.
+ * What chat completions and image generations share: admitting a job under its key's rate limit
+ * and budgets, and handing it to a fresh GenerationJob Durable Object.
  */
 import { oneChunkStream } from "../lib/bytes.ts";
 import { ApiError } from "../lib/http/errors.ts";
-import { jobLostError, readEvents, type JobEvent, type JobResult, type JobSpec } from "../lib/jobs.ts";
+import { secondsUntilUtcMidnight, utcDay } from "../lib/generation/utc-day.ts";
+import { jobLostError, readEvents, type JobAccount, type JobEvent, type JobResult, type JobSpec } from "../lib/jobs.ts";
 import type { RoutedRequest } from "./context.ts";
 
+/** What one job asks of its key before it starts: its pictures, and what they are estimated to cost. */
+export interface JobAsk {
+  images: number;
+  /** Neurons, before the job (cost.ts jobEstimate). */
+  estimate: number;
+  /** The request's count field, for a request that could never fit. */
+  param?: string;
+}
+
 /**
- * Refuses with 429 and Retry-After when `images` more would take the caller's key over
- * RATE_LIMIT_PER_MINUTE images a minute (`param` names the request's count, for a request that
- * could never fit).
+ * The one object call before a job, made only when a limit is on: the key's rate limit
+ * (RATE_LIMIT_PER_MINUTE images a minute) and its daily budgets (the key's and the service's, in
+ * neurons a UTC day), which reserve the job's estimate. Refuses with 429 and Retry-After; a request
+ * that could never fit is a 400 at once. Returns what the job settles when it ends.
  */
-export async function enforceRateLimit(
-  request: RoutedRequest,
-  env: Env,
-  images: number,
-  param?: string,
-): Promise<void> {
-  const limit = request.settings.rateLimitPerMinute;
-  if (limit === 0 || request.keyDigest === undefined) return;
-  if (images > limit) {
+export async function admitJob(request: RoutedRequest, env: Env, ask: JobAsk): Promise<JobAccount | undefined> {
+  const caller = request.caller;
+  if (!caller) return undefined;
+  const { settings } = request;
+  const rate = settings.rateLimitPerMinute;
+  const keyLimit = caller.dailyNeuronLimit ?? settings.budget.perKey;
+  const totalLimit = settings.budget.total;
+  const account: JobAccount = {
+    digest: caller.digest,
+    name: caller.name,
+    day: utcDay(),
+    reservation: crypto.randomUUID(),
+  };
+  if (rate > 0 && ask.images > rate) {
     // Waiting would never make room for it: a 400 at once, without asking the limiter.
     throw new ApiError(
       400,
-      `This request asks for ${images} images, more than the ${limit} a minute this API key may have (RATE_LIMIT_PER_MINUTE). Ask for at most ${limit}.`,
-      { code: "n_over_rate_limit", param },
+      `This request asks for ${ask.images} images, more than the ${rate} a minute this API key may have (RATE_LIMIT_PER_MINUTE). Ask for at most ${rate}.`,
+      { code: "n_over_rate_limit", param: ask.param },
     );
   }
-  const limiter = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(request.keyDigest));
-  const decision = await limiter.take(limit, images);
-  if (decision.allowed) return;
-  const wait = decision.retryAfterSeconds;
-  throw new ApiError(429, `Rate limit reached: at most ${limit} images a minute per API key. Try again in ${wait} s.`, {
-    code: "rate_limit_exceeded",
-    retryAfter: wait,
+  for (const [limit, whose] of [
+    [keyLimit, `key '${caller.name}'`],
+    [totalLimit, "the service"],
+  ] as const) {
+    if (limit !== undefined && ask.estimate > limit)
+      throw new ApiError(
+        400,
+        `This request is estimated at ${neurons(ask.estimate)} neurons, more than the whole daily budget of ${whose} (${neurons(limit)}). Ask for fewer or smaller pictures, or a cheaper model.`,
+        { code: "over_daily_budget", param: ask.param },
+      );
+  }
+  const budgeted = keyLimit !== undefined || totalLimit !== undefined;
+  if (rate === 0 && !budgeted) return account;
+  const limiter = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(caller.digest));
+  const decision = await limiter.admit({
+    ...(rate > 0 ? { rate: { limit: rate, images: ask.images } } : {}),
+    ...(budgeted
+      ? {
+          budget: {
+            reservation: { id: account.reservation, day: account.day, neurons: ask.estimate },
+            keyLimit,
+            totalLimit,
+          },
+        }
+      : {}),
   });
+  if (decision.allowed) return account;
+  if (decision.reason === "rate") {
+    const wait = decision.retryAfterSeconds;
+    throw new ApiError(
+      429,
+      `Rate limit reached: at most ${rate} images a minute per API key. Try again in ${wait} s.`,
+      {
+        code: "rate_limit_exceeded",
+        retryAfter: wait,
+      },
+    );
+  }
+  const whose = decision.scope === "key" ? `key '${caller.name}'` : "the service";
+  throw new ApiError(
+    429,
+    `Daily budget reached for ${whose}: ${neurons(decision.spent)} of ${neurons(decision.limit)} neurons spent or reserved today, and this request is estimated at ${neurons(decision.estimate)}. It resets at 00:00 UTC.`,
+    { code: "daily_budget_exceeded", type: "insufficient_quota", retryAfter: secondsUntilUtcMidnight() },
+  );
+}
+
+function neurons(value: number): string {
+  return new Intl.NumberFormat("en-US", { maximumFractionDigits: 2 }).format(value);
 }
 
 export interface StartedJob {

@@ -55,7 +55,34 @@ describe("default settings", () => {
 
 describe("settings a deployer sets", () => {
   it("read API_KEY as a comma-separated list, ignoring blanks", () => {
-    expect(readSettings({ API_KEY: "sk-one, sk-two ,,sk-three" }).apiKeys).toEqual(["sk-one", "sk-two", "sk-three"]);
+    expect(readSettings({ API_KEY: "sk-one, sk-two ,,sk-three" }).apiKeys).toEqual([
+      { name: "key-1", key: "sk-one" },
+      { name: "key-2", key: "sk-two" },
+      { name: "key-3", key: "sk-three" },
+    ]);
+  });
+
+  it("names keys and gives one its own daily budget: name:key and name:key:limit", () => {
+    expect(readSettings({ API_KEY: "sk-owner, alice:sk-alice:2000, bob:sk-bob" }).apiKeys).toEqual([
+      { name: "key-1", key: "sk-owner" },
+      { name: "alice", key: "sk-alice", dailyNeuronLimit: 2000 },
+      { name: "bob", key: "sk-bob" },
+    ]);
+    for (const bad of ["alice:sk-a:lots", "alice:sk-a:-1", "a b:sk-a", "alice:", "a:b:1:2", "alice:sk-a, alice:sk-b"]) {
+      expect(settingErrorOf({ API_KEY: bad }).param, bad).toBe("API_KEY");
+      expect(settingErrorOf({ API_KEY: bad }).message).not.toContain("sk-");
+    }
+  });
+
+  it("reads the daily neuron budgets; unset or 0 is off", () => {
+    expect(readSettings({}).budget).toEqual({ perKey: undefined, total: undefined });
+    expect(readSettings({ DAILY_NEURON_LIMIT: "3000", DAILY_NEURON_LIMIT_TOTAL: "10000" }).budget).toEqual({
+      perKey: 3000,
+      total: 10000,
+    });
+    expect(readSettings({ DAILY_NEURON_LIMIT: "0" }).budget.perKey).toBeUndefined();
+    expect(settingErrorOf({ DAILY_NEURON_LIMIT: "a lot" }).param).toBe("DAILY_NEURON_LIMIT");
+    expect(settingErrorOf({ DAILY_NEURON_LIMIT_TOTAL: "-1" }).param).toBe("DAILY_NEURON_LIMIT_TOTAL");
   });
 
   it("read every value", () => {

@@ -4,6 +4,7 @@
  * estimate. Retries count what each try cost.
  */
 import type { ImageModel, PriceInput } from "./models.ts";
+import { resolvedOptions, type GenerationOptions } from "./options.ts";
 
 /** Workers AI's price: $0.011 per 1,000 neurons. */
 export const USD_PER_NEURON = 0.011 / 1000;
@@ -51,4 +52,20 @@ export function totalCost(costs: readonly Cost[]): Cost {
 export function parseNeurons(header: string | null | undefined): number | undefined {
   if (header == null || !/^\s*\d+(?:\.\d+)?\s*$/.test(header)) return undefined;
   return Number(header);
+}
+
+/**
+ * What a job will cost at most, before it runs, for its budget reservation: `count` pictures at the
+ * size asked, each reference counted at the largest size it is sent (511×511). Zero for a model
+ * with no published price: its spending is only known when Workers AI reports it.
+ */
+export function jobEstimate(
+  model: ImageModel,
+  job: { width: number; height: number; count: number; references: number; options: GenerationOptions },
+  defaultSteps: number,
+): number {
+  const steps = resolvedOptions(model, job.options, defaultSteps).steps ?? model.fixedSteps ?? 0;
+  const inputs = Array.from({ length: job.references }, () => ({ width: 511, height: 511 }));
+  const each = estimatedCost(model, { width: job.width, height: job.height, steps, inputs }).neurons ?? 0;
+  return Math.round(each * job.count * 100) / 100;
 }

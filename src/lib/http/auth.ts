@@ -5,6 +5,7 @@
  * every key is checked, so timing reveals neither a key nor which one matched.
  */
 import { toHex } from "../bytes.ts";
+import type { ApiKey } from "../settings.ts";
 import { ApiError } from "./errors.ts";
 
 const encoder = new TextEncoder();
@@ -42,12 +43,19 @@ export function presentedKey(request: Request): string | undefined {
   return match?.[1]?.trim() || request.headers.get("x-api-key")?.trim() || undefined;
 }
 
+/** Who is calling: the key's SHA-256 in hex (its objects' name), its name and its own budget; never the key. */
+export interface Caller {
+  digest: string;
+  name: string;
+  dailyNeuronLimit?: number;
+}
+
 /**
- * Throws a 401 unless the request carries one of `apiKeys`. Returns the
- * presented key's SHA-256 in hex: it identifies the caller (for the per-key
- * rate limit) without the key itself being kept or hashed again.
+ * Throws a 401 unless the request carries one of `apiKeys`. Returns the caller: the presented key's
+ * SHA-256 identifies it (for its rate limit, budget and jobs) without the key being kept or hashed
+ * again.
  */
-export async function requireApiKey(request: Request, apiKeys: readonly string[]): Promise<string> {
+export async function requireApiKey(request: Request, apiKeys: readonly ApiKey[]): Promise<Caller> {
   if (apiKeys.length === 0) {
     throw unauthorized(
       "This service has no API_KEY configured, so it refuses every request. The operator must set API_KEY.",
@@ -58,12 +66,12 @@ export async function requireApiKey(request: Request, apiKeys: readonly string[]
   if (key === undefined)
     throw unauthorized("Missing API key. Send it as 'Authorization: Bearer <API_KEY>'.", "missing_api_key");
   const presented = await digest(key);
-  let matched = false;
+  let matched: ApiKey | undefined;
   for (const candidate of apiKeys) {
-    const equal = crypto.subtle.timingSafeEqual(presented, await digestOfConfigured(candidate));
-    matched = matched || equal;
+    const equal = crypto.subtle.timingSafeEqual(presented, await digestOfConfigured(candidate.key));
+    if (equal) matched = candidate;
   }
   if (!matched)
     throw unauthorized("Incorrect API key provided.", "invalid_api_key", `${BEARER_CHALLENGE}, error="invalid_token"`);
-  return toHex(presented);
+  return { digest: toHex(presented), name: matched.name, dailyNeuronLimit: matched.dailyNeuronLimit };
 }
