@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { nextUtcMidnight, secondsUntilUtcMidnight, utcDay } from "../../src/lib/generation/utc-day.ts";
 import { fitsBudget } from "../../src/lib/budget/ledger.ts";
 import { callWith, marker } from "./helpers.ts";
+import { sampleJpeg } from "./sample-images.ts";
 
 const SCHNELL = 172.8;
 
@@ -113,6 +114,42 @@ describe("a key's daily budget", () => {
     const { key, settings } = newKey();
     await generate(settings, key, { model: "flux-2-klein-4b", size: "1024x1024" });
     expect((await settledUsage(settings, key)).today).toMatchObject({ neurons: 104.2, pictures: 1 });
+  });
+
+  it("settles above the estimate when Workers AI reports more, and the budget counts what was spent", async () => {
+    const { key, settings } = newKey(1000);
+    const response = await generate(settings, key, { prompt: `${marker()} a kite #neurons=700` });
+    expect((await response.json<{ cost: unknown }>()).cost).toEqual({ neurons: 700, usd: 0.0077, estimated: false });
+    expect((await settledUsage(settings, key)).budget.key.remaining).toBe(300);
+    // 700 spent + 172.8 estimated fits in 1,000; then 872.8 + 172.8 does not.
+    expect((await generate(settings, key)).status).toBe(200);
+    await settledUsage(settings, key);
+    expect((await generate(settings, key)).status).toBe(429);
+  });
+
+  it("settles below the estimate: a reference smaller than the 511×511 reserved gives the rest back", async () => {
+    const { key, settings } = newKey();
+    const form = new FormData();
+    form.append("prompt", `${marker()} make it blue`);
+    form.append("model", "flux-2-klein-9b");
+    form.append("size", "1024x1024");
+    form.append("image", new Blob([sampleJpeg(100, 100)]), "kite.jpg");
+    const response = await callWith(settings, "/v1/images/edits", {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}` },
+      body: form,
+    });
+    // Reserved: 1,363.64 + 181.82 × 0.048576 + 181.82 × 0.261121 (a 511×511 reference) = 1,419.95.
+    // Spent: the reference is 100×100 (0.01 MP).
+    expect((await response.json<{ cost: { neurons: number } }>()).cost.neurons).toBe(1374.29);
+    expect((await settledUsage(settings, key)).today.neurons).toBe(1374.29);
+  });
+
+  it("charges the formula's estimate when Workers AI reports no figure", async () => {
+    const { key, settings } = newKey();
+    const response = await generate(settings, key, { prompt: `${marker()} a kite #neurons=none` });
+    expect((await response.json<{ cost: unknown }>()).cost).toEqual({ neurons: 172.8, usd: 0.001901, estimated: true });
+    expect((await settledUsage(settings, key)).today.neurons).toBe(172.8);
   });
 
   it("releases a failed job's reservation", async () => {

@@ -1,6 +1,6 @@
 // Fault directives are read from the prompt text itself, so tests running in parallel against
 // one stand-in each choose their own failures without sharing any switch.
-//   image call:  #fault=NAME  #fault=NAME*K  #delay=MS  #retry-after=S
+//   image call:  #fault=NAME  #fault=NAME*K  #delay=MS  #retry-after=S  #neurons=N (report N as the cost)
 //   optimiser:   #optfault=NAME  #optfault=NAME*K  #optdelay=MS  #optverdict=none (prose, not JSON, for a follow-up)
 
 export interface FaultDirectives {
@@ -9,6 +9,8 @@ export interface FaultDirectives {
   failTimes?: number;
   delayMs?: number;
   retryAfterSeconds?: number;
+  /** The `cf-ai-neurons` to report instead of the price formula's, or `none` for no header. */
+  neurons?: number | "none";
 }
 
 export type DirectiveKind = "image" | "optimiser";
@@ -23,18 +25,21 @@ export function readDirectives(text: string, kind: DirectiveKind): FaultDirectiv
   const faultMatch = fault.exec(text);
   const delayMatch = delay.exec(text);
   const retryAfterMatch = kind === "image" ? /#retry-after=(\d+)/i.exec(text) : null;
+  const neuronsMatch = kind === "image" ? /#neurons=(none|\d+(?:\.\d+)?)/i.exec(text) : null;
   return {
     fault: faultMatch?.[1]?.toLowerCase(),
     failTimes: faultMatch?.[2] === undefined ? undefined : Number(faultMatch[2]),
     delayMs: delayMatch ? Number(delayMatch[1]) : undefined,
     retryAfterSeconds: retryAfterMatch ? Number(retryAfterMatch[1]) : undefined,
+    neurons:
+      neuronsMatch?.[1] === undefined ? undefined : neuronsMatch[1] === "none" ? "none" : Number(neuronsMatch[1]),
   };
 }
 
 /** Image-call directives, which the optimiser stand-in copies into the prompt it writes. */
-export const IMAGE_DIRECTIVE = /#(?:fault|delay|retry-after)=\S+/gi;
+export const IMAGE_DIRECTIVE = /#(?:fault|delay|retry-after|neurons)=\S+/gi;
 /** Any directive, image or optimiser: kept out of the words of an optimised prompt. */
-export const ANY_DIRECTIVE = /#(?:fault|delay|retry-after|optfault|optdelay|optverdict)=\S*/gi;
+export const ANY_DIRECTIVE = /#(?:fault|delay|retry-after|neurons|optfault|optdelay|optverdict)=\S*/gi;
 
 const MAX_TRACKED_PROMPTS = 10_000;
 

@@ -80,7 +80,7 @@ async function prepareAnswer(ex: Exchange, modelName: string): Promise<() => voi
   const image = paint(model, input, pictureInputs);
   ex.record.imageSha256 = createHash("sha256").update(image).digest("hex");
   ex.record.imageType = imageType(model);
-  const headers = neuronsHeader(model, input, pictureInputs);
+  const headers = neuronsHeader(model, input, pictureInputs, directives.neurons);
   if (model.answer !== "envelope") return () => sendRaw(ex.res, 200, image, imageType(model), headers);
   const body = JSON.stringify({ result: { image: image.toString("base64") }, success: true, errors: [], messages: [] });
   return () => sendRaw(ex.res, 200, body, "application/json", headers);
@@ -102,13 +102,18 @@ async function readPictureInputs(input: Record<string, unknown>, model: ImageMod
   return { references, ...sources };
 }
 
-/** The picture's bytes, in the model's format, showing what the call asked for. */
-/** `cf-ai-neurons`, as Workers AI reports what a call cost (two decimals), for the models that send it. */
+/**
+ * `cf-ai-neurons`, as Workers AI reports what a call cost (two decimals), for the models that send
+ * it; `#neurons=N` reports N instead (a test's "the call cost more than estimated"), `#neurons=none` nothing.
+ */
 function neuronsHeader(
   model: ImageModel,
   input: Record<string, unknown>,
   pictureInputs: PictureInputs,
+  asked: number | "none" | undefined,
 ): Record<string, string> {
+  if (asked === "none") return {};
+  if (asked !== undefined) return { "cf-ai-neurons": asked.toFixed(2) };
   if (!model.neurons) return {};
   const size = pictureSize(model, input, pictureInputs.source);
   const stepsField = input.steps ?? input.num_steps;
@@ -117,6 +122,7 @@ function neuronsHeader(
   return { "cf-ai-neurons": model.neurons({ ...size, steps, inputs }).toFixed(2) };
 }
 
+/** The picture's bytes, in the model's format, showing what the call asked for. */
 function paint(model: ImageModel, input: Record<string, unknown>, pictureInputs: PictureInputs): Buffer {
   const { width, height } = pictureSize(model, input, pictureInputs.source);
   const seed = typeof input.seed === "number" ? input.seed : undefined;
