@@ -316,3 +316,21 @@ describe("fault directives on the new models", () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(110);
   });
 });
+
+describe("the cost each answer reports", () => {
+  it("sends cf-ai-neurons by the published price, as Workers AI does, and none for phoenix or the beta models", async () => {
+    const schnell = await runJson("@cf/black-forest-labs/flux-1-schnell", { prompt: "a kite", steps: 4 });
+    expect(schnell.headers.get("cf-ai-neurons")).toBe("172.80");
+    const lucid = await runJson(LUCID, { prompt: "a kite", width: 1024, height: 1024, num_steps: 25 });
+    expect(lucid.headers.get("cf-ai-neurons")).toBe("2844.00");
+    expect((await runJson(PHOENIX, { prompt: "a kite" })).headers.get("cf-ai-neurons")).toBeNull();
+    expect((await runJson(SDXL, { prompt: "a kite" })).headers.get("cf-ai-neurons")).toBeNull();
+  });
+
+  it("reports what #neurons=N asks, or nothing for #neurons=none", async () => {
+    const more = await runJson("@cf/black-forest-labs/flux-1-schnell", { prompt: "a kite #neurons=700" });
+    expect(more.headers.get("cf-ai-neurons")).toBe("700.00");
+    const none = await runJson("@cf/black-forest-labs/flux-1-schnell", { prompt: "a kite #neurons=none" });
+    expect(none.headers.get("cf-ai-neurons")).toBeNull();
+  });
+});
