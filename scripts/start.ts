@@ -37,6 +37,9 @@ try {
 } catch (error) {
   stop(`npm start: ${error instanceof Error ? error.message : String(error)} (e.g. npm start -- --port 9000).`);
 }
+// A key given as `npm start -- --var API_KEY:…` is configured too: npm start must not add its own.
+const keyOfArgs = varsOfArgs(listen.rest).API_KEY;
+if (keyOfArgs) settings.configured.API_KEY = keyOfArgs;
 const port = listen.port ?? (process.env.PORT || "8787");
 const ip = listen.ip ?? "127.0.0.1";
 const standInPortText = process.env.STAND_IN_PORT || "8788";
