@@ -8,7 +8,7 @@
 import { isRecord, parseJson, stringAt } from "./json.js";
 import { readModelList } from "./models.js";
 
-/** @typedef {{ status: number, message: string }} ApiFailure */
+/** @typedef {{ status: number, message: string, code?: string }} ApiFailure `code`: the API's own (`daily_budget_exceeded`) */
 
 /**
  * One server-sent event.
@@ -25,13 +25,19 @@ export function authHeaders(apiKey) {
 
 /**
  * @param {Response} response a non-OK answer
- * @returns {Promise<ApiFailure>} the API's own message ({ error: { message } }), or the HTTP status when there is none
+ * @returns {Promise<ApiFailure>} the API's own message and code ({ error: { message, code } }), or the HTTP
+ *   status when there is none
  */
 export async function readApiError(response) {
   const body = parseJson(await response.text().catch(() => ""));
-  const message = isRecord(body) ? stringAt(body.error, "message") : undefined;
-  return { status: response.status, message: message ?? `The service answered HTTP ${response.status}.` };
+  const error = isRecord(body) ? body.error : undefined;
+  const message = stringAt(error, "message") ?? `The service answered HTTP ${response.status}.`;
+  const code = stringAt(error, "code");
+  return code === undefined ? { status: response.status, message } : { status: response.status, message, code };
 }
+
+/** The refusals of a day's spending: a key's or the service's budget, or the account's free allowance. */
+const SPENT_FOR_TODAY = new Set(["daily_budget_exceeded", "daily_quota_exceeded"]);
 
 /**
  * @param {ApiFailure} failure
@@ -39,6 +45,8 @@ export async function readApiError(response) {
  */
 export function explainApiError(failure) {
   if (failure.status === 401) return `The API key was refused: ${failure.message}`;
+  // Not a rate limit: the message says what was spent, and when the day starts again.
+  if (failure.code !== undefined && SPENT_FOR_TODAY.has(failure.code)) return `Not generated: ${failure.message}`;
   if (failure.status === 429) return `Too many requests: ${failure.message}`;
   return `Generation failed: ${failure.message}`;
 }
@@ -186,6 +194,38 @@ async function imageFile(url, index) {
 export async function fetchJob(apiKey, jobId) {
   try {
     const response = await fetch(`/v1/jobs/${encodeURIComponent(jobId)}`, { headers: authHeaders(apiKey) });
+    return response.ok ? /** @type {unknown} */ (await response.json()) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * GET /v1/usage: what the key spent today, and what its budget and the service's leave.
+ * @param {string} apiKey
+ * @returns {Promise<unknown>} the answer, or undefined when it could not be read
+ */
+export async function fetchUsage(apiKey) {
+  try {
+    const response = await fetch("/v1/usage", { headers: authHeaders(apiKey) });
+    return response.ok ? /** @type {unknown} */ (await response.json()) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * GET /v1/jobs: one page of the key's own jobs, newest first (each listed once it has ended).
+ * @param {string} apiKey
+ * @param {string} after "" for the first page, else the last job id of the page before
+ * @param {number} limit jobs per page
+ * @returns {Promise<unknown>} the page (`{ data, last_id, has_more }`), or undefined when it could not be read
+ */
+export async function fetchJobList(apiKey, after, limit) {
+  const query = new URLSearchParams({ limit: String(limit) });
+  if (after !== "") query.set("after", after);
+  try {
+    const response = await fetch(`/v1/jobs?${query}`, { headers: authHeaders(apiKey) });
     return response.ok ? /** @type {unknown} */ (await response.json()) : undefined;
   } catch {
     return undefined;

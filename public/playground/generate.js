@@ -15,6 +15,7 @@ import {
   requestImages,
   startChatStream,
 } from "./api.js";
+import { readCost } from "./cost.js";
 import { addToGallery } from "./gallery.js";
 import { asArray, isRecord, numberAt, parseJson, stringAt } from "./json.js";
 import { hasModelOptions } from "./model-options.js";
@@ -30,10 +31,19 @@ const CHAT_ID_PREFIX = "chatcmpl-";
 
 /** @typedef {import("./storage.js").Run} Run */
 /** @typedef {import("./storage.js").Seed} Seed */
+/** @typedef {import("./cost.js").Cost} Cost */
 /**
  * A picture made, with the lines said about it; no seed: not known; model: the short name of the
- * one that painted it, when known.
- * @typedef {{ url: string, details: string[], seed?: Seed, model?: string }} FoundImage
+ * one that painted it, when known; size "WxH" and cost, when known; costWords: the chat reply's own
+ * line about the cost, without its emoji.
+ * @typedef {object} FoundImage
+ * @property {string} url
+ * @property {string[]} details
+ * @property {Seed} [seed]
+ * @property {string} [model]
+ * @property {string} [size]
+ * @property {Cost} [cost]
+ * @property {string} [costWords]
  */
 
 /**
@@ -66,10 +76,10 @@ function fail(text) {
 function succeed(run, image) {
   clearInFlight();
   showRunSucceeded(run.prompt, image);
-  const { url, seed } = image;
+  const { url, seed, cost } = image;
   const model = image.model ?? (run.model === "" ? "" : modelLabel(run.model));
-  const entry = { url, prompt: run.prompt, ratio: run.ratio, model, at: Date.now() };
-  addToGallery(seed === undefined ? entry : { ...entry, seed });
+  const picture = { url, jobId: run.jobId, prompt: run.prompt, size: image.size ?? "", model };
+  addToGallery([{ ...picture, ...(seed === undefined ? {} : { seed }), ...(cost === undefined ? {} : { cost }) }]);
   return true;
 }
 
@@ -82,18 +92,36 @@ function seedOf(image) {
 }
 
 /**
- * The chat reply states the seed and the model in words of its language; the job's record has them as data.
+ * The facts of a job's first picture, from its result (its record's, or its final event's).
+ * @param {unknown} result
+ * @returns {{ seed?: Seed, model?: string, size?: string, cost?: Cost }} each undefined when not known
+ */
+function factsOf(result) {
+  if (!isRecord(result)) return {};
+  const model = stringAt(result, "model");
+  const first = asArray(result.images)[0];
+  const [width, height] = [numberAt(first, "width"), numberAt(first, "height")];
+  const cost = readCost(isRecord(first) ? first.cost : undefined) ?? readCost(result.cost);
+  return {
+    seed: seedOf(first),
+    ...(model === undefined ? {} : { model: modelLabel(model) }),
+    ...(width === undefined || height === undefined ? {} : { size: `${width}x${height}` }),
+    ...(cost === undefined ? {} : { cost }),
+  };
+}
+
+/**
+ * The chat reply states the seed, the model and the cost in words of its language; the job's record
+ * has them as data.
  * @param {string} apiKey
  * @param {string} jobId
- * @returns {Promise<{ seed?: Seed, model?: string }>} each undefined when the record could not be read
+ * @returns {Promise<{ seed?: Seed, model?: string, size?: string, cost?: Cost }>} each undefined when
+ *   the record could not be read
  */
 async function factsFromJob(apiKey, jobId) {
   if (jobId === "") return {};
   const job = await fetchJob(apiKey, jobId);
-  const result = isRecord(job) ? job.result : undefined;
-  if (!isRecord(result)) return {};
-  const model = stringAt(result, "model");
-  return { seed: seedOf(asArray(result.images)[0]), ...(model === undefined ? {} : { model: modelLabel(model) }) };
+  return factsOf(isRecord(job) ? job.result : undefined);
 }
 
 /**
@@ -107,14 +135,15 @@ function imageInReply(markdown) {
   const url = match?.[1] === undefined ? undefined : safeImageUrl(match[1]);
   if (!match || url === undefined) return undefined;
   // The reply's lines start with emoji for chat apps; the page shows the words alone. The seed
-  // line (🎲) is left out: the page states the seed itself, from the job's record.
-  const details = markdown
-    .replace(match[0], "")
-    .split("\n")
-    .filter((line) => !line.startsWith("🎲"))
-    .map((line) => line.replace(/^[^\p{L}\p{N}]+/u, "").trim())
+  // line (🎲) and the cost line (💰) are left out: the page states both itself, from the job's record.
+  const lines = markdown.replace(match[0], "").split("\n");
+  const words = (/** @type {string} */ line) => line.replace(/^[^\p{L}\p{N}]+/u, "").trim();
+  const details = lines
+    .filter((line) => !line.startsWith("🎲") && !line.startsWith("💰"))
+    .map(words)
     .filter((line) => line !== "");
-  return { url, details };
+  const costLine = lines.find((line) => line.startsWith("💰"));
+  return costLine === undefined ? { url, details } : { url, details, costWords: words(costLine) };
 }
 
 /**
@@ -160,7 +189,13 @@ export async function generate(apiKey, request, images, extras = NO_EXTRAS) {
   saveInFlight(run);
   const outcome = await readChatStream(run, response);
   if (outcome.failure !== undefined) return fail(`Generation failed: ${outcome.failure}`);
-  if (outcome.image) return succeed(run, { ...outcome.image, ...(await factsFromJob(apiKey, run.jobId)) });
+  if (outcome.image) {
+    const { costWords, ...image } = outcome.image;
+    const facts = await factsFromJob(apiKey, run.jobId);
+    // The reply's own words for the cost, when the job's record could not be read.
+    const details = facts.cost === undefined && costWords ? [...image.details, `Cost: ${costWords}`] : image.details;
+    return succeed(run, { ...image, details, ...facts });
+  }
   if (run.jobId !== "") return followJob(apiKey, run);
   return fail("The generation ended without an image.");
 }
@@ -229,11 +264,15 @@ async function generateWithImagesApi(apiKey, request, images, extras) {
     return fail(`Could not reach the service: ${error instanceof Error ? error.message : String(error)}`);
   }
   if (!response.ok) return fail(explainApiError(await readApiError(response)));
+  const jobId = response.headers.get("x-job-id") ?? "";
   const body = /** @type {unknown} */ (await response.json().catch(() => undefined));
   const data = asArray(isRecord(body) ? body.data : undefined);
+  // Each picture's cost is its own when there are several; one picture's is the answer's.
+  const total = readCost(isRecord(body) ? body.cost : undefined);
   const pictures = data.flatMap((item) => {
     const url = safeImageUrl(stringAt(item, "url") ?? "");
-    return url === undefined ? [] : [{ url, seed: seedOf(item) }];
+    const cost = readCost(isRecord(item) ? item.cost : undefined) ?? (data.length === 1 ? total : undefined);
+    return url === undefined ? [] : [{ url, seed: seedOf(item), ...(cost === undefined ? {} : { cost }) }];
   });
   const [first, ...others] = pictures;
   if (!first) return fail("The service answered without a picture.");
@@ -251,21 +290,8 @@ async function generateWithImagesApi(apiKey, request, images, extras) {
   const nearest = ` of ${made.replace("x", "×")}, the nearest this model makes to ${extras.size.replace("x", "×")}`;
   addProgressLine(run, `Made ${count}${scaled ? nearest : ""}.`);
   clearInFlight();
-  showRunSucceeded(
-    run.prompt,
-    { url: first.url, details, seed: first.seed },
-    others.map((picture) => picture.url),
-  );
-  for (const picture of [...others].reverse().concat(first)) {
-    addToGallery({
-      url: picture.url,
-      prompt: run.prompt,
-      ratio: extras.size === "" ? run.ratio : extras.size,
-      model: painter,
-      at: Date.now(),
-      seed: picture.seed,
-    });
-  }
+  showRunSucceeded(run.prompt, { ...first, details }, others, others.length > 0 ? total : undefined);
+  addToGallery(pictures.map((picture) => ({ ...picture, jobId, prompt: run.prompt, size: made, model: painter })));
   return true;
 }
 
@@ -407,11 +433,5 @@ function finishJob(run, end) {
     `Size: ${numberAt(first, "width") ?? "?"}×${numberAt(first, "height") ?? "?"}`,
     `Model: ${modelLabel(stringAt(result, "model") ?? "")}`,
   ];
-  const model = stringAt(result, "model");
-  return succeed(run, {
-    url,
-    details,
-    seed: seedOf(first),
-    ...(model === undefined ? {} : { model: modelLabel(model) }),
-  });
+  return succeed(run, { url, details, ...factsOf(result) });
 }

@@ -1,19 +1,21 @@
 // @ts-check
 /**
  * The playground's start-up: asks the Worker what only it knows (offline
- * mode; the models and what each takes, once a key is typed), wires the form,
- * and restores what this browser kept: the key, this tab's images and a
- * generation that a reload interrupted.
+ * mode; once a key is typed, the models and what each takes and costs, the
+ * key's day and its pictures), wires the form, and restores what this browser
+ * kept: the key and a generation that a reload interrupted.
  */
-import { fetchServiceInfo, listModels } from "./api.js";
+import { fetchServiceInfo, fetchUsage, listModels } from "./api.js";
 import { attachedImages, detach, editImage, listenForImages } from "./attachments.js";
-import { renderGallery } from "./gallery.js";
+import { listenForEstimate, showEstimate } from "./estimate.js";
+import { forgetPictures, renderGallery, showPicturesOf } from "./gallery.js";
 import { followJob, generate } from "./generate.js";
 import { listenForMask, maskFor, offerMask } from "./mask.js";
 import { isSent, readModelOptions, showModelOptions } from "./model-options.js";
 import { findModel, rememberModels } from "./models.js";
 import { promptRatio } from "./prompt-ratio.js";
 import { loadApiKey, loadInFlight, saveApiKey } from "./storage.js";
+import { hideUsage, showUsage, showUsageAnswer } from "./usage.js";
 import {
   chooseRatio,
   chosenRatio,
@@ -33,11 +35,18 @@ const KEY_HINT = "Kept in this browser only and sent only to this site.";
 const LOCAL_API_KEY = "sk-flux-local";
 
 let keyCheck = 0;
-/** Saves the key and asks GET /v1/models with it, which both checks it and fills the model picker. */
+/** The key GET /v1/models last accepted, "" while none is: its day and its pictures are shown. */
+let acceptedKey = "";
+
+/**
+ * Saves the key and asks GET /v1/models with it, which both checks it and fills the model picker;
+ * an accepted key's day and pictures are shown, and nothing of the one before.
+ */
 async function checkKey() {
   const key = ui.apiKey.value.trim();
   saveApiKey(key);
   const ticket = ++keyCheck;
+  if (key !== acceptedKey) forgetAccount();
   if (key === "") {
     setKeyStatus("", KEY_HINT);
     return;
@@ -45,6 +54,8 @@ async function checkKey() {
   setKeyStatus("", "Checking the key…");
   /** @type {Awaited<ReturnType<typeof listModels>>} */
   let answer;
+  // The key's day is asked beside, and shown with the verdict: the form moves once, not again after.
+  const usage = fetchUsage(key);
   try {
     answer = await listModels(key);
   } catch {
@@ -53,6 +64,7 @@ async function checkKey() {
   }
   if (ticket !== keyCheck) return; // the key changed meanwhile
   if ("failure" in answer) {
+    forgetAccount();
     const { status, message } = answer.failure;
     setKeyStatus("bad", status === 401 ? `This key was refused: ${message}` : `Could not list the models: ${message}`);
     return;
@@ -62,7 +74,29 @@ async function checkKey() {
     fillModels(answer.models);
     showChosenModel();
   }
+  const day = await usage;
+  if (ticket !== keyCheck) return;
+  showUsageAnswer(day);
   setKeyStatus("ok", `Key accepted · ${answer.models.length} models available.`);
+  acceptedKey = key;
+  void showPicturesOf(key);
+}
+
+function forgetAccount() {
+  acceptedKey = "";
+  hideUsage();
+  forgetPictures();
+}
+
+/**
+ * After a generation, whichever way it ended: the key's day once its job has settled, then its
+ * pictures with the new one listed.
+ * @param {string} apiKey the key it was made with
+ */
+async function afterRun(apiKey) {
+  if (apiKey === "" || apiKey !== acceptedKey) return;
+  await showUsage(apiKey, { settle: true });
+  if (apiKey === acceptedKey) await showPicturesOf(apiKey);
 }
 
 /** What the picked model takes: its description, its settings, and for inpainting the mask brush. */
@@ -72,6 +106,7 @@ function showChosenModel() {
   showModelOptions(model);
   offerMask(model?.capabilities.inpainting === true);
   refreshSizeNote(); // an exact size is not used by a model of one size
+  showEstimate();
 }
 
 async function submit() {
@@ -116,6 +151,7 @@ async function submit() {
   const request = { prompt, ratio, model: ui.model.value };
   const succeeded = await generate(apiKey, request, images.urls, { ...extras, options, mask });
   if (succeeded) detach(images.ids); // see attachments.js for why
+  void afterRun(apiKey);
 }
 
 /**
@@ -168,6 +204,7 @@ ui.prompt.addEventListener("keydown", (event) => {
 ui.model.addEventListener("change", showChosenModel);
 listenForImages();
 listenForMask();
+listenForEstimate();
 showChosenModel();
 ui.editResult.addEventListener("click", () => {
   const url = safeImageUrl(ui.resultImage.src);
@@ -197,5 +234,6 @@ if (interrupted) {
   ui.prompt.value = interrupted.prompt;
   showPromptRatio(promptRatio(interrupted.prompt));
   chooseRatio(interrupted.ratio);
-  void followJob(ui.apiKey.value.trim(), interrupted);
+  const apiKey = ui.apiKey.value.trim();
+  void followJob(apiKey, interrupted).then(() => afterRun(apiKey));
 }

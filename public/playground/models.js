@@ -7,6 +7,7 @@
  * settings the form shows (model-options.js) and whether the mask brush is
  * offered (mask.js).
  */
+import { readPrice } from "./cost.js";
 import { asArray, isRecord, numberAt, stringAt } from "./json.js";
 
 /** @typedef {{ min: number, max: number, default: number }} Range */
@@ -24,6 +25,8 @@ import { asArray, isRecord, numberAt, stringAt } from "./json.js";
  * @property {number} referenceImages how many images it combines (FLUX.2's 4), 0 for none
  * @property {boolean} imageToImage it redraws exactly one picture (sd-img2img)
  * @property {boolean} inpainting it repaints where a mask says, in one picture (sd-inpainting)
+ * @property {import("./cost.js").Price | undefined} price what a 1024×1024 picture costs at its default
+ *   steps; null: no published price; undefined: the list does not say
  */
 
 /**
@@ -54,6 +57,7 @@ const UNDESCRIBED = {
   referenceImages: 0,
   imageToImage: false,
   inpainting: false,
+  price: undefined,
 };
 
 /** @type {ModelInfo[]} */
@@ -113,6 +117,7 @@ function readCapabilities(raw) {
     referenceImages: numberAt(raw, "reference_images") ?? 0,
     imageToImage: raw.image_to_image === true,
     inpainting: raw.inpainting === true,
+    price: readPrice(raw.price_1024x1024),
   };
 }
 

@@ -1,19 +1,21 @@
 // @ts-check
 /**
  * What the playground keeps in this browser: the API key (localStorage, so it
- * survives restarts), this tab's images and the generation a reload
- * interrupted (sessionStorage, this tab only). Storage can be unavailable
- * (site data blocked): then every read finds nothing and every write is
- * dropped, and the page still works.
+ * survives restarts), what it learned of pictures (their seeds and costs) and
+ * the generation a reload interrupted (sessionStorage, this tab only); the
+ * pictures themselves the service lists (GET /v1/jobs). Storage can be
+ * unavailable (site data blocked): then every read finds nothing and every
+ * write is dropped, and the page still works.
  */
+import { readCost } from "./cost.js";
 import { asArray, isRecord, numberAt, parseJson, stringAt } from "./json.js";
 
 // Prefixed, so they never clash with another app on the same origin.
 const API_KEY_STORAGE = "flux-api-worker.playground.api-key";
-const SESSION_IMAGES_STORAGE = "flux-api-worker.playground.session-images";
+const PICTURE_FACTS_STORAGE = "flux-api-worker.playground.picture-facts";
 const IN_FLIGHT_STORAGE = "flux-api-worker.playground.in-flight";
-/** The gallery is a reminder of this tab's work, not an archive: older entries drop off. */
-const MAX_SESSION_IMAGES = 50;
+/** Enough for the pictures a key keeps at a time (they expire); older facts drop off. */
+const MAX_PICTURE_FACTS = 200;
 
 /**
  * A generation the page follows.
@@ -35,8 +37,8 @@ const MAX_SESSION_IMAGES = 50;
  */
 
 /**
- * One of this tab's pictures; `model` is the short name of the model that painted it ("sdxl"), "" when not known.
- * @typedef {{ url: string, prompt: string, ratio: string, model: string, at: number, seed?: Seed }} SessionImage
+ * What is known of one picture beyond its job's entry in GET /v1/jobs; each field absent when not known.
+ * @typedef {{ seed?: Seed, cost?: import("./cost.js").Cost }} PictureFacts
  */
 
 /** @typedef {"localStorage" | "sessionStorage"} StorageArea */
@@ -116,25 +118,29 @@ export function loadInFlight() {
   };
 }
 
-/** @returns {SessionImage[]} this tab's images, newest first */
-export function loadSessionImages() {
-  return asArray(readJson("sessionStorage", SESSION_IMAGES_STORAGE)).flatMap((entry) => {
+/**
+ * The facts this tab learned of pictures, by their links: what it was told when it made them, or
+ * read from their jobs' records. GET /v1/jobs lists neither a picture's seed nor its own cost.
+ * @returns {Map<string, PictureFacts>}
+ */
+export function loadPictureFacts() {
+  /** @type {Map<string, PictureFacts>} */
+  const facts = new Map();
+  for (const entry of asArray(readJson("sessionStorage", PICTURE_FACTS_STORAGE))) {
     const url = stringAt(entry, "url");
-    if (url === undefined) return [];
-    const prompt = stringAt(entry, "prompt") ?? "";
-    const ratio = stringAt(entry, "ratio") ?? "";
-    const seed = isRecord(entry) && entry.seed === null ? null : numberAt(entry, "seed");
-    const image = { url, prompt, ratio, model: stringAt(entry, "model") ?? "", at: numberAt(entry, "at") ?? 0 };
-    return [seed === undefined ? image : { ...image, seed }];
-  });
+    if (url === undefined || !isRecord(entry)) continue;
+    const seed = entry.seed === null ? null : numberAt(entry, "seed");
+    const cost = readCost(entry.cost);
+    facts.set(url, { ...(seed === undefined ? {} : { seed }), ...(cost === undefined ? {} : { cost }) });
+  }
+  return facts;
 }
 
 /**
- * @param {SessionImage} image
- * @returns {SessionImage[]} the session's images with this one first
+ * @param {Map<string, PictureFacts>} facts every picture's, the newest first; the oldest beyond
+ *   MAX_PICTURE_FACTS are dropped
  */
-export function rememberSessionImage(image) {
-  const images = [image, ...loadSessionImages()].slice(0, MAX_SESSION_IMAGES);
-  writeJson("sessionStorage", SESSION_IMAGES_STORAGE, images);
-  return images;
+export function savePictureFacts(facts) {
+  const entries = [...facts].slice(0, MAX_PICTURE_FACTS).map(([url, known]) => ({ url, ...known }));
+  writeJson("sessionStorage", PICTURE_FACTS_STORAGE, entries);
 }

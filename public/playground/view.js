@@ -4,6 +4,7 @@
  * picker, and a run's state, progress, result and errors. Every text that
  * came from the API goes in with textContent, never as HTML.
  */
+import { costText } from "./cost.js";
 import { findModel, modelGroup } from "./models.js";
 
 /** The model help when no model is picked. */
@@ -31,6 +32,7 @@ export const ui = {
   apiKey: byId("api-key", HTMLInputElement),
   toggleKey: byId("toggle-key", HTMLButtonElement),
   keyStatus: byId("key-status", HTMLElement),
+  usage: byId("usage", HTMLElement),
   prompt: byId("prompt", HTMLTextAreaElement),
   promptField: byId("prompt-field", HTMLElement),
   attach: byId("attach", HTMLButtonElement),
@@ -65,6 +67,7 @@ export const ui = {
   count: byId("count", HTMLSelectElement),
   seed: byId("seed", HTMLInputElement),
   modelLimits: byId("model-limits", HTMLElement),
+  estimate: byId("estimate", HTMLElement),
   generate: byId("generate", HTMLButtonElement),
   state: byId("job-state", HTMLElement),
   error: byId("error", HTMLElement),
@@ -78,6 +81,7 @@ export const ui = {
   editResult: byId("edit-result", HTMLButtonElement),
   gallery: byId("gallery", HTMLUListElement),
   galleryEmpty: byId("gallery-empty", HTMLElement),
+  galleryMore: byId("gallery-more", HTMLButtonElement),
 };
 
 /**
@@ -244,14 +248,20 @@ export function showRunFailed(text) {
 }
 
 /**
- * @param {string} prompt
- * @param {{ url: string, details: string[], seed?: import("./storage.js").Seed }} image details: the reply's
- *   lines (prompt used, size, model); the seed comes from the job's result
- * @param {string[]} [others] the links of the request's other pictures, shown smaller below it
+ * A picture of the result, with what it cost.
+ * @typedef {{ url: string, cost?: import("./cost.js").Cost }} ShownPicture
  */
-export function showRunSucceeded(prompt, image, others = []) {
+
+/**
+ * @param {string} prompt
+ * @param {ShownPicture & { details: string[], seed?: import("./storage.js").Seed }} image details: the reply's
+ *   lines (prompt used, size, model); the seed and the cost come from the job's result
+ * @param {ShownPicture[]} [others] the request's other pictures, shown smaller below it, each with its cost
+ * @param {import("./cost.js").Cost} [total] what the whole request cost, when it made several
+ */
+export function showRunSucceeded(prompt, image, others = [], total) {
   ui.resultMore.replaceChildren(
-    ...others.map((url) => {
+    ...others.map(({ url, cost }) => {
       const item = document.createElement("li");
       const link = document.createElement("a");
       link.href = url;
@@ -261,6 +271,12 @@ export function showRunSucceeded(prompt, image, others = []) {
       picture.alt = prompt;
       link.append(picture);
       item.append(link);
+      if (cost !== undefined) {
+        const line = document.createElement("span");
+        line.className = "cost";
+        line.textContent = costText(cost);
+        item.append(line);
+      }
       return item;
     }),
   );
@@ -276,11 +292,24 @@ export function showRunSucceeded(prompt, image, others = []) {
   });
   const seed = seedText(image.seed);
   if (seed !== undefined) lines.push(seedLine(seed, image.seed));
+  if (image.cost !== undefined) lines.push(costItem(`Cost: ${costText(image.cost)}`));
+  if (total !== undefined) lines.push(costItem(`All ${others.length + 1} pictures: ${costText(total)}`));
   ui.reply.replaceChildren(...lines);
   ui.stage.hidden = true;
   ui.result.hidden = false;
   setState("done", "Done");
   showRunEnded();
+}
+
+/**
+ * @param {string} text
+ * @returns {HTMLLIElement}
+ */
+function costItem(text) {
+  const item = document.createElement("li");
+  item.className = "cost";
+  item.textContent = text;
+  return item;
 }
 
 /**

@@ -64,12 +64,12 @@ describe("editing images in the playground", () => {
       ],
     ]);
 
-    // The seed the job really used, in the result's details and in the session's list.
+    // The seed the job really used, in the result's details and in the key's list of pictures.
     const seed = await jobSeed(live, await jobIdOf(request));
     expect(seed).toEqual(expect.any(Number));
     expect(await page.getByRole("figure").getByText(`Seed: ${seed}`).isVisible()).toBe(true);
-    const session = page.getByRole("list", { name: "Images generated in this session" });
-    expect(await session.getByText(`Seed: ${seed}`).isVisible()).toBe(true);
+    const listed = page.getByRole("list", { name: "Pictures made with this key" });
+    expect(await listed.getByText(`Seed: ${seed}`, { exact: true }).isVisible()).toBe(true);
     await page.context().grantPermissions(["clipboard-read", "clipboard-write"]);
     await page.getByRole("button", { name: "Copy the seed" }).click();
     await page.getByRole("figure").getByText("Copied").waitFor();
@@ -79,7 +79,7 @@ describe("editing images in the playground", () => {
     expect(problems).toEqual([]);
   });
 
-  it("edits the result further by its own link, from the result and from the session's list", async () => {
+  it("edits the result further by its own link, from the result and from the key's list of pictures", async () => {
     const { page, problems } = await openPlayground(live);
     await enterKey(page, live.service.apiKey);
     await generate(page, `a red boat on a lake ${marker()}`, "3:2");
@@ -108,9 +108,9 @@ describe("editing images in the playground", () => {
       [{ name: "input_image_0", width: 511 }],
     ]);
 
-    // The first picture again, from the session's list (newest first: it is second).
-    const session = page.getByRole("list", { name: "Images generated in this session" });
-    await session.getByRole("button", { name: /^Edit/ }).nth(1).click();
+    // The first picture again, from the key's list of pictures (newest first: it is second).
+    const listed = page.getByRole("list", { name: "Pictures made with this key" });
+    await listed.getByRole("button", { name: /^Edit/ }).nth(1).click();
     expect(await attachedPreviews(page, 1)).toEqual([{ caption: "image 0", loaded: true }]);
     expect(await attachedList(page).locator("img").getAttribute("src")).toBe(pictureUrl);
     expect(await page.evaluate(() => document.activeElement?.id)).toBe("prompt");

@@ -274,8 +274,9 @@ describe("the settings of the chosen model", () => {
     const figure = page.getByRole("figure");
     for (const line of ["Model: sdxl", "Negative prompt: blurry, text, watermark", "Steps: 12", "Size: 1024×576"])
       expect(await figure.getByText(line, { exact: true }).isVisible()).toBe(true);
-    const session = page.getByRole("list", { name: "Images generated in this session" });
-    expect(await session.getByText("Model: sdxl", { exact: true }).isVisible()).toBe(true);
+    const listed = page.getByRole("list", { name: "Pictures made with this key" });
+    const picture = listed.getByRole("listitem").filter({ hasText: word });
+    expect(await picture.getByText("Model: sdxl", { exact: true }).isVisible()).toBe(true);
     expect(problems).toEqual([]);
   });
 
@@ -316,10 +317,11 @@ describe("the settings of the chosen model", () => {
     const form = call.find((entry) => entry.path.includes("/ai/run/"))?.form ?? {};
     expect(Object.keys(form)).not.toContain("steps");
     expect(Object.keys(form)).not.toContain("negative_prompt");
-    // The chat reply names the model too; it is kept with the picture in the session's list.
+    // The chat reply names the model too; it is kept with the picture in the key's list.
     expect(await page.getByRole("figure").getByText("Model: flux-2-klein-4b").isVisible()).toBe(true);
-    const session = page.getByRole("list", { name: "Images generated in this session" });
-    expect(await session.getByText("Model: flux-2-klein-4b", { exact: true }).isVisible()).toBe(true);
+    const listed = page.getByRole("list", { name: "Pictures made with this key" });
+    const picture = listed.getByRole("listitem").filter({ hasText: word });
+    expect(await picture.getByText("Model: flux-2-klein-4b", { exact: true }).isVisible()).toBe(true);
   });
 
   it("refuses a value out of the model's range in words, before sending anything", async () => {

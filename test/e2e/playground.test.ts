@@ -75,8 +75,8 @@ describe("the playground at /", () => {
     const image = await fetch(imageUrl ?? "");
     expect(image.headers.get("content-type")).toMatch(/^image\//);
 
-    const session = page.getByRole("list", { name: "Images generated in this session" });
-    expect(await session.getByRole("listitem").allTextContents()).toEqual([expect.stringContaining(prompt)]);
+    const listed = page.getByRole("list", { name: "Pictures made with this key" });
+    expect(await listed.getByRole("listitem").allTextContents()).toEqual([expect.stringContaining(prompt)]);
     expect(problems).toEqual([]);
 
     mkdirSync(fileURLToPath(new URL("../../docs/", import.meta.url)), { recursive: true });
@@ -98,8 +98,8 @@ describe("the playground at /", () => {
     await generate(page, `a green kite ${marker()}`, "16:9");
     expect(await resultImageSize(page)).toEqual({ width: 1024, height: 1024 });
     expect(await page.getByRole("figure").getByText("No seed").isVisible()).toBe(true);
-    const session = page.getByRole("list", { name: "Images generated in this session" });
-    expect(await session.getByText("No seed").isVisible()).toBe(true);
+    const listed = page.getByRole("list", { name: "Pictures made with this key" });
+    expect(await listed.getByText("No seed").isVisible()).toBe(true);
   });
 
   it("keeps the ratio a prompt ends in: a second picture 9:16 with 1:1 picked is 576×1024, and the page says so", async () => {
@@ -144,17 +144,21 @@ describe("the playground at /", () => {
   it("shows why a generation failed when the prompt is refused upstream", async () => {
     const { page } = await openPlayground(live);
     await enterKey(page, live.service.apiKey);
+    await page.getByText("Key accepted").waitFor();
 
-    await generate(page, `something forbidden ${marker()} #fault=nsfw`);
+    const word = marker();
+    // The list is asked again once the job has settled: it lists the key's earlier pictures, not this one.
+    const listedAfter = page.waitForResponse((response) => response.url().includes("/v1/jobs?"));
+    await generate(page, `something forbidden ${word} #fault=nsfw`);
     await page
       .getByRole("alert")
       .getByText(/Generation failed: .*safety filter/)
       .waitFor();
     expect(await page.getByText("Failed", { exact: true }).isVisible()).toBe(true);
     expect(await page.getByRole("figure").isVisible()).toBe(false);
-    expect(
-      await page.getByRole("list", { name: "Images generated in this session" }).getByRole("listitem").count(),
-    ).toBe(0);
+    await listedAfter;
+    const pictures = page.getByRole("list", { name: "Pictures made with this key" }).getByRole("listitem");
+    expect(await pictures.filter({ hasText: word }).count()).toBe(0);
   });
 
   it("follows a generation to its image after the page is reloaded mid-way, without starting another", async () => {

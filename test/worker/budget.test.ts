@@ -236,7 +236,7 @@ describe("GET /v1/jobs", () => {
     const all = await list("");
     expect(all.data).toHaveLength(3);
     expect(all.data.map((job) => job.prompt.slice(-6))).toEqual(["kite 2", "kite 1", "kite 0"]);
-    expect(all.data[0]).toMatchObject({ status: "succeeded", neurons: SCHNELL });
+    expect(all.data[0]).toMatchObject({ status: "succeeded", neurons: SCHNELL, usd: 0.001901, seeds: [null] });
     expect(all.data[0]?.images[0]).toMatch(/\/image\//);
     const page = await list("?limit=2");
     expect(page).toMatchObject({ has_more: true, last_id: all.data[1]?.id });

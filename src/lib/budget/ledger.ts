@@ -44,7 +44,10 @@ export interface JobSummary {
   prompt: string;
   /** Links while they live. */
   images: string[];
+  /** Each picture's seed, in order (null for a model without seeds). */
+  seeds: (number | null)[];
   neurons: number | null;
+  usd: number | null;
   estimated: boolean;
   /** Unix seconds: the entry goes with its images. */
   expires_at: number;
