@@ -5,7 +5,6 @@
  * the default because several clients send no `response_format` and need base64.
  */
 import { ApiError } from "../lib/http/errors.ts";
-import type { JobSpec } from "../lib/jobs.ts";
 import { jobEstimate } from "../lib/generation/cost.ts";
 import { effectiveSize, findModel, INPAINTING_MODEL, resolveModel, sizeForRatio } from "../lib/generation/models.ts";
 import {
@@ -21,9 +20,12 @@ import { checkSeed, refuseUnusedSeed, seedsFor } from "../lib/generation/seeds.t
 import { parseSizeParameter } from "../lib/generation/sizes.ts";
 import { checkImagesFor, noReferences, uploadedBytes, type References } from "../lib/images/intake.ts";
 import { readEditsBody } from "../lib/openai/edits-body.ts";
+import { errorFrame, imageStreamFrames, type ImageStreamContext } from "../lib/openai/image-stream.ts";
+import { sseResponse } from "../lib/openai/sse.ts";
+import { isFinal, jobLostError, type JobSpec } from "../lib/jobs.ts";
 import { imagesRequestSchema, readJsonBody, validate } from "../lib/openai/request-body.ts";
 import { linkOrigin, type RoutedRequest } from "./context.ts";
-import { admitJob, completeJob } from "./start-job.ts";
+import { admitJob, completeJob, startJob, type StartedJob } from "./start-job.ts";
 
 /** The fields both endpoints share, as their bodies give them. */
 interface ImagesFields {
@@ -39,22 +41,25 @@ interface ImagesFields {
   steps?: number | null;
   guidance?: number | null;
   strength?: number | null;
+  stream?: boolean | null;
+  quality?: string | null;
 }
 
-export async function imageGenerations(request: RoutedRequest, env: Env): Promise<Response> {
+export async function imageGenerations(request: RoutedRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
   const body = validate(imagesRequestSchema, await readJsonBody(request));
-  return runImagesJob(request, env, body, noReferences());
+  return runImagesJob(request, env, ctx, body, noReferences());
 }
 
-export async function imageEdits(request: RoutedRequest, env: Env): Promise<Response> {
+export async function imageEdits(request: RoutedRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
   const { fields, references } = await readEditsBody(request, linkOrigin(request));
-  return runImagesJob(request, env, fields, references);
+  return runImagesJob(request, env, ctx, fields, references);
 }
 
 /** Checks the fields, runs the job and answers in the Images API's shape. */
 async function runImagesJob(
   request: RoutedRequest,
   env: Env,
+  ctx: ExecutionContext,
   body: ImagesFields,
   references: References,
 ): Promise<Response> {
@@ -108,6 +113,15 @@ async function runImagesJob(
     origin: linkOrigin(request),
     settings,
   };
+  if (body.stream) {
+    const context = {
+      kind: editing ? ("edit" as const) : ("generation" as const),
+      delivery,
+      quality: body.quality ?? "auto",
+      model: model.short,
+    };
+    return streamedImages(startJob(env, spec, uploadedBytes(references)), context, ctx);
+  }
   const job = await completeJob(env, spec, uploadedBytes(references));
   const { result } = job;
   const first = result.images[0];
@@ -152,6 +166,28 @@ function requestedSize(body: ImagesFields): { width: number; height: number } | 
   if (body.width == null && body.height == null) return undefined;
   const width = body.width ?? body.height ?? 1024;
   return { width, height: body.height ?? width };
+}
+
+/**
+ * The streamed answer: OpenAI's image events as the job ends (image-stream.ts), with keepalives
+ * meanwhile. A client that goes away stops only the writes: the job finishes and is recorded.
+ */
+function streamedImages({ jobId, events }: StartedJob, context: ImageStreamContext, ctx: ExecutionContext): Response {
+  return sseResponse(
+    async (writer) => {
+      let ended = false;
+      try {
+        for await (const event of events) {
+          ended ||= isFinal(event);
+          for (const frame of imageStreamFrames(event, context)) await writer.write(frame);
+        }
+      } finally {
+        // The job could not start, or its stream broke off: end with a clear error, not silence.
+        if (!ended) await writer.write(errorFrame(jobLostError().toBody()));
+      }
+    },
+    { headers: { "x-job-id": jobId }, waitUntil: (promise) => ctx.waitUntil(promise) },
+  );
 }
 
 /** What a client sent, echoed in an error no longer than it needs to be recognised. */

@@ -27,7 +27,6 @@ export async function readEditsBody(request: Request, origin: string): Promise<E
   const body = /^multipart\/form-data/i.test(contentType)
     ? await readMultipart(request, contentType)
     : readJson(validate(imageEditsSchema, await readJsonBody(request, MAX_BODY_WITH_IMAGES_BYTES)), origin);
-  refuseUnsupported(body.fields);
   if (body.references.sources.length === 0) {
     throw new ApiError(400, "Attach the image to edit as 'image' (several as 'image[]', at most 4).", {
       param: "image",
@@ -60,7 +59,9 @@ function readJson(fields: ImageEditsRequest, origin: string): EditsBody {
 // `image`, `image[]` and `image[0]`…: every way clients name the image parts.
 const IMAGE_PART = /^image(?:\[\d*\])?$/;
 // Numbers arrive as text in a form; the schema then checks them as it does JSON's.
-const NUMERIC_FIELDS = new Set(["n", "seed", "steps", "guidance", "strength", "width", "height"]);
+const NUMERIC_FIELDS = new Set(["n", "seed", "steps", "guidance", "strength", "width", "height", "partial_images"]);
+// And `stream` as the text a form holds.
+const BOOLEANS: Record<string, boolean> = { true: true, false: false };
 const NUMBER = /^-?(?:\d+(?:\.\d*)?|\.\d+)$/;
 
 async function readMultipart(request: Request, contentType: string): Promise<EditsBody> {
@@ -92,20 +93,13 @@ async function readMultipart(request: Request, contentType: string): Promise<Edi
       checkRoomFor(references, param); // before reading a fifth file's bytes
       addUpload(references, new Uint8Array(await value.arrayBuffer()), param);
     } else if (typeof value === "string") {
-      fields[name] = NUMERIC_FIELDS.has(name) && NUMBER.test(value.trim()) ? Number(value) : value;
+      const text = value.trim();
+      if (NUMERIC_FIELDS.has(name) && NUMBER.test(text)) fields[name] = Number(text);
+      else if (name === "stream" && Object.hasOwn(BOOLEANS, text)) fields[name] = BOOLEANS[text];
+      else fields[name] = value;
     }
   }
   return { fields: validate(imageEditsSchema, fields), references };
-}
-
-/** Fields OpenAI defines that this service cannot honour: refused with the reason, never ignored. */
-function refuseUnsupported(fields: ImageEditsRequest): void {
-  if (fields.stream === true || fields.stream === "true") {
-    throw new ApiError(400, "Streamed edits are not offered: leave 'stream' out and wait for the images.", {
-      param: "stream",
-      code: "unsupported_parameter",
-    });
-  }
 }
 
 function invalidMultipart(): ApiError {

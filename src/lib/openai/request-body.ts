@@ -181,6 +181,9 @@ const imagesFields = {
   steps: nullish(number()),
   guidance: nullish(number()),
   strength: nullish(number()),
+  // Streamed as OpenAI's image events; our models paint no partial pictures, so none is sent.
+  stream: nullish(boolean()),
+  partial_images: nullish(integer({ min: 0, max: 3 })),
   // As LobeChat's FLUX cards and fal- and BFL-style clients send a size: used when `size` is absent.
   width: nullish(integer({ min: 1 })),
   height: nullish(integer({ min: 1 })),
