@@ -6,6 +6,7 @@ import { splitStream } from "./bytes.ts";
 import { ApiError, type ErrorBody } from "./http/errors.ts";
 import type { PreviousImage } from "./generation/follow-up.ts";
 import type { Cost } from "./generation/cost.ts";
+import type { OutputRequest } from "./images/convert.ts";
 import type { GenerationOptions } from "./generation/options.ts";
 import type { ReferenceSource } from "./images/intake.ts";
 import type { JobSettings } from "./settings.ts";
@@ -34,6 +35,8 @@ export interface JobSpec {
   count: number;
   /** One seed per image for a model that takes seeds; undefined for one that does not (schnell). */
   seeds?: number[];
+  /** The format to store and return the pictures in; absent: the model's own. */
+  output?: OutputRequest;
   /** `url` stores images in KV; `b64_json` hands the bytes back and stores nothing. */
   delivery: "url" | "b64_json";
   /** The digest of the API key that started the job: only that key may look it up. */

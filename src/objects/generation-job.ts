@@ -150,6 +150,7 @@ export class GenerationJob extends DurableObject<Env> {
             fetchImage: (url, param) => fetchImage(url, param),
             images: this.env.IMAGES,
           },
+          images: this.env.IMAGES,
           previousPrompt: (key) => this.previousPrompt(key, spec.owner),
           expiresAt,
           newImageKey: () => newImageKey(jobId),

@@ -13,7 +13,9 @@ import { totalCost } from "../lib/generation/cost.ts";
 import { resolvedOptions } from "../lib/generation/options.ts";
 import { sizeForReference } from "../lib/generation/sizes.ts";
 import { gatherReferences, notArrived, readOriginal, type GatherDeps } from "../lib/images/gather.ts";
-import type { Box, ReferenceImage } from "../lib/images/downscale.ts";
+import { toOutputFormat } from "../lib/images/convert.ts";
+import type { Box, ImagesBinding, ReferenceImage } from "../lib/images/downscale.ts";
+import { encodeBase64 } from "../lib/storage/image-bytes.ts";
 import { toInpaintingMask } from "../lib/images/mask.ts";
 import { judgeFollowUp, optimizePrompt } from "../lib/upstream/optimizer.ts";
 import type { ReferenceSource } from "../lib/images/intake.ts";
@@ -27,6 +29,8 @@ export interface PipelineDeps {
   ai: AiBinding | undefined;
   /** How reference images are read and shrunk: needed only by an edit (spec.references). */
   gather?: GatherDeps;
+  /** The Images binding, to convert a picture to the output_format asked. */
+  images?: ImagesBinding;
   /** The prompt an earlier picture of this Worker was painted from, for a follow-up's judgement. */
   previousPrompt?: (key: string) => Promise<string | undefined>;
   expiresAt: number;
@@ -96,7 +100,7 @@ export async function runPipeline(
     : { model, prompt: optimized.promptUsed, ...size, options, references };
   const onRetry = (attempt: number, max: number, cause: ApiError) =>
     deps.progress("generating", t("retrying", { attempt, max, reason: t(retryReason(cause)) }));
-  const generated: SeededImage[] = await timed("generate", () =>
+  let generated: SeededImage[] = await timed("generate", () =>
     Promise.all(
       Array.from({ length: spec.count }, async (_, index) => {
         const seed = spec.seeds?.[index];
@@ -105,6 +109,16 @@ export async function runPipeline(
     ),
   );
 
+  if (spec.output) {
+    const output = spec.output;
+    const converted = await timed("convert", () =>
+      Promise.all(generated.map((image) => toOutputFormat(image, output, deps.images))),
+    );
+    generated = generated.map((image, index) => {
+      const picture = converted[index] ?? image;
+      return picture.bytes === image.bytes ? image : { ...image, ...picture, base64: encodeBase64(picture.bytes) };
+    });
+  }
   // Its cost arrives with the final event (the chat reply's 💰 line): a progress event of its own would only repeat it.
   const cost = totalCost(generated.map((image) => image.cost));
   let images: JobImage[];

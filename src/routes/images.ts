@@ -43,6 +43,9 @@ interface ImagesFields {
   strength?: number | null;
   stream?: boolean | null;
   quality?: string | null;
+  output_format?: "png" | "jpeg" | "webp" | null;
+  output_compression?: number | null;
+  background?: "transparent" | "opaque" | "auto" | null;
 }
 
 export async function imageGenerations(request: RoutedRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
@@ -86,6 +89,12 @@ async function runImagesJob(
   };
   refuseUnusedOptions(model, options);
   checkOptions(model, options, (name) => OPTIONS[name].field);
+  if (body.background === "transparent")
+    throw new ApiError(
+      400,
+      'No model of this service paints transparency: leave \'background\' out, or send "opaque" or "auto".',
+      { param: "background", code: "unsupported_parameter" },
+    );
   const delivery = body.response_format ?? "b64_json";
   const size = effectiveSize(model, wanted.width, wanted.height);
   const count = body.n ?? 1;
@@ -106,6 +115,9 @@ async function runImagesJob(
     options: withoutUnused(model, options),
     ...(editing ? { references: references.sources } : {}),
     ...(references.mask ? { mask: references.mask } : {}),
+    ...(body.output_format
+      ? { output: { format: body.output_format, compression: body.output_compression ?? undefined } }
+      : {}),
     ...(followsReference ? { sizeFromReference: "long-side" as const } : {}),
     delivery,
     owner: request.keyDigest,

@@ -59,7 +59,17 @@ function readJson(fields: ImageEditsRequest, origin: string): EditsBody {
 // `image`, `image[]` and `image[0]`…: every way clients name the image parts.
 const IMAGE_PART = /^image(?:\[\d*\])?$/;
 // Numbers arrive as text in a form; the schema then checks them as it does JSON's.
-const NUMERIC_FIELDS = new Set(["n", "seed", "steps", "guidance", "strength", "width", "height", "partial_images"]);
+const NUMERIC_FIELDS = new Set([
+  "n",
+  "seed",
+  "steps",
+  "guidance",
+  "strength",
+  "width",
+  "height",
+  "partial_images",
+  "output_compression",
+]);
 // And `stream` as the text a form holds.
 const BOOLEANS: Record<string, boolean> = { true: true, false: false };
 const NUMBER = /^-?(?:\d+(?:\.\d*)?|\.\d+)$/;

@@ -170,7 +170,8 @@ const imagesFields = {
   // An empty prompt passes here: the prompt check refuses it after clean-up as empty_prompt, as chat does.
   prompt: string(),
   model: nullish(string()),
-  n: nullish(integer({ min: 1, max: 4 })),
+  // As OpenAI allows; run at once, within the rate limit and the budget.
+  n: nullish(integer({ min: 1, max: 10 })),
   size: nullish(string()),
   response_format: nullish(oneOf(["url", "b64_json"])),
   seed: nullish(integer()),
@@ -187,6 +188,11 @@ const imagesFields = {
   // As LobeChat's FLUX cards and fal- and BFL-style clients send a size: used when `size` is absent.
   width: nullish(integer({ min: 1 })),
   height: nullish(integer({ min: 1 })),
+  // The stored and returned bytes in this format (the Images binding converts); absent: the model's own.
+  output_format: nullish(oneOf(["png", "jpeg", "webp"])),
+  output_compression: nullish(integer({ min: 0, max: 100 })),
+  // No model here paints transparency: "transparent" is refused, "opaque" and "auto" are what it makes.
+  background: nullish(oneOf(["transparent", "opaque", "auto"])),
 };
 
 /** The OpenAI images body; quality, style and user are accepted and ignored. */
@@ -198,15 +204,13 @@ const editImage = object({ image_url: union(string(), object({ url: string() }))
 
 /**
  * `/v1/images/edits`, in its JSON form (`images: [{ image_url }]`) and, field by field, its
- * multipart form; background, output_format and input_fidelity are accepted and ignored too.
+ * multipart form; input_fidelity is accepted and ignored.
  */
 export const imageEditsSchema = object({
   ...imagesFields,
   images: optional(array(editImage)),
   // OpenAI's JSON form: `{ image_url }` (or `{ file_id }`, which has no meaning here).
   mask: nullish(union(string(), object({ image_url: optional(string()), file_id: optional(string()) }))),
-  background: nullish(string()),
-  output_format: nullish(string()),
   input_fidelity: nullish(string()),
 });
 export type ImageEditsRequest = Infer<typeof imageEditsSchema>;
