@@ -58,6 +58,32 @@ export async function imageEdits(request: RoutedRequest, env: Env, ctx: Executio
   return runImagesJob(request, env, ctx, fields, references);
 }
 
+/**
+ * A variation keeps the picture's subject and style in a new composition. FLUX.2 with the picture
+ * as its reference does that from words; img2img would keep the composition and change the look.
+ */
+const VARIATION_PROMPT =
+  "A new variation of image 0: the same subject, style, colours and mood, in a fresh composition and pose.";
+
+/** POST /v1/images/variations: one picture, painted again as a variation (`images.createVariation`). */
+export async function imageVariations(request: RoutedRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
+  const { fields, references } = await readEditsBody(request, linkOrigin(request), VARIATION_PROMPT);
+  if (references.sources.length > 1)
+    throw new ApiError(400, "A variation is made of one picture: send one 'image'.", {
+      param: "image[1]",
+      code: "too_many_images",
+    });
+  if (references.mask)
+    throw new ApiError(400, "A variation takes no mask: use /v1/images/edits to repaint part of a picture.", {
+      param: "mask",
+      code: "unsupported_parameter",
+    });
+  // The default model, when it takes references; FLUX.2 klein otherwise (other vendors' names too).
+  const { defaultModel } = request.settings;
+  const fallback = defaultModel.references > 0 ? defaultModel : (findModel("flux-2-klein-4b") ?? defaultModel);
+  return runImagesJob(request, env, ctx, fields, references, fallback);
+}
+
 /** Checks the fields, runs the job and answers in the Images API's shape. */
 async function runImagesJob(
   request: RoutedRequest,
@@ -65,6 +91,8 @@ async function runImagesJob(
   ctx: ExecutionContext,
   body: ImagesFields,
   references: References,
+  /** The model when the request names none of ours: FLUX_MODEL, unless the request says otherwise. */
+  fallbackModel = request.settings.defaultModel,
 ): Promise<Response> {
   const { settings } = request;
   refuseFarTooLong(body.prompt, "prompt");
@@ -73,7 +101,7 @@ async function runImagesJob(
   const editing = references.sources.length > 0;
   const requested = requestedSize(body);
   // A mask is for the inpainting model: it paints one when the caller named none.
-  const fallback = references.mask ? INPAINTING_MODEL : settings.defaultModel;
+  const fallback = references.mask ? INPAINTING_MODEL : fallbackModel;
   const model = resolveModel(body.model, fallback);
   // "auto" (gpt-image clients send it) or no size: the model's default, or for an edit the image's shape.
   const followsReference = editing && requested === undefined;

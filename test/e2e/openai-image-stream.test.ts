@@ -1,6 +1,7 @@
 /**
- * The Images API streamed, end to end: `npm start` driven by the official `openai` client's
- * `stream: true` iterators, as LibreChat's image tool asks first (it falls back on a 400).
+ * The rest of the Images API, end to end: `npm start` driven by the official `openai` client:
+ * `stream: true` iterators (LibreChat's image tool asks for a stream first and falls back on a
+ * 400), `images.createVariation`, `output_format` from the bytes, and n = 10.
  */
 import jpeg from "jpeg-js";
 import OpenAI, { toFile } from "openai";
@@ -53,5 +54,38 @@ describe("stream: true with the official client", () => {
     })().catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(OpenAI.APIError);
     expect(String((failure as Error).message)).toMatch(/safety filter/);
+  });
+});
+
+describe("variations, formats and n with the official client", () => {
+  it("images.createVariation paints a variation of the picture's shape", async () => {
+    const result = await live.client.images.createVariation({
+      image: await toFile(photo(600, 400), "a.jpg", { type: "image/jpeg" }),
+      n: 1,
+      response_format: "b64_json",
+    });
+    expect(jpegDimensions(Buffer.from(result.data?.[0]?.b64_json ?? "", "base64"))).toEqual({
+      width: 1024,
+      height: 688,
+    });
+  });
+
+  it.each([
+    ["png", [0x89, 0x50, 0x4e, 0x47]],
+    ["webp", [0x52, 0x49, 0x46, 0x46]],
+  ] as const)("output_format %s gives those bytes for a model that makes JPEG", async (format, magic) => {
+    const result = await live.client.images.generate({
+      model: "flux-2-klein-4b",
+      prompt: `${marker()} a lighthouse`,
+      size: "512x512",
+      output_format: format,
+    });
+    expect([...Buffer.from(result.data?.[0]?.b64_json ?? "", "base64").subarray(0, 4)]).toEqual(magic);
+    expect(result.output_format).toBe(format);
+  });
+
+  it("n = 10 gives ten pictures", async () => {
+    const result = await live.client.images.generate({ model: "flux-1-schnell", prompt: `${marker()} a kite`, n: 10 });
+    expect(result.data).toHaveLength(10);
   });
 });

@@ -21,12 +21,18 @@ export interface EditsBody {
   references: References;
 }
 
-/** Reads and checks an edits request, multipart or JSON. */
-export async function readEditsBody(request: Request, origin: string): Promise<EditsBody> {
+/**
+ * Reads and checks an edits request, multipart or JSON. `prompt` is the prompt of a request that
+ * has none of its own to give (variations): it replaces whatever was sent.
+ */
+export async function readEditsBody(request: Request, origin: string, prompt?: string): Promise<EditsBody> {
   const contentType = request.headers.get("content-type") ?? "";
+  // Not for a body that is no object: the schema says what is wrong with it.
+  const withPrompt = (fields: unknown) =>
+    prompt === undefined || typeof fields !== "object" || fields === null ? fields : { ...fields, prompt };
   const body = /^multipart\/form-data/i.test(contentType)
-    ? await readMultipart(request, contentType)
-    : readJson(validate(imageEditsSchema, await readJsonBody(request, MAX_BODY_WITH_IMAGES_BYTES)), origin);
+    ? await readMultipart(request, contentType, withPrompt)
+    : readJson(validate(imageEditsSchema, withPrompt(await readJsonBody(request, MAX_BODY_WITH_IMAGES_BYTES))), origin);
   if (body.references.sources.length === 0) {
     throw new ApiError(400, "Attach the image to edit as 'image' (several as 'image[]', at most 4).", {
       param: "image",
@@ -74,7 +80,11 @@ const NUMERIC_FIELDS = new Set([
 const BOOLEANS: Record<string, boolean> = { true: true, false: false };
 const NUMBER = /^-?(?:\d+(?:\.\d*)?|\.\d+)$/;
 
-async function readMultipart(request: Request, contentType: string): Promise<EditsBody> {
+async function readMultipart(
+  request: Request,
+  contentType: string,
+  withPrompt: (fields: unknown) => unknown,
+): Promise<EditsBody> {
   // Parsed from the guarded stream, so that a body over the limit or cut off by the client is
   // reported as such rather than as a broken form (formData() has one error for everything).
   const boundary = boundaryOf(contentType);
@@ -109,7 +119,7 @@ async function readMultipart(request: Request, contentType: string): Promise<Edi
       else fields[name] = value;
     }
   }
-  return { fields: validate(imageEditsSchema, fields), references };
+  return { fields: validate(imageEditsSchema, withPrompt(fields)), references };
 }
 
 function invalidMultipart(): ApiError {
