@@ -122,8 +122,8 @@ describe("images.generate with bad parameters", () => {
     await expect(call).rejects.toMatchObject({ status: 400, param: "prompt", code: "empty_prompt" });
   });
 
-  it("rejects n above 4 with a 400 naming n", async () => {
-    const call = live.client.images.generate({ prompt: "a lighthouse", n: 9 });
+  it("rejects n above 10 with a 400 naming n", async () => {
+    const call = live.client.images.generate({ prompt: "a lighthouse", n: 11 });
     await expect(call).rejects.toBeInstanceOf(BadRequestError);
     await expect(call).rejects.toMatchObject({ status: 400, param: "n" });
   });

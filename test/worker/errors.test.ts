@@ -86,7 +86,7 @@ describe("other request errors", () => {
       code: "not_found",
     });
     expect(error.message).toContain("/v1/completions");
-    await expectError(await call("/v1/images/variations"), 404);
+    await expectError(await call("/v1/audio/speech"), 404);
   });
 
   it.each([
