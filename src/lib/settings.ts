@@ -170,10 +170,13 @@ function readApiKeys(env: EnvLike): ApiKey[] {
     const dailyNeuronLimit = Number(limit);
     if (limit === "" || !Number.isFinite(dailyNeuronLimit) || dailyNeuronLimit < 0)
       throw settingError("API_KEY", `gives the key named ${name} a limit that is not a number of neurons`);
-    return { name, key, dailyNeuronLimit };
+    // 0 is off, as for DAILY_NEURON_LIMIT.
+    return dailyNeuronLimit === 0 ? { name, key } : { name, key, dailyNeuronLimit };
   });
   const names = keys.map((entry) => entry.name);
   if (new Set(names).size !== names.length) throw settingError("API_KEY", "names two keys the same");
+  const secrets = keys.map((entry) => entry.key);
+  if (new Set(secrets).size !== secrets.length) throw settingError("API_KEY", "lists the same key twice");
   return keys;
 }
 

@@ -33,7 +33,8 @@ import {
 } from "../lib/jobs.ts";
 import type { JobSummary, Settlement } from "../lib/budget/ledger.ts";
 import { JobRecord } from "./job-record.ts";
-import { runPipeline } from "./pipeline.ts";
+import { USD_PER_NEURON } from "../lib/generation/cost.ts";
+import { runPipeline, type Spending } from "./pipeline.ts";
 
 interface Listener {
   controller: ReadableStreamDefaultController<Uint8Array>;
@@ -138,6 +139,7 @@ export class GenerationJob extends DurableObject<Env> {
   ): Promise<JobEvent> {
     const started = Date.now();
     const timings: Record<string, number> = {}; // filled stage by stage, so a failure's log shows where the time went
+    const spending: Spending = { neurons: 0 }; // what was paid, even by a job that fails after painting
     try {
       const outcome = await runPipeline(
         spec,
@@ -159,11 +161,12 @@ export class GenerationJob extends DurableObject<Env> {
           forgetBytes: (key) => this.record.forgetImage(key),
         },
         timings,
+        spending,
       );
       const final = await this.succeed(outcome.result, outcome.base64);
       const first = outcome.result.images[0];
       log(jobId, spec, "succeeded", started, timings, undefined, first && `${first.width}x${first.height}`);
-      this.ctx.waitUntil(this.settle(jobId, spec, started, expiresAt, final));
+      this.ctx.waitUntil(this.settle(jobId, spec, started, expiresAt, final, spending));
       return final;
     } catch (error) {
       const apiError = toApiError(error);
@@ -172,7 +175,7 @@ export class GenerationJob extends DurableObject<Env> {
       const message = translate(spec.settings.language, "failed", { reason });
       const final = this.fail(failedEvent(apiError, message));
       log(jobId, spec, "failed", started, timings, apiError.code ?? String(apiError.status));
-      this.ctx.waitUntil(this.settle(jobId, spec, started, expiresAt, final));
+      this.ctx.waitUntil(this.settle(jobId, spec, started, expiresAt, final, spending));
       return final;
     } finally {
       this.closeListeners();
@@ -218,6 +221,7 @@ export class GenerationJob extends DurableObject<Env> {
     started: number,
     expiresAt: number,
     final: JobEvent,
+    spending: Spending,
   ): Promise<void> {
     const account = spec.account;
     if (!account) return;
@@ -226,7 +230,8 @@ export class GenerationJob extends DurableObject<Env> {
       reservation: account.reservation,
       day: account.day,
       model: spec.model,
-      neurons: result?.cost?.neurons ?? 0,
+      // A failed job counts what it paid for before failing (pictures painted, tries Workers AI billed).
+      neurons: result?.cost?.neurons ?? spending.neurons,
       pictures: result?.images.length ?? 0,
     };
     const first = result?.images[0];
@@ -239,8 +244,8 @@ export class GenerationJob extends DurableObject<Env> {
       prompt: spec.prompt,
       images: result?.images.flatMap((image) => (image.url ? [image.url] : [])) ?? [],
       seeds: result?.images.map((image) => image.seed ?? null) ?? [],
-      neurons: result?.cost?.neurons ?? (result ? null : 0),
-      usd: result?.cost?.usd ?? (result ? null : 0),
+      neurons: result?.cost?.neurons ?? (result ? null : spending.neurons),
+      usd: result?.cost?.usd ?? (result ? null : Math.round(spending.neurons * USD_PER_NEURON * 1e6) / 1e6),
       estimated: result?.cost?.estimated ?? false,
       expires_at: Math.floor(expiresAt / 1000),
       ...(final.failure?.error.code ? { error: final.failure.error.code } : {}),

@@ -53,11 +53,17 @@ export interface PipelineOutcome {
 
 type Translate = (key: MessageKey, params?: Record<string, string | number>) => string;
 
-/** `timings` is the caller's, so the time spent in each stage is known even when a stage throws. */
+/** What a job has paid for so far, in neurons: the caller's, so it is known even when a stage throws. */
+export interface Spending {
+  neurons: number;
+}
+
+/** `timings` and `spending` are the caller's, so the time spent in each stage and what was paid are known even when a stage throws. */
 export async function runPipeline(
   spec: JobSpec,
   deps: PipelineDeps,
   timings: Record<string, number> = {},
+  spending: Spending = { neurons: 0 },
 ): Promise<PipelineOutcome> {
   const t: Translate = (key, params) => translate(spec.settings.language, key, params);
   const model = findModel(spec.model);
@@ -101,10 +107,11 @@ export async function runPipeline(
   const onRetry = (attempt: number, max: number, cause: ApiError) =>
     deps.progress("generating", t("retrying", { attempt, max, reason: t(retryReason(cause)) }));
   let generated: SeededImage[] = await timed("generate", () =>
-    Promise.all(
+    allOrFirstFailure(
       Array.from({ length: spec.count }, async (_, index) => {
         const seed = spec.seeds?.[index];
-        return { ...(await generateImage({ ...request, seed }, ai, upstream, { onRetry })), seed };
+        const onSpent = (neurons: number) => (spending.neurons += neurons);
+        return { ...(await generateImage({ ...request, seed }, ai, upstream, { onRetry, onSpent })), seed };
       }),
     ),
   );
@@ -307,4 +314,15 @@ function retryReason(cause: ApiError): "retryCapacity" | "retryServerError" | "r
   if (cause.code === "upstream_capacity") return "retryCapacity";
   if (cause.code === "upstream_unreachable") return "retryUnreachable";
   return "retryServerError";
+}
+
+/**
+ * Every picture, or the first failure once all have ended: not at once, as Promise.all would, so
+ * that what the others were paid for is counted before the job settles.
+ */
+async function allOrFirstFailure<T>(pictures: Promise<T>[]): Promise<T[]> {
+  const outcomes = await Promise.allSettled(pictures);
+  const failure = outcomes.find((outcome) => outcome.status === "rejected");
+  if (failure) throw failure.reason;
+  return outcomes.flatMap((outcome) => (outcome.status === "fulfilled" ? [outcome.value] : []));
 }

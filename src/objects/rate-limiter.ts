@@ -31,7 +31,7 @@ import {
   type Settlement,
 } from "../lib/budget/ledger.ts";
 import { utcDay } from "../lib/generation/utc-day.ts";
-import { checkRate, type RateDecision } from "../lib/http/rate-limit.ts";
+import { checkRate, WINDOW_MS, type RateDecision } from "../lib/http/rate-limit.ts";
 
 /** Not the earlier "window" key: objects from before the change hold a different shape there. */
 const STATE_KEY = "tat";
@@ -46,6 +46,8 @@ export interface AdmitRequest {
 export type AdmitDecision =
   | { allowed: true }
   | { allowed: false; reason: "rate"; retryAfterSeconds: number }
+  /** The service's budget could not be asked: refused rather than risk overspending. */
+  | { allowed: false; reason: "unavailable" }
   | ({ allowed: false; reason: "budget" } & Extract<BudgetDecision, { allowed: false }>);
 
 export interface UsageReport {
@@ -89,38 +91,65 @@ export class RateLimiter extends DurableObject<Env> {
    * key's and the service's budgets, reserved if it fits. Nothing is counted for a request refused.
    */
   async admit(request: AdmitRequest): Promise<AdmitDecision> {
-    const tatBefore = (this.tat ??= this.ctx.storage.kv.get<number>(STATE_KEY) ?? 0);
-    if (request.rate) {
-      const decision = this.take(request.rate.limit, request.rate.images);
+    const { rate, budget } = request;
+    if (rate) {
+      const decision = this.take(rate.limit, rate.images);
       if (!decision.allowed) return { allowed: false, reason: "rate", retryAfterSeconds: decision.retryAfterSeconds };
     }
-    const budget = request.budget;
     if (!budget) return { allowed: true };
-    const undo = () => {
-      this.tat = tatBefore;
+    // Gives back this request's own share of the rate only: others may have been admitted meanwhile.
+    const undoRate = () => {
+      if (!rate || this.tat === undefined) return;
+      this.tat -= rate.images * (WINDOW_MS / rate.limit);
       this.writeSoon();
     };
     const own = this.reserve(budget.reservation, budget.keyLimit);
     if (!own.allowed) {
-      undo();
+      undoRate();
       return { ...own, reason: "budget", scope: "key" };
     }
     if (budget.totalLimit === undefined) return { allowed: true };
     // Reserved here first: while the service answers, this key's other requests see it.
-    const service = this.env.RATE_LIMITER.get(this.env.RATE_LIMITER.idFromName(SERVICE_ACCOUNT));
-    const total = await service.reserve(budget.reservation, budget.totalLimit);
+    let total: BudgetDecision;
+    try {
+      total = await this.service().reserve(budget.reservation, budget.totalLimit);
+    } catch (error) {
+      console.error(JSON.stringify({ event: "service_budget_unreachable", error: String(error) }));
+      this.release(budget.reservation.id);
+      undoRate();
+      return { allowed: false, reason: "unavailable" };
+    }
     if (total.allowed) return { allowed: true };
     this.release(budget.reservation.id);
-    undo();
+    undoRate();
     return { ...total, reason: "budget", scope: "service" };
+  }
+
+  /** Lets go of a reservation here and at the service's: its job never ran (its object was lost). */
+  async releaseEverywhere(id: string): Promise<void> {
+    this.release(id);
+    await this.service().release(id);
+  }
+
+  private service() {
+    return this.env.RATE_LIMITER.get(this.env.RATE_LIMITER.idFromName(SERVICE_ACCOUNT));
   }
 
   /** Reserves `reservation` if it fits in `limit` beside the day's spending and other reservations. */
   reserve(reservation: Reservation, limit: number | undefined): BudgetDecision {
     if (limit !== undefined) {
       const committed = this.committed(reservation.day);
-      if (!fitsBudget(committed, reservation.neurons, limit))
-        return { allowed: false, scope: "key", spent: committed, limit, estimate: reservation.neurons };
+      if (!fitsBudget(committed, reservation.neurons, limit)) {
+        const reserved = this.reservedOn(reservation.day);
+        return {
+          allowed: false,
+          scope: "key",
+          spent: committed - reserved,
+          reserved,
+          limit,
+          estimate: reservation.neurons,
+        };
+      }
     }
     this.held().set(reservation.id, reservation);
     this.writeSoon();
@@ -158,8 +187,7 @@ export class RateLimiter extends DurableObject<Env> {
         JSON.stringify(job),
       );
       sql.exec(`DELETE FROM jobs WHERE expires_at < ?`, Math.floor(Date.now() / 1000));
-      const service = this.env.RATE_LIMITER.get(this.env.RATE_LIMITER.idFromName(SERVICE_ACCOUNT));
-      await service.settle(settlement);
+      await this.service().settle(settlement);
     }
   }
 
@@ -194,6 +222,8 @@ export class RateLimiter extends DurableObject<Env> {
     const cursor = after
       ? sql.exec<{ started: number }>(`SELECT started FROM jobs WHERE id = ?`, after).toArray()[0]
       : undefined;
+    // A cursor whose job is gone (expired): nothing after it can be told, so no page rather than the first again.
+    if (after && !cursor) return [];
     const rows = cursor
       ? sql.exec<{ summary: string }>(
           `SELECT summary FROM jobs WHERE expires_at >= ? AND (started < ? OR (started = ? AND id < ?))

@@ -82,12 +82,30 @@ export async function admitJob(request: RoutedRequest, env: Env, ask: JobAsk): P
       },
     );
   }
+  if (decision.reason === "unavailable")
+    throw new ApiError(503, "The service's daily budget could not be checked just now. Try again in a few seconds.", {
+      code: "budget_unavailable",
+      retryAfter: 5,
+    });
   const whose = decision.scope === "key" ? `key '${caller.name}'` : "the service";
-  throw new ApiError(
-    429,
-    `Daily budget reached for ${whose}: ${neurons(decision.spent)} of ${neurons(decision.limit)} neurons spent or reserved today, and this request is estimated at ${neurons(decision.estimate)}. It resets at 00:00 UTC.`,
-    { code: "daily_budget_exceeded", type: "insufficient_quota", retryAfter: secondsUntilUtcMidnight() },
-  );
+  const figures = `${neurons(decision.spent)} of ${neurons(decision.limit)} neurons spent today${decision.reserved > 0 ? ` and ${neurons(decision.reserved)} reserved by pictures being painted` : ""}, and this request is estimated at ${neurons(decision.estimate)}`;
+  // Only running jobs stand in the way: once they settle (often below their estimates) it may fit.
+  if (decision.spent + decision.estimate <= decision.limit) {
+    throw new ApiError(
+      429,
+      `Daily budget of ${whose} is held by pictures being painted: ${figures}. Try again when they are done.`,
+      {
+        code: "daily_budget_exceeded",
+        type: "insufficient_quota",
+        retryAfter: Math.ceil(request.settings.upstream.imageTimeoutMs / 1000),
+      },
+    );
+  }
+  throw new ApiError(429, `Daily budget reached for ${whose}: ${figures}. It resets at 00:00 UTC.`, {
+    code: "daily_budget_exceeded",
+    type: "insufficient_quota",
+    retryAfter: secondsUntilUtcMidnight(),
+  });
 }
 
 function neurons(value: number): string {
@@ -109,7 +127,12 @@ export interface StartedJob {
 export function startJob(env: Env, spec: JobSpec, uploads: readonly Uint8Array[] = []): StartedJob {
   const id = env.GENERATION_JOB.newUniqueId();
   async function* events(): AsyncGenerator<JobEvent> {
-    yield* readEvents(await env.GENERATION_JOB.get(id).start(spec, uploads.map(oneChunkStream)));
+    try {
+      yield* readEvents(await env.GENERATION_JOB.get(id).start(spec, uploads.map(oneChunkStream)));
+    } catch (error) {
+      await releaseReservation(env, spec);
+      throw error;
+    }
   }
   return { jobId: id.toString(), events: events() };
 }
@@ -133,7 +156,21 @@ export async function completeJob(env: Env, spec: JobSpec, uploads: readonly Uin
     .complete(spec, uploads.map(oneChunkStream))
     .catch(() => undefined);
   if (final?.result) return { jobId, result: final.result };
+  if (!final) await releaseReservation(env, spec);
   const failure = final?.failure;
   if (failure) throw ApiError.fromBody(failure.status, failure.error, { retryAfter: failure.retryAfter, headers });
   throw jobLostError(headers);
+}
+
+/**
+ * A job whose object could not run it (or was lost) settles nothing: its reservation is let go, or
+ * it would hold the key's budget until the day ends. Harmless if the job does settle later.
+ */
+async function releaseReservation(env: Env, spec: JobSpec): Promise<void> {
+  const account = spec.account;
+  if (!account) return;
+  const limiter = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(account.digest));
+  await limiter.releaseEverywhere(account.reservation).catch((error: unknown) => {
+    console.error(JSON.stringify({ event: "release_failed", error: String(error) }));
+  });
 }

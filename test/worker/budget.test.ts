@@ -152,6 +152,27 @@ describe("a key's daily budget", () => {
     expect((await settledUsage(settings, key)).today.neurons).toBe(172.8);
   });
 
+  it("charges a failed job what it paid for: the pictures painted before another failed", async () => {
+    const { key, settings } = newKey();
+    // n = 2 with the same prompt: the first call is refused, the other paints and is paid.
+    const failed = await generate(settings, key, { n: 2, prompt: `${marker()} a kite #fault=nsfw*1` });
+    expect(failed.status).toBe(400);
+    expect((await settledUsage(settings, key)).today).toMatchObject({ neurons: SCHNELL, pictures: 0 });
+  });
+
+  it("says so when only pictures being painted hold the budget, with a short Retry-After", async () => {
+    const { key, settings } = newKey(200);
+    const running = generate(settings, key, { prompt: `${marker()} a kite #delay=400` });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const refused = await generate(settings, key);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("retry-after")).toBe("60"); // IMAGE_TIMEOUT
+    expect((await refused.json<{ error: { message: string } }>()).error.message).toContain(
+      "held by pictures being painted",
+    );
+    expect((await running).status).toBe(200);
+  });
+
   it("releases a failed job's reservation", async () => {
     const { key, settings } = newKey(SCHNELL);
     const failed = await generate(settings, key, { prompt: `${marker()} a kite #fault=nsfw` });
@@ -243,6 +264,8 @@ describe("GET /v1/jobs", () => {
     const rest = await list(`?limit=2&after=${page.last_id}`);
     expect(rest).toMatchObject({ has_more: false });
     expect(rest.data.map((job) => job.id)).toEqual([all.data[2]?.id]);
+    // A cursor whose job is gone gives no page, not the first one again.
+    expect(await list(`?after=${"0".repeat(64)}`)).toMatchObject({ data: [], has_more: false });
     const bad = await callWith(settings, "/v1/jobs?limit=1000", { headers: { authorization: `Bearer ${mine.key}` } });
     expect(bad.status).toBe(400);
   });

@@ -68,7 +68,17 @@ describe("settings a deployer sets", () => {
       { name: "alice", key: "sk-alice", dailyNeuronLimit: 2000 },
       { name: "bob", key: "sk-bob" },
     ]);
-    for (const bad of ["alice:sk-a:lots", "alice:sk-a:-1", "a b:sk-a", "alice:", "a:b:1:2", "alice:sk-a, alice:sk-b"]) {
+    // 0 is off, as for DAILY_NEURON_LIMIT.
+    expect(readSettings({ API_KEY: "alice:sk-a:0" }).apiKeys).toEqual([{ name: "alice", key: "sk-a" }]);
+    for (const bad of [
+      "alice:sk-a:lots",
+      "alice:sk-a:-1",
+      "a b:sk-a",
+      "alice:",
+      "a:b:1:2",
+      "alice:sk-a, alice:sk-b",
+      "alice:sk-a, bob:sk-a",
+    ]) {
       expect(settingErrorOf({ API_KEY: bad }).param, bad).toBe("API_KEY");
       expect(settingErrorOf({ API_KEY: bad }).message).not.toContain("sk-");
     }

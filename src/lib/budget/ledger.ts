@@ -55,7 +55,9 @@ export interface JobSummary {
 }
 
 export type BudgetDecision =
-  { allowed: true } | { allowed: false; scope: "key" | "service"; spent: number; limit: number; estimate: number };
+  | { allowed: true }
+  /** `spent`: settled today; `reserved`: held by jobs still running. */
+  | { allowed: false; scope: "key" | "service"; spent: number; reserved: number; limit: number; estimate: number };
 
 /**
  * Whether `estimate` more fits in `limit` beside what is spent and reserved already. Landing exactly

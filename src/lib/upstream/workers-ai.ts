@@ -41,6 +41,12 @@ export interface GeneratedImage extends ImageInfo {
 export interface GenerateHooks {
   /** Called before each retry with the error that caused it, e.g. to tell the user why it is taking longer. */
   onRetry?: (retry: number, maxRetries: number, cause: ApiError) => void;
+  /**
+   * Called with what each try cost as soon as it is known, failed tries included, so a job that
+   * fails after paying for pictures still counts them (a try cut off by the deadline counts its
+   * estimate: Workers AI may bill it).
+   */
+  onSpent?: (neurons: number) => void;
 }
 
 /**
@@ -92,10 +98,18 @@ export async function generateImage(
       const answer = await ai(request.model.id, buildImageInput(request, upstream.fluxNumSteps), deadline);
       outcome = readAnswer(answer, request.model);
       const neurons = answer.kind === "unreadable" ? undefined : answer.neurons;
-      if (outcome.kind === "image") return { ...outcome.image, cost: costOf(request, upstream, neurons, spentBefore) };
+      if (outcome.kind === "image") {
+        const cost = costOf(request, upstream, neurons, spentBefore);
+        hooks.onSpent?.((cost.neurons ?? 0) - spentBefore);
+        return { ...outcome.image, cost };
+      }
       spentBefore += neurons ?? 0;
+      if (neurons) hooks.onSpent?.(neurons);
     } catch (error) {
-      if (deadline.aborted) throw timeoutError(upstream.imageTimeoutMs);
+      if (deadline.aborted) {
+        hooks.onSpent?.(costOf(request, upstream, undefined, 0).neurons ?? 0);
+        throw timeoutError(upstream.imageTimeoutMs);
+      }
       if (error instanceof ApiError) throw error; // the transport already knows it is final
       // The runtime's words ("Network connection lost.") go to the log, not to the client.
       console.error(JSON.stringify({ event: "upstream_unreachable", attempt, error: String(error) }));
