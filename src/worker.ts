@@ -14,6 +14,7 @@ import { addPath, headWithoutBody } from "./routes/methods.ts";
 import { serveImage } from "./routes/image.ts";
 import { imageEdits, imageGenerations, imageVariations } from "./routes/images.ts";
 import { getJob, getJobEvents } from "./routes/jobs.ts";
+import { mcpPost } from "./routes/mcp.ts";
 import { listModels, retrieveModel } from "./routes/models.ts";
 import { serviceInfo } from "./routes/service.ts";
 import { getUsage, listJobs } from "./routes/usage.ts";
@@ -64,6 +65,10 @@ addPath(router, "/v1/jobs/:id", { GET: [withApiKey, getJob] });
 // Not HEAD: that would open a live stream to the job only to throw it away.
 addPath(router, "/v1/jobs/:id/events", { GET: [withApiKey, getJobEvents], head: false });
 addPath(router, "/image/:key", { GET: [serveImage] });
+// MCP (Streamable HTTP, stateless): POST only; its tools call the routes above, in-process, as the caller.
+addPath(router, "/mcp", {
+  POST: [withApiKey, (request, env, ctx) => mcpPost(request, (inner) => router.fetch(inner, env, ctx))],
+});
 router.all("*", notFound);
 
 export default {
