@@ -131,11 +131,14 @@ function ratioSize(ratio: string | undefined): string | undefined {
   return w >= h ? `1024x${toSixteen((1024 * h) / w)}` : `${toSixteen((1024 * w) / h)}x1024`;
 }
 
+type Cost = { neurons: number | null; usd: number | null; estimated: boolean };
+
 interface ImagesAnswer {
-  data: { url: string; seed?: number }[];
+  /** Each picture's own cost comes when there are several. */
+  data: { url: string; seed?: number; cost?: Cost }[];
   model: string;
   size: string;
-  cost?: { neurons: number | null; usd: number | null; estimated: boolean };
+  cost?: Cost;
   error?: { message: string };
 }
 
@@ -150,21 +153,38 @@ async function paint(path: string, body: unknown, request: RoutedRequest, dispat
   const content: unknown[] = [];
   for (const [index, image] of images.entries()) {
     const picture = await dispatch(innerRequest(request, new URL(image.url).pathname, { method: "GET" }));
-    const bytes = new Uint8Array(await picture.arrayBuffer());
-    const type = picture.headers.get("content-type") ?? "image/jpeg";
-    if (picture.ok && bytes.byteLength <= MAX_INLINE_BYTES)
-      content.push({ type: "image", data: encodeBase64(bytes), mimeType: type });
-    const inline =
-      picture.ok && bytes.byteLength <= MAX_INLINE_BYTES ? "" : " (too large to show inline: open the link)";
-    content.push({
-      type: "text",
-      text: `Picture ${index + 1} of ${images.length}: ${image.url} — ${width}×${height}, model ${answer.model}, seed ${image.seed ?? "none"}${costText(answer.cost)}${inline}.`,
-    });
+    const bytes = picture.ok ? new Uint8Array(await picture.arrayBuffer()) : undefined;
+    const figures = `${width}×${height}, model ${answer.model}, seed ${image.seed ?? "none"}${costText(answer.data[index]?.cost ?? answer.cost)}`;
+    content.push(
+      ...pictureParts(
+        bytes,
+        picture.headers.get("content-type") ?? "image/jpeg",
+        `Picture ${index + 1} of ${images.length}: ${image.url} — ${figures}`,
+      ),
+    );
   }
   return { content, structuredContent: { model: answer.model, images, cost: answer.cost } };
 }
 
-function costText(cost: ImagesAnswer["cost"]): string {
+/**
+ * One picture as an assistant gets it: inline as an image part when small enough for it (at most
+ * `maxBytes`), and always a text part with its link and figures.
+ */
+export function pictureParts(
+  bytes: Uint8Array | undefined,
+  mimeType: string,
+  text: string,
+  maxBytes = MAX_INLINE_BYTES,
+): unknown[] {
+  if (bytes && bytes.byteLength <= maxBytes)
+    return [
+      { type: "image", data: encodeBase64(bytes), mimeType },
+      { type: "text", text: `${text}.` },
+    ];
+  return [{ type: "text", text: `${text} (too large to show inline: open the link).` }];
+}
+
+function costText(cost: Cost | undefined): string {
   if (!cost || cost.neurons === null) return "";
   return `, ${cost.neurons} neurons${cost.estimated ? " (estimated)" : ""} ≈ $${cost.usd}`;
 }
