@@ -207,7 +207,8 @@ export async function fetchJob(apiKey, jobId) {
  */
 export async function fetchUsage(apiKey) {
   try {
-    const response = await fetch("/v1/usage", { headers: authHeaders(apiKey) });
+    // Never long: the key's verdict waits for it, and the figures are only a courtesy.
+    const response = await fetch("/v1/usage", { headers: authHeaders(apiKey), signal: AbortSignal.timeout(5000) });
     return response.ok ? /** @type {unknown} */ (await response.json()) : undefined;
   } catch {
     return undefined;
