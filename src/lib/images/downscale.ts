@@ -9,7 +9,7 @@
 import { oneChunkStream } from "../bytes.ts";
 import { ApiError } from "../http/errors.ts";
 import { inspectImage, type ImageInfo } from "../storage/image-bytes.ts";
-import { jpegOrientation, modelReadsAsIs, sizeProblem } from "./readable.ts";
+import { modelReadsAsIs, seenSize, sizeProblem } from "./readable.ts";
 
 /** Each side of a reference image below 512 pixels. */
 export const MAX_REFERENCE_EDGE = 511;
@@ -55,9 +55,7 @@ export async function toReferenceImage(
   if (!info) throw badImage(param, `${label} could not be read as a JPEG, PNG or WebP image.`);
   const problem = sizeProblem(info);
   if (problem) throw badImage(param, `${label} cannot be used: ${problem}.`);
-  // Orientations 5–8 turn the picture a quarter: its sides as seen are swapped.
-  const turned = info.contentType === "image/jpeg" && jpegOrientation(bytes) >= 5;
-  const original = turned ? { width: info.height, height: info.width } : { width: info.width, height: info.height };
+  const original = seenSize(bytes, info);
   const box = fit.boxFor(original);
   const fits = info.width <= box.width && info.height <= box.height && bytes.byteLength <= fit.maxBytesAsIs;
   if (fits && (await modelReadsAsIs(bytes, info))) return { ...info, bytes, original };

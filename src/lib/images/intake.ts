@@ -12,7 +12,7 @@ import { INPAINTING_MODEL, type ImageModel } from "../generation/models.ts";
 import { modelsTaking } from "../generation/options.ts";
 import { DEFAULT_MAX_BYTES } from "./fetch-image.ts";
 import { urlProblem } from "./public-url.ts";
-import { jpegOrientation, sizeProblem } from "./readable.ts";
+import { seenSize, sizeProblem } from "./readable.ts";
 
 /** FLUX.2 takes at most four reference images. */
 export const MAX_REFERENCES = 4;
@@ -165,8 +165,7 @@ function checkMaskSize(references: References, maskBytes: Uint8Array, param: str
   const image = imageBytes && inspectImage(imageBytes);
   const mask = inspectImage(maskBytes);
   if (!image || !mask || !imageBytes) return;
-  const turned = image.contentType === "image/jpeg" && jpegOrientation(imageBytes) >= 5;
-  const seen = turned ? { width: image.height, height: image.width } : image;
+  const seen = seenSize(imageBytes, image);
   if (mask.width === seen.width && mask.height === seen.height) return;
   throw new ApiError(
     400,

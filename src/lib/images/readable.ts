@@ -50,6 +50,12 @@ function jpegReadsAsIs(bytes: Uint8Array): boolean {
   return factorsOk && tablesAndScan && ended && jpegOrientation(bytes) === 1;
 }
 
+/** An image's size as it is seen: a JPEG whose EXIF orientation (5–8) turns it a quarter has its sides swapped. */
+export function seenSize(bytes: Uint8Array, info: ImageInfo): { width: number; height: number } {
+  const turned = info.contentType === "image/jpeg" && jpegOrientation(bytes) >= 5;
+  return turned ? { width: info.height, height: info.width } : { width: info.width, height: info.height };
+}
+
 /**
  * A JPEG's EXIF orientation (1 = upright, as stored; 2–8 = flipped or turned), read from its
  * Exif segment before the image data; 1 when it has none or it cannot be read.
