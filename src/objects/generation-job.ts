@@ -33,7 +33,7 @@ import {
 } from "../lib/jobs.ts";
 import type { JobSummary, Settlement } from "../lib/budget/ledger.ts";
 import { JobRecord } from "./job-record.ts";
-import { USD_PER_NEURON } from "../lib/generation/cost.ts";
+import { reportedCost } from "../lib/generation/cost.ts";
 import { runPipeline, type Spending } from "./pipeline.ts";
 
 interface Listener {
@@ -245,7 +245,7 @@ export class GenerationJob extends DurableObject<Env> {
       images: result?.images.flatMap((image) => (image.url ? [image.url] : [])) ?? [],
       seeds: result?.images.map((image) => image.seed ?? null) ?? [],
       neurons: result?.cost?.neurons ?? (result ? null : spending.neurons),
-      usd: result?.cost?.usd ?? (result ? null : Math.round(spending.neurons * USD_PER_NEURON * 1e6) / 1e6),
+      usd: result?.cost?.usd ?? (result ? null : reportedCost(spending.neurons).usd),
       estimated: result?.cost?.estimated ?? false,
       expires_at: Math.floor(expiresAt / 1000),
       ...(final.failure?.error.code ? { error: final.failure.error.code } : {}),

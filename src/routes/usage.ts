@@ -3,7 +3,7 @@
  * its budget and the service's, and its own jobs, newest first. Read from the key's account object
  * and the service's (objects/rate-limiter.ts), never from another key's.
  */
-import { USD_PER_NEURON, DAILY_FREE_NEURONS } from "../lib/generation/cost.ts";
+import { DAILY_FREE_NEURONS, reportedCost } from "../lib/generation/cost.ts";
 import { nextUtcMidnight } from "../lib/generation/utc-day.ts";
 import { ApiError } from "../lib/http/errors.ts";
 import type { DayUsage } from "../lib/budget/ledger.ts";
@@ -25,7 +25,7 @@ function day(usage: DayUsage) {
   return {
     day: usage.day,
     neurons: round(usage.neurons),
-    usd: Math.round(usage.neurons * USD_PER_NEURON * 1e6) / 1e6,
+    usd: reportedCost(usage.neurons).usd,
     pictures: usage.pictures,
     models: Object.fromEntries(
       Object.entries(usage.models).map(([model, figures]) => [model, { ...figures, neurons: round(figures.neurons) }]),
