@@ -5,7 +5,7 @@
  * or one JSON object).
  */
 import { eventFrames, openingFrame, replyContent, type ChatReplyContext } from "../lib/openai/chat-reply.ts";
-import { failedEvent, isFinal, jobLostError, type JobSpec } from "../lib/jobs.ts";
+import type { JobSpec } from "../lib/jobs.ts";
 import { jobEstimate } from "../lib/generation/cost.ts";
 import { effectiveSize, resolveModel } from "../lib/generation/models.ts";
 import { chatCompletion, estimateUsage } from "../lib/openai/shapes.ts";
@@ -13,9 +13,8 @@ import { readChatAsk } from "../lib/openai/chat-request.ts";
 import { chatRequestSchema, MAX_BODY_WITH_IMAGES_BYTES, readJsonBody, validate } from "../lib/openai/request-body.ts";
 import { seedsFor } from "../lib/generation/seeds.ts";
 import { uploadedBytes } from "../lib/images/intake.ts";
-import { sseResponse } from "../lib/openai/sse.ts";
 import { linkOrigin, type RoutedRequest } from "./context.ts";
-import { admitJob, completeJob, startJob, type StartedJob } from "./start-job.ts";
+import { admitJob, completeJob, startJob, streamJob } from "./start-job.ts";
 
 export async function chatCompletions(request: RoutedRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
   const { settings } = request;
@@ -69,7 +68,12 @@ export async function chatCompletions(request: RoutedRequest, env: Env, ctx: Exe
     unusedOptions: ask.unused,
   });
   const uploads = uploadedBytes(ask.references);
-  if (body.stream) return streamedReply(startJob(env, spec, uploads), contextFor, ctx);
+  if (body.stream) {
+    // The role chunk at once, then one or more chunks per job event.
+    const started = startJob(env, spec, uploads);
+    const context = contextFor(started.jobId);
+    return streamJob(started, (event) => eventFrames(event, context), ctx, [openingFrame(context)]);
+  }
   const { jobId, result } = await completeJob(env, spec, uploads);
   const context = contextFor(jobId);
   const content = replyContent(result, context);
@@ -77,32 +81,4 @@ export async function chatCompletions(request: RoutedRequest, env: Env, ctx: Exe
   return Response.json(chatCompletion(context.meta, content, estimateUsage(ask.prompt, content), imageUrls), {
     headers: { "x-job-id": jobId },
   });
-}
-
-/** The SSE reply: the role chunk at once, then one or more chunks per job event. */
-function streamedReply(
-  { jobId, events }: StartedJob,
-  contextFor: (jobId: string) => ChatReplyContext,
-  ctx: ExecutionContext,
-): Response {
-  const context = contextFor(jobId);
-  return sseResponse(
-    async (writer) => {
-      await writer.write(openingFrame(context));
-      let ended = false;
-      try {
-        for await (const event of events) {
-          ended ||= isFinal(event);
-          for (const frame of eventFrames(event, context)) await writer.write(frame);
-        }
-      } finally {
-        // The job could not start, or its stream broke off (e.g. the object was reset): end the reply
-        // with a clear error, not silence.
-        if (!ended)
-          for (const frame of eventFrames({ id: 0, at: Date.now() / 1000, ...failedEvent(jobLostError()) }, context))
-            await writer.write(frame);
-      }
-    },
-    { headers: { "x-job-id": jobId }, waitUntil: (promise) => ctx.waitUntil(promise) },
-  );
 }

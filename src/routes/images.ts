@@ -20,12 +20,11 @@ import { checkSeed, refuseUnusedSeed, seedsFor } from "../lib/generation/seeds.t
 import { parseSizeParameter } from "../lib/generation/sizes.ts";
 import { checkImagesFor, noReferences, uploadedBytes, type References } from "../lib/images/intake.ts";
 import { readEditsBody } from "../lib/openai/edits-body.ts";
-import { errorFrame, imageStreamFrames, type ImageStreamContext } from "../lib/openai/image-stream.ts";
-import { sseResponse } from "../lib/openai/sse.ts";
-import { isFinal, jobLostError, type JobSpec } from "../lib/jobs.ts";
+import { imageStreamFrames } from "../lib/openai/image-stream.ts";
+import type { JobSpec } from "../lib/jobs.ts";
 import { imagesRequestSchema, readJsonBody, validate } from "../lib/openai/request-body.ts";
 import { linkOrigin, type RoutedRequest } from "./context.ts";
-import { admitJob, completeJob, startJob, type StartedJob } from "./start-job.ts";
+import { admitJob, completeJob, startJob, streamJob } from "./start-job.ts";
 
 /** The fields both endpoints share, as their bodies give them. */
 interface ImagesFields {
@@ -160,7 +159,8 @@ async function runImagesJob(
       quality: body.quality ?? "auto",
       model: model.short,
     };
-    return streamedImages(startJob(env, spec, uploadedBytes(references)), context, ctx);
+    // OpenAI's image events as the job ends (image-stream.ts).
+    return streamJob(startJob(env, spec, uploadedBytes(references)), (event) => imageStreamFrames(event, context), ctx);
   }
   const job = await completeJob(env, spec, uploadedBytes(references));
   const { result } = job;
@@ -206,28 +206,6 @@ function requestedSize(body: ImagesFields): { width: number; height: number } | 
   if (body.width == null && body.height == null) return undefined;
   const width = body.width ?? body.height ?? 1024;
   return { width, height: body.height ?? width };
-}
-
-/**
- * The streamed answer: OpenAI's image events as the job ends (image-stream.ts), with keepalives
- * meanwhile. A client that goes away stops only the writes: the job finishes and is recorded.
- */
-function streamedImages({ jobId, events }: StartedJob, context: ImageStreamContext, ctx: ExecutionContext): Response {
-  return sseResponse(
-    async (writer) => {
-      let ended = false;
-      try {
-        for await (const event of events) {
-          ended ||= isFinal(event);
-          for (const frame of imageStreamFrames(event, context)) await writer.write(frame);
-        }
-      } finally {
-        // The job could not start, or its stream broke off: end with a clear error, not silence.
-        if (!ended) await writer.write(errorFrame(jobLostError().toBody()));
-      }
-    },
-    { headers: { "x-job-id": jobId }, waitUntil: (promise) => ctx.waitUntil(promise) },
-  );
 }
 
 /** What a client sent, echoed in an error no longer than it needs to be recognised. */

@@ -5,7 +5,17 @@
 import { oneChunkStream } from "../lib/bytes.ts";
 import { ApiError } from "../lib/http/errors.ts";
 import { secondsUntilUtcMidnight, utcDay } from "../lib/generation/utc-day.ts";
-import { jobLostError, readEvents, type JobAccount, type JobEvent, type JobResult, type JobSpec } from "../lib/jobs.ts";
+import {
+  failedEvent,
+  isFinal,
+  jobLostError,
+  readEvents,
+  type JobAccount,
+  type JobEvent,
+  type JobResult,
+  type JobSpec,
+} from "../lib/jobs.ts";
+import { sseResponse } from "../lib/openai/sse.ts";
 import type { RoutedRequest } from "./context.ts";
 
 /** What one job asks of its key before it starts: its pictures, and what they are estimated to cost. */
@@ -135,6 +145,37 @@ export function startJob(env: Env, spec: JobSpec, uploads: readonly Uint8Array[]
     }
   }
   return { jobId: id.toString(), events: events() };
+}
+
+/**
+ * A started job as an SSE response: `opening` at once, then each event's frames as `framesOf` makes
+ * them (a chat completion's chunks, the Images API's events), with keepalives meanwhile. A job that
+ * could not start, or whose stream broke off (its object reset), ends with the frames of a job_lost
+ * failure, never in silence; a client that goes away stops only the writes.
+ */
+export function streamJob(
+  { jobId, events }: StartedJob,
+  framesOf: (event: JobEvent) => string[],
+  ctx: ExecutionContext,
+  opening: string[] = [],
+): Response {
+  return sseResponse(
+    async (writer) => {
+      for (const frame of opening) await writer.write(frame);
+      let ended = false;
+      try {
+        for await (const event of events) {
+          ended ||= isFinal(event);
+          for (const frame of framesOf(event)) await writer.write(frame);
+        }
+      } finally {
+        if (!ended)
+          for (const frame of framesOf({ id: 0, at: Date.now() / 1000, ...failedEvent(jobLostError()) }))
+            await writer.write(frame);
+      }
+    },
+    { headers: { "x-job-id": jobId }, waitUntil: (promise) => ctx.waitUntil(promise) },
+  );
 }
 
 export interface CompletedJob {

@@ -46,6 +46,6 @@ function completedFrames(result: JobResult, context: ImageStreamContext): string
   });
 }
 
-export function errorFrame(error: ErrorBody): string {
+function errorFrame(error: ErrorBody): string {
   return `event: error\n${sseData({ type: "error", error })}`;
 }
