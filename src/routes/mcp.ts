@@ -5,6 +5,7 @@
  * other: rate limit, budget, record, costs. A refusal (the limit, the budget, bad input) is a tool
  * result with `isError`, so the assistant can tell the person why.
  */
+import { resolveModel, sizeForRatio, type ImageModel } from "../lib/generation/models.ts";
 import { ApiError, toApiError } from "../lib/http/errors.ts";
 import { encodeBase64 } from "../lib/storage/image-bytes.ts";
 import {
@@ -94,7 +95,7 @@ function generate(args: GenerateArgs, request: RoutedRequest, dispatch: Dispatch
     n: args.n,
     seed: args.seed,
     negative_prompt: args.negative_prompt,
-    size: args.size ?? ratioSize(args.aspect_ratio),
+    size: args.size ?? ratioSize(args.aspect_ratio, resolveModel(args.model, request.settings.defaultModel)),
     response_format: "url",
   };
   return paint("/v1/images/generations", body, request, dispatch);
@@ -114,8 +115,8 @@ function edit(args: EditArgs, request: RoutedRequest, dispatch: Dispatch): Promi
   return paint("/v1/images/edits", body, request, dispatch);
 }
 
-/** "16:9" as the size the Images API paints it at (the long side 1024), or the model's default. */
-function ratioSize(ratio: string | undefined): string | undefined {
+/** "16:9" as the size the model paints that ratio at (models.ts sizeForRatio, as chat does), or its default. */
+function ratioSize(ratio: string | undefined, model: ImageModel): string | undefined {
   if (ratio === undefined) return undefined;
   const match = /^\s*(\d{1,2})\s*[:x/]\s*(\d{1,2})\s*$/.exec(ratio);
   const [w = 0, h = 0] = match ? [Number(match[1]), Number(match[2])] : [];
@@ -127,8 +128,8 @@ function ratioSize(ratio: string | undefined): string | undefined {
         code: "invalid_arguments",
       },
     );
-  const toSixteen = (edge: number) => Math.round(edge / 16) * 16;
-  return w >= h ? `1024x${toSixteen((1024 * h) / w)}` : `${toSixteen((1024 * w) / h)}x1024`;
+  const { width, height } = sizeForRatio(model, w / h);
+  return `${width}x${height}`;
 }
 
 type Cost = { neurons: number | null; usd: number | null; estimated: boolean };
