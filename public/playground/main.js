@@ -41,6 +41,8 @@ let acceptedKey = "";
 /**
  * Saves the key and asks GET /v1/models with it, which both checks it and fills the model picker;
  * an accepted key's day and pictures are shown, and nothing of the one before.
+ * @returns {Promise<boolean>} whether this check gave the verdict and accepted the key (false when a
+ *   later check, e.g. the visitor typing, overtook it)
  */
 async function checkKey() {
   const key = ui.apiKey.value.trim();
@@ -49,7 +51,7 @@ async function checkKey() {
   if (key !== acceptedKey) forgetAccount();
   if (key === "") {
     setKeyStatus("", KEY_HINT);
-    return;
+    return false;
   }
   setKeyStatus("", "Checking the key…");
   /** @type {Awaited<ReturnType<typeof listModels>>} */
@@ -60,14 +62,14 @@ async function checkKey() {
     answer = await listModels(key);
   } catch {
     if (ticket === keyCheck) setKeyStatus("bad", "Could not reach the service to check the key.");
-    return;
+    return false;
   }
-  if (ticket !== keyCheck) return; // the key changed meanwhile
+  if (ticket !== keyCheck) return false; // the key changed meanwhile
   if ("failure" in answer) {
     forgetAccount();
     const { status, message } = answer.failure;
     setKeyStatus("bad", status === 401 ? `This key was refused: ${message}` : `Could not list the models: ${message}`);
-    return;
+    return false;
   }
   if (answer.models.length > 0) {
     rememberModels(answer.models);
@@ -75,11 +77,12 @@ async function checkKey() {
     showChosenModel();
   }
   const day = await usage;
-  if (ticket !== keyCheck) return;
+  if (ticket !== keyCheck) return false;
   showUsageAnswer(day);
   setKeyStatus("ok", `Key accepted · ${answer.models.length} models available.`);
   acceptedKey = key;
   void showPicturesOf(key);
+  return true;
 }
 
 function forgetAccount() {
@@ -218,9 +221,10 @@ void fetchServiceInfo().then((info) => {
   // Offline, `npm start` gives the service a key of its own unless one was configured: offer it.
   if (info?.offline === true && ui.apiKey.value.trim() === "") {
     ui.apiKey.value = LOCAL_API_KEY;
-    void checkKey().then(() => {
+    void checkKey().then((accepted) => {
+      // Only this check's own verdict is relabelled: one the visitor's typing started since says "Key accepted".
       const stillOurs = ui.apiKey.value.trim() === LOCAL_API_KEY; // not replaced by the visitor meanwhile
-      if (stillOurs && ui.keyStatus.classList.contains("ok"))
+      if (accepted && stillOurs)
         setKeyStatus("ok", `Filled in ${LOCAL_API_KEY}, the offline service's own key: accepted.`);
     });
   }
