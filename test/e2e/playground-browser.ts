@@ -74,6 +74,9 @@ export async function openPlayground(live: LivePlayground, viewport = DESKTOP): 
 }
 
 export async function enterKey(page: Page, key: string): Promise<void> {
+  // Emptied first, as a visitor retyping it: offline the page may have filled this very key already,
+  // and typing the value a field holds changes nothing, so no check of the visitor's would follow.
+  await page.getByLabel("API key").fill("");
   await page.getByLabel("API key").fill(key);
   await page.getByLabel("API key").press("Tab"); // leaving the field checks the key at once
 }
