@@ -67,7 +67,7 @@ addPath(router, "/v1/jobs/:id/events", { GET: [withApiKey, getJobEvents], head: 
 addPath(router, "/image/:key", { GET: [serveImage] });
 // MCP (Streamable HTTP, stateless): POST only; its tools call the routes above, in-process, as the caller.
 addPath(router, "/mcp", {
-  POST: [withApiKey, (request, env, ctx) => mcpPost(request, (inner) => router.fetch(inner, env, ctx))],
+  POST: [withApiKey, (request, env, ctx) => mcpPost(request, env, ctx, (inner) => router.fetch(inner, env, ctx))],
 });
 router.all("*", notFound);
 

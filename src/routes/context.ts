@@ -1,12 +1,20 @@
 /** What every route handler receives: the request, with the settings read once by the router. */
 import type { IRequest } from "itty-router";
 import type { Caller } from "../lib/http/auth.ts";
+import type { JobEvent } from "../lib/jobs.ts";
 import type { Settings } from "../lib/settings.ts";
 
 /**
  * `caller`: who called, set by the auth stage; `keyDigest` is its key's SHA-256 (hex), never the key.
+ * `onJobEvent`: set only in-process, by a route that calls another as the caller (MCP's progress
+ * notifications), to hear the job's events as they happen; no HTTP request can carry it.
  */
-export type RoutedRequest = IRequest & { settings: Settings; keyDigest?: string; caller?: Caller };
+export type RoutedRequest = IRequest & {
+  settings: Settings;
+  keyDigest?: string;
+  caller?: Caller;
+  onJobEvent?: (event: JobEvent) => Promise<void>;
+};
 export type RouteArgs = [env: Env, ctx: ExecutionContext];
 
 /**

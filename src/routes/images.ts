@@ -24,7 +24,7 @@ import { imageStreamFrames } from "../lib/openai/image-stream.ts";
 import type { JobSpec } from "../lib/jobs.ts";
 import { imagesRequestSchema, readJsonBody, validate } from "../lib/openai/request-body.ts";
 import { linkOrigin, type RoutedRequest } from "./context.ts";
-import { admitJob, completeJob, startJob, streamJob } from "./start-job.ts";
+import { admitJob, completeJob, followJob, startJob, streamJob } from "./start-job.ts";
 
 /** The fields both endpoints share, as their bodies give them. */
 interface ImagesFields {
@@ -162,7 +162,10 @@ async function runImagesJob(
     // OpenAI's image events as the job ends (image-stream.ts).
     return streamJob(startJob(env, spec, uploadedBytes(references)), (event) => imageStreamFrames(event, context), ctx);
   }
-  const job = await completeJob(env, spec, uploadedBytes(references));
+  const uploads = uploadedBytes(references);
+  const job = request.onJobEvent
+    ? await followJob(env, spec, startJob(env, spec, uploads), request.onJobEvent)
+    : await completeJob(env, spec, uploads);
   const { result } = job;
   const first = result.images[0];
   return Response.json(

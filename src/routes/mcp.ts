@@ -7,11 +7,16 @@
  */
 import { resolveModel, sizeForRatio, type ImageModel } from "../lib/generation/models.ts";
 import { ApiError, toApiError } from "../lib/http/errors.ts";
-import { encodeBase64 } from "../lib/storage/image-bytes.ts";
+import type { ImagesBinding } from "../lib/images/downscale.ts";
+import type { JobEvent } from "../lib/jobs.ts";
+import { pictureParts, type ContentPart } from "../lib/mcp/picture-parts.ts";
+import { sseData, sseResponse } from "../lib/openai/sse.ts";
 import {
   errorMessage,
   negotiatedVersion,
   NOT_JSON,
+  progressMessage,
+  progressTokenOf,
   readMessage,
   resultMessage,
   RPC_ERRORS,
@@ -25,11 +30,22 @@ import type { RoutedRequest } from "./context.ts";
 /** Calls one of this Worker's own routes in-process, as the caller (their key and origin). */
 export type Dispatch = (request: Request) => Promise<Response>;
 
-const SERVER_INFO = { name: "flux-api-worker", title: "Flux API Worker", version: "0.1.0" };
-/** The largest picture sent inline as an image part; a larger one is sent as a JPEG link only. */
-const MAX_INLINE_BYTES = 1_000_000;
+/** What a tool call needs: the caller's request, the way to its own routes, and who hears its job's events. */
+interface ToolContext {
+  request: RoutedRequest;
+  dispatch: Dispatch;
+  images: ImagesBinding | undefined;
+  onJobEvent?: (event: JobEvent) => Promise<void>;
+}
 
-export async function mcpPost(request: RoutedRequest, dispatch: Dispatch): Promise<Response> {
+const SERVER_INFO = { name: "flux-api-worker", title: "Flux API Worker", version: "0.1.0" };
+
+export async function mcpPost(
+  request: RoutedRequest,
+  env: Env,
+  ctx: ExecutionContext,
+  dispatch: Dispatch,
+): Promise<Response> {
   let incoming: Incoming;
   try {
     incoming = readMessage(await readJsonBody(request, MAX_BODY_BYTES));
@@ -43,10 +59,28 @@ export async function mcpPost(request: RoutedRequest, dispatch: Dispatch): Promi
     return Response.json(errorMessage(incoming.id, incoming.code, incoming.message), {
       status: incoming.code === RPC_ERRORS.parse ? 400 : 200,
     });
-  return Response.json(await answer(incoming.request, request, dispatch));
+  const rpc = incoming.request;
+  const tools: ToolContext = { request, dispatch, images: env.IMAGES };
+  const token = rpc.method === "tools/call" ? progressTokenOf(rpc.params) : undefined;
+  if (token === undefined || !acceptsEventStream(request)) return Response.json(await answer(rpc, tools));
+  // A call with a progress token is answered as SSE: a notification per job event, then the result.
+  return sseResponse(
+    async (writer) => {
+      // The events that say something (the queued and succeeded ones do not: the result follows).
+      const onJobEvent = async (event: JobEvent) => {
+        if (event.message) await writer.write(sseData(progressMessage(token, event.id, event.message)));
+      };
+      await writer.write(sseData(await answer(rpc, { ...tools, onJobEvent })));
+    },
+    { waitUntil: (promise) => ctx.waitUntil(promise) },
+  );
 }
 
-async function answer(rpc: RpcRequest, request: RoutedRequest, dispatch: Dispatch): Promise<unknown> {
+function acceptsEventStream(request: RoutedRequest): boolean {
+  return (request.headers.get("accept") ?? "").includes("text/event-stream");
+}
+
+async function answer(rpc: RpcRequest, tools: ToolContext): Promise<unknown> {
   switch (rpc.method) {
     case "initialize":
       return resultMessage(rpc.id, {
@@ -61,26 +95,23 @@ async function answer(rpc: RpcRequest, request: RoutedRequest, dispatch: Dispatc
     case "tools/list":
       return resultMessage(rpc.id, { tools: TOOLS });
     case "tools/call":
-      return resultMessage(rpc.id, await callTool(rpc.params, request, dispatch));
+      return resultMessage(rpc.id, await callTool(rpc.params, tools));
     default:
       return errorMessage(rpc.id, RPC_ERRORS.methodNotFound, `Method not found: ${rpc.method}.`);
   }
 }
 
 /** A tool's result; its failures are results too (`isError`), with the reason in words. */
-async function callTool(params: Record<string, unknown>, request: RoutedRequest, dispatch: Dispatch): Promise<unknown> {
+async function callTool(params: Record<string, unknown>, tools: ToolContext): Promise<unknown> {
   const name = params.name;
   try {
-    if (name === "generate_image")
-      return await generate(toolArguments(generateArgs, params.arguments, name), request, dispatch);
-    if (name === "edit_image") return await edit(toolArguments(editArgs, params.arguments, name), request, dispatch);
-    if (name === "list_models") return await listModels(request, dispatch);
+    if (name === "generate_image") return await generate(toolArguments(generateArgs, params.arguments, name), tools);
+    if (name === "edit_image") return await edit(toolArguments(editArgs, params.arguments, name), tools);
+    if (name === "list_models") return await listModels(tools);
     throw new ApiError(
       400,
       `Unknown tool ${JSON.stringify(name)}: the tools are ${TOOLS.map((tool) => tool.name).join(", ")}.`,
-      {
-        code: "unknown_tool",
-      },
+      { code: "unknown_tool" },
     );
   } catch (error) {
     const apiError = toApiError(error);
@@ -88,20 +119,20 @@ async function callTool(params: Record<string, unknown>, request: RoutedRequest,
   }
 }
 
-function generate(args: GenerateArgs, request: RoutedRequest, dispatch: Dispatch): Promise<unknown> {
+function generate(args: GenerateArgs, tools: ToolContext): Promise<unknown> {
   const body = {
     prompt: args.prompt,
     model: args.model,
     n: args.n,
     seed: args.seed,
     negative_prompt: args.negative_prompt,
-    size: args.size ?? ratioSize(args.aspect_ratio, resolveModel(args.model, request.settings.defaultModel)),
+    size: args.size ?? ratioSize(args.aspect_ratio, resolveModel(args.model, tools.request.settings.defaultModel)),
     response_format: "url",
   };
-  return paint("/v1/images/generations", body, request, dispatch);
+  return paint("/v1/images/generations", body, tools);
 }
 
-function edit(args: EditArgs, request: RoutedRequest, dispatch: Dispatch): Promise<unknown> {
+function edit(args: EditArgs, tools: ToolContext): Promise<unknown> {
   if (args.images.length > 4)
     throw new ApiError(400, "edit_image: give at most 4 images.", { code: "too_many_images" });
   const body = {
@@ -112,7 +143,7 @@ function edit(args: EditArgs, request: RoutedRequest, dispatch: Dispatch): Promi
     ...(args.mask ? { mask: { image_url: args.mask } } : {}),
     response_format: "url",
   };
-  return paint("/v1/images/edits", body, request, dispatch);
+  return paint("/v1/images/edits", body, tools);
 }
 
 /** "16:9" as the size the model paints that ratio at (models.ts sizeForRatio, as chat does), or its default. */
@@ -124,9 +155,7 @@ function ratioSize(ratio: string | undefined, model: ImageModel): string | undef
     throw new ApiError(
       400,
       `aspect_ratio must be width:height such as 16:9, at most 4:1 (got ${JSON.stringify(ratio)}).`,
-      {
-        code: "invalid_arguments",
-      },
+      { code: "invalid_arguments" },
     );
   const { width, height } = sizeForRatio(model, w / h);
   return `${width}x${height}`;
@@ -144,45 +173,26 @@ interface ImagesAnswer {
 }
 
 /** Runs the job through the Images API and answers with each picture inline, its link and its figures. */
-async function paint(path: string, body: unknown, request: RoutedRequest, dispatch: Dispatch): Promise<unknown> {
-  const response = await dispatch(innerRequest(request, path, { method: "POST", body: JSON.stringify(body) }));
+async function paint(path: string, body: unknown, tools: ToolContext): Promise<unknown> {
+  const job = Object.assign(innerRequest(tools.request, path, { method: "POST", body: JSON.stringify(body) }), {
+    onJobEvent: tools.onJobEvent,
+  });
+  const response = await tools.dispatch(job);
   const answer = await response.json<ImagesAnswer>();
   if (!response.ok)
     throw new ApiError(response.status, answer.error?.message ?? `The request failed (HTTP ${response.status}).`);
   const [width = 0, height = 0] = answer.size.split("x").map(Number);
   const images = answer.data.map((image) => ({ url: image.url, width, height, seed: image.seed ?? null }));
-  const content: unknown[] = [];
+  const content: ContentPart[] = [];
   for (const [index, image] of images.entries()) {
-    const picture = await dispatch(innerRequest(request, new URL(image.url).pathname, { method: "GET" }));
+    const picture = await tools.dispatch(innerRequest(tools.request, new URL(image.url).pathname, { method: "GET" }));
     const bytes = picture.ok ? new Uint8Array(await picture.arrayBuffer()) : undefined;
     const figures = `${width}×${height}, model ${answer.model}, seed ${image.seed ?? "none"}${costText(answer.data[index]?.cost ?? answer.cost)}`;
-    content.push(
-      ...pictureParts(
-        bytes,
-        picture.headers.get("content-type") ?? "image/jpeg",
-        `Picture ${index + 1} of ${images.length}: ${image.url} — ${figures}`,
-      ),
-    );
+    const text = `Picture ${index + 1} of ${images.length}: ${image.url} — ${figures}`;
+    const mimeType = picture.headers.get("content-type") ?? "image/jpeg";
+    content.push(...(await pictureParts({ bytes, mimeType }, text, tools.images)));
   }
   return { content, structuredContent: { model: answer.model, images, cost: answer.cost } };
-}
-
-/**
- * One picture as an assistant gets it: inline as an image part when small enough for it (at most
- * `maxBytes`), and always a text part with its link and figures.
- */
-export function pictureParts(
-  bytes: Uint8Array | undefined,
-  mimeType: string,
-  text: string,
-  maxBytes = MAX_INLINE_BYTES,
-): unknown[] {
-  if (bytes && bytes.byteLength <= maxBytes)
-    return [
-      { type: "image", data: encodeBase64(bytes), mimeType },
-      { type: "text", text: `${text}.` },
-    ];
-  return [{ type: "text", text: `${text} (too large to show inline: open the link).` }];
 }
 
 function costText(cost: Cost | undefined): string {
@@ -190,8 +200,8 @@ function costText(cost: Cost | undefined): string {
   return `, ${cost.neurons} neurons${cost.estimated ? " (estimated)" : ""} ≈ $${cost.usd}`;
 }
 
-async function listModels(request: RoutedRequest, dispatch: Dispatch): Promise<unknown> {
-  const response = await dispatch(innerRequest(request, "/v1/models", { method: "GET" }));
+async function listModels(tools: ToolContext): Promise<unknown> {
+  const response = await tools.dispatch(innerRequest(tools.request, "/v1/models", { method: "GET" }));
   const { data } = await response.json<{
     data: { id: string; type: string; displayName: string; description: string; capabilities: unknown }[];
   }>();

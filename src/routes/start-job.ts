@@ -190,12 +190,38 @@ export interface CompletedJob {
  */
 export async function completeJob(env: Env, spec: JobSpec, uploads: readonly Uint8Array[] = []): Promise<CompletedJob> {
   const id = env.GENERATION_JOB.newUniqueId();
-  const jobId = id.toString();
-  const headers = { "x-job-id": jobId };
   // An error thrown across the RPC boundary arrives as a plain Error: the object was reset mid-job.
   const final = await env.GENERATION_JOB.get(id)
     .complete(spec, uploads.map(oneChunkStream))
     .catch(() => undefined);
+  return outcome(env, spec, id.toString(), final);
+}
+
+/**
+ * A started job followed to its end, each event handed to `onEvent` as it happens (an MCP tool
+ * call's progress notifications); its outcome as completeJob gives it.
+ */
+export async function followJob(
+  env: Env,
+  spec: JobSpec,
+  { jobId, events }: StartedJob,
+  onEvent: (event: JobEvent) => Promise<void>,
+): Promise<CompletedJob> {
+  let final: JobEvent | undefined;
+  try {
+    for await (const event of events) {
+      await onEvent(event);
+      if (isFinal(event)) final = event;
+    }
+  } catch {
+    // The object could not start the job or was reset mid-job: lost, as below.
+  }
+  return outcome(env, spec, jobId, final);
+}
+
+/** The result of a job's final event, or its failure thrown as the ApiError it was, with the job's id. */
+async function outcome(env: Env, spec: JobSpec, jobId: string, final: JobEvent | undefined): Promise<CompletedJob> {
+  const headers = { "x-job-id": jobId };
   if (final?.result) return { jobId, result: final.result };
   if (!final) await releaseReservation(env, spec);
   const failure = final?.failure;

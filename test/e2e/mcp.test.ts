@@ -1,9 +1,11 @@
 /**
  * The Worker as a remote MCP server, end to end: `npm start` driven by the official MCP client
  * (`@modelcontextprotocol/sdk`, StreamableHTTPClientTransport): the tools, a picture as an image
- * part whose link serves the same bytes, an edit of that link, a refusal as a tool error, and 401
- * without a key.
+ * part whose link serves the same bytes, an edit of that link, progress notifications from the
+ * job's own events, a refusal as a tool error, and 401 without a key; and the newer client line
+ * (`@modelcontextprotocol/client` 2.x) listing the tools and getting a picture.
  */
+import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from "@modelcontextprotocol/client";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { describe, expect, it } from "vitest";
@@ -65,6 +67,54 @@ describe("the MCP server at /mcp", () => {
     })) as ToolResult;
     expect(edited.isError).toBeFalsy();
     expect(edited.structuredContent?.images).toHaveLength(1);
+    await client.close();
+  });
+
+  it("sends progress notifications from the job's own events to a call with a progress token", async () => {
+    const client = await connect();
+    const notes: { progress: number; message?: string }[] = [];
+    const result = (await client.callTool(
+      { name: "generate_image", arguments: { prompt: `${marker()} a windmill` } },
+      undefined,
+      { onprogress: (progress) => notes.push(progress) },
+    )) as ToolResult;
+    expect(result.isError).toBeFalsy();
+    expect(notes.length).toBeGreaterThanOrEqual(2);
+    const steps = notes.map((note) => note.progress);
+    expect(steps).toEqual([...new Set(steps)].sort((a, b) => a - b));
+    expect(notes.map((note) => note.message).join("\n")).toMatch(/Generating 1024×1024 with .*flux-2-klein-4b/);
+    // The same lines the job records: the tool call is a job like any other, for the same key.
+    const jobs = await fetch(`${live.service.baseUrl}/v1/jobs?limit=1`, {
+      headers: { authorization: `Bearer ${live.service.apiKey}` },
+    });
+    const [latest] = ((await jobs.json()) as { data: { id: string }[] }).data;
+    const job = await fetch(`${live.service.baseUrl}/v1/jobs/${latest?.id}`, {
+      headers: { authorization: `Bearer ${live.service.apiKey}` },
+    });
+    const recorded = ((await job.json()) as { events: { message?: string }[] }).events.flatMap((event) =>
+      event.message ? [event.message] : [],
+    );
+    expect(notes.map((note) => note.message)).toEqual(recorded);
+    await client.close();
+  });
+
+  it("works with the newer client line (@modelcontextprotocol/client 2.x): lists the tools and gets a picture", async () => {
+    const client = new ClientV2({ name: "flux-api-worker-test-v2", version: "1.0.0" });
+    await client.connect(
+      new TransportV2(new URL(`${live.service.baseUrl}/mcp`), {
+        requestInit: { headers: { authorization: `Bearer ${live.service.apiKey}` } },
+      }),
+    );
+    const { tools } = await client.listTools();
+    expect(tools.map((tool) => tool.name)).toEqual(["generate_image", "edit_image", "list_models"]);
+    const result = await client.callTool({
+      name: "generate_image",
+      arguments: { prompt: `${marker()} a harbour`, size: "768x512" },
+    });
+    expect(result.isError).toBeFalsy();
+    const image = result.content.find((part) => part.type === "image");
+    if (image?.type !== "image") throw new Error("no image part");
+    expect(jpegDimensions(Buffer.from(image.data, "base64"))).toEqual({ width: 768, height: 512 });
     await client.close();
   });
 

@@ -3,9 +3,12 @@
  * it, the tools' schemas, argument errors as tool errors, and the picture inline (a large one as its
  * link only).
  */
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { pictureParts } from "../../src/routes/mcp.ts";
+import { MAX_INLINE_BYTES, pictureParts } from "../../src/lib/mcp/picture-parts.ts";
+import { decodeBase64, inspectImage } from "../../src/lib/storage/image-bytes.ts";
 import { authHeaders, call, marker } from "./helpers.ts";
+import { noisyPng } from "./sample-images.ts";
 
 let nextId = 1;
 
@@ -88,11 +91,108 @@ describe("the tools", () => {
     expect(result.structuredContent?.images).toHaveLength(2);
   });
 
-  it("sends a picture over 1 MB as its link only, and says so", () => {
-    const small = pictureParts(new Uint8Array(1_000_000), "image/png", "Picture 1 of 1: link");
-    expect(small.map((part) => (part as { type: string }).type)).toEqual(["image", "text"]);
-    const large = pictureParts(new Uint8Array(1_000_001), "image/png", "Picture 1 of 1: link");
-    expect(large).toEqual([{ type: "text", text: "Picture 1 of 1: link (too large to show inline: open the link)." }]);
+  it("sends a picture up to 1 MB as it is, a larger one as a JPEG under 1 MB that the Images binding makes, saying so", async () => {
+    const small = await pictureParts(
+      { bytes: new Uint8Array(1_000_000), mimeType: "image/png" },
+      "Picture 1 of 1: link",
+      env.IMAGES,
+    );
+    expect(small.map((part) => part.type)).toEqual(["image", "text"]);
+    expect(small[0]).toMatchObject({ mimeType: "image/png" });
+
+    const large = await noisyPng(1200, 800);
+    expect(large.byteLength).toBeGreaterThan(2_000_000);
+    const parts = await pictureParts({ bytes: large, mimeType: "image/png" }, "Picture 1 of 1: link", env.IMAGES);
+    const [image, text] = parts;
+    if (image?.type !== "image") throw new Error("no image part");
+    const jpeg = decodeBase64(image.data) ?? new Uint8Array();
+    expect(jpeg.byteLength).toBeLessThanOrEqual(MAX_INLINE_BYTES);
+    const info = inspectImage(jpeg);
+    expect(info?.contentType).toBe("image/jpeg");
+    expect(image.mimeType).toBe("image/jpeg");
+    expect(text).toEqual({
+      type: "text",
+      text: expect.stringMatching(
+        new RegExp(
+          `^Picture 1 of 1: link\\. Shown inline as a ${info?.width}×${info?.height} JPEG of \\d+ KB: the picture itself is \\d\\.\\d MB, whole at the link\\.$`,
+        ),
+      ),
+    });
+  });
+
+  it("sends a large picture as its link only when the Images binding is missing or fails", async () => {
+    const large = { bytes: new Uint8Array(1_000_001), mimeType: "image/png" };
+    const text = { type: "text", text: "Picture 1 of 1: link (1.0 MB, too large to show inline: open the link)." };
+    expect(await pictureParts(large, "Picture 1 of 1: link", undefined)).toEqual([text]);
+    // Not an image at all: the binding refuses it.
+    expect(await pictureParts(large, "Picture 1 of 1: link", env.IMAGES)).toEqual([text]);
+  });
+
+  it("answers a call with a progress token as SSE: a notification per progress line of its job, growing, then the result", async () => {
+    const response = await call("/mcp", {
+      method: "POST",
+      headers: { ...authHeaders(), accept: "application/json, text/event-stream" },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 41,
+        method: "tools/call",
+        params: { name: "generate_image", arguments: { prompt: `${marker()} a fox` }, _meta: { progressToken: "p-1" } },
+      }),
+    });
+    expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    const messages = (await response.text())
+      .split("\n\n")
+      .filter((frame) => frame.startsWith("data: "))
+      .map((frame) => JSON.parse(frame.slice(6)) as Record<string, unknown>);
+    const progress = messages.slice(0, -1) as {
+      method: string;
+      params: { progressToken: string; progress: number; message: string };
+    }[];
+    // The job's own progress lines, as chat shows them (this suite runs without the optimiser).
+    expect(progress.map((note) => note.params.message)).toEqual([
+      "Generating 1024×1024 with @cf/black-forest-labs/flux-2-klein-4b…",
+      "Storing the image…",
+    ]);
+    for (const note of progress)
+      expect(note).toMatchObject({ method: "notifications/progress", params: { progressToken: "p-1" } });
+    const steps = progress.map((note) => note.params.progress);
+    expect(steps).toEqual([...steps].sort((a, b) => a - b));
+    expect(new Set(steps).size).toBe(steps.length);
+    expect(messages.at(-1)).toMatchObject({ jsonrpc: "2.0", id: 41, result: { structuredContent: { images: [{}] } } });
+  });
+
+  it("answers a call with a progress token as JSON when the client takes no SSE, and other requests always as JSON", async () => {
+    const body = (id: number, method: string, params: Record<string, unknown>) =>
+      JSON.stringify({ jsonrpc: "2.0", id, method, params: { ...params, _meta: { progressToken: 1 } } });
+    const json = await call("/mcp", {
+      method: "POST",
+      headers: { ...authHeaders(), accept: "application/json" },
+      body: body(42, "tools/call", { name: "generate_image", arguments: { prompt: `${marker()} a fox` } }),
+    });
+    expect(json.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(await json.json()).toMatchObject({ id: 42, result: { content: [{ type: "image" }, { type: "text" }] } });
+    const list = await call("/mcp", {
+      method: "POST",
+      headers: { ...authHeaders(), accept: "application/json, text/event-stream" },
+      body: body(43, "tools/list", {}),
+    });
+    expect(list.headers.get("content-type")).toMatch(/^application\/json/);
+  });
+
+  it("sends a refusal in the SSE answer as a tool error after no progress", async () => {
+    const response = await call("/mcp", {
+      method: "POST",
+      headers: { ...authHeaders(), accept: "application/json, text/event-stream" },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 44,
+        method: "tools/call",
+        params: { name: "generate_image", arguments: { prompt: "a fox", size: "huge" }, _meta: { progressToken: 9 } },
+      }),
+    });
+    const frames = (await response.text()).split("\n\n").filter((frame) => frame.startsWith("data: "));
+    expect(frames).toHaveLength(1);
+    expect(JSON.parse(frames[0]?.slice(6) ?? "")).toMatchObject({ id: 44, result: { isError: true } });
   });
 
   it.each([

@@ -52,6 +52,15 @@ export async function samplePng(width: number, height: number, colour: [number, 
   return craftedPng({ width, height }, [pngChunk("IDAT", await deflated(raw))]);
 }
 
+/** An 8-bit RGB PNG of random pixels, which deflate cannot shrink: about 3 bytes a pixel, for size limits. */
+export async function noisyPng(width: number, height: number): Promise<Uint8Array> {
+  const raw = new Uint8Array((width * 3 + 1) * height);
+  for (let offset = 0; offset < raw.length; offset += 65536)
+    crypto.getRandomValues(raw.subarray(offset, offset + 65536));
+  for (let row = 0; row < height; row++) raw[row * (width * 3 + 1)] = 0; // filter type None
+  return craftedPng({ width, height }, [pngChunk("IDAT", await deflated(raw))]);
+}
+
 /** The IHDR fields of a crafted PNG; the defaults are 8-bit RGB, not interlaced. */
 export interface PngHeader {
   width: number;

@@ -76,3 +76,16 @@ export function errorMessage(id: RpcId | null, code: number, message: string): u
 export function negotiatedVersion(requested: unknown): string {
   return PROTOCOL_VERSIONS.find((version) => version === requested) ?? PROTOCOL_VERSIONS[0];
 }
+
+/** The token a request's `_meta.progressToken` gives, under which the client accepts progress notifications. */
+export function progressTokenOf(params: Record<string, unknown>): RpcId | undefined {
+  const meta = params._meta;
+  if (typeof meta !== "object" || meta === null || !("progressToken" in meta)) return undefined;
+  const token = meta.progressToken;
+  return typeof token === "string" || typeof token === "number" ? token : undefined;
+}
+
+/** `notifications/progress`: `progress` must grow with each one; `message` says what is happening. */
+export function progressMessage(token: RpcId, progress: number, message: string): unknown {
+  return { jsonrpc: JSONRPC, method: "notifications/progress", params: { progressToken: token, progress, message } };
+}

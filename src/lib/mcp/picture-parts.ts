@@ -1,0 +1,81 @@
+/**
+ * A picture as an MCP tool result carries it: inline as an image part, small enough for an
+ * assistant (Claude and others refuse or drop image parts of much more than 1 MB), and always a
+ * text part with its link and figures. A larger picture (a 1920×1920 PNG is several MB) is shown
+ * as a JPEG the Images binding makes from it, outside the Worker's CPU budget, and the text says
+ * so; the link keeps the picture as it was painted.
+ */
+import { oneChunkStream } from "../bytes.ts";
+import type { ImagesBinding } from "../images/downscale.ts";
+import { encodeBase64, inspectImage } from "../storage/image-bytes.ts";
+
+/** The largest image part sent. */
+export const MAX_INLINE_BYTES = 1_000_000;
+
+/** What is tried, in order, for a picture above the limit: the same size as a JPEG, then smaller. */
+const SMALLER_JPEGS = [
+  { quality: 85, longSide: undefined },
+  { quality: 80, longSide: 1024 },
+] as const;
+
+export interface Picture {
+  /** Undefined when the picture could not be read back (expired, or the store failed). */
+  bytes: Uint8Array | undefined;
+  mimeType: string;
+}
+
+export type ContentPart = { type: "image"; data: string; mimeType: string } | { type: "text"; text: string };
+
+/** The picture's parts: its image part when one can be sent, then `text` (link and figures) with what was done. */
+export async function pictureParts(
+  picture: Picture,
+  text: string,
+  images: ImagesBinding | undefined,
+  maxBytes = MAX_INLINE_BYTES,
+): Promise<ContentPart[]> {
+  const { bytes, mimeType } = picture;
+  if (!bytes) return [{ type: "text", text: `${text} (it could not be read back to show inline: open the link).` }];
+  if (bytes.byteLength <= maxBytes)
+    return [
+      { type: "image", data: encodeBase64(bytes), mimeType },
+      { type: "text", text: `${text}.` },
+    ];
+  const smaller = images ? await smallerJpeg(bytes, images, maxBytes) : undefined;
+  const weight = `${megabytes(bytes.byteLength)} MB`;
+  if (!smaller) return [{ type: "text", text: `${text} (${weight}, too large to show inline: open the link).` }];
+  return [
+    { type: "image", data: encodeBase64(smaller.bytes), mimeType: "image/jpeg" },
+    {
+      type: "text",
+      text: `${text}. Shown inline as a ${smaller.width}×${smaller.height} JPEG of ${Math.ceil(smaller.bytes.byteLength / 1000)} KB: the picture itself is ${weight}, whole at the link.`,
+    },
+  ];
+}
+
+/** The first JPEG made from `bytes` that fits in `maxBytes`, or undefined (none fits, or the binding failed). */
+async function smallerJpeg(
+  bytes: Uint8Array,
+  images: ImagesBinding,
+  maxBytes: number,
+): Promise<{ bytes: Uint8Array; width: number; height: number } | undefined> {
+  for (const { quality, longSide } of SMALLER_JPEGS) {
+    try {
+      const input = images.input(oneChunkStream(bytes));
+      const sized = longSide ? input.transform({ width: longSide, height: longSide, fit: "scale-down" }) : input;
+      const result = await sized.output({ format: "image/jpeg", quality, background: "#ffffff", anim: false });
+      const jpeg = new Uint8Array(await new Response(result.image()).arrayBuffer());
+      const info = inspectImage(jpeg);
+      // A binding that could not transform (Sharp missing locally) may hand the input back.
+      if (info?.contentType === "image/jpeg" && jpeg.byteLength <= maxBytes)
+        return { bytes: jpeg, width: info.width, height: info.height };
+    } catch (error) {
+      console.error(JSON.stringify({ event: "images_binding_failed", use: "mcp_inline", error: String(error) }));
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+function megabytes(byteLength: number): string {
+  return (byteLength / 1_000_000).toFixed(1);
+}
