@@ -7,7 +7,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { MAX_INLINE_BYTES, pictureParts } from "../../src/lib/mcp/picture-parts.ts";
 import { decodeBase64, inspectImage } from "../../src/lib/storage/image-bytes.ts";
-import { authHeaders, call, marker } from "./helpers.ts";
+import { authHeaders, call, callWith, marker } from "./helpers.ts";
 import { noisyPng } from "./sample-images.ts";
 
 let nextId = 1;
@@ -212,5 +212,63 @@ describe("the tools", () => {
     const http = await callTool("edit_image", { prompt: "x", images: ["http://example.com/a.png"] });
     expect(http.isError).toBe(true);
     expect(http.content[0]?.text).toMatch(/https/);
+  });
+});
+
+/** A tool call under settings of its own (its own key), answered as SSE with progress. */
+async function callWithProgress(
+  settings: Record<string, string>,
+  key: string,
+  args: Record<string, unknown>,
+): Promise<{ progress: string[]; result: ToolResult }> {
+  const response = await callWith(settings, "/mcp", {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, accept: "application/json, text/event-stream" },
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: 7,
+      method: "tools/call",
+      params: { name: "generate_image", arguments: args, _meta: { progressToken: "t" } },
+    }),
+  });
+  const messages = (await response.text())
+    .split("\n\n")
+    .filter((frame) => frame.startsWith("data: "))
+    .map((frame) => JSON.parse(frame.slice(6)) as { params?: { message: string }; result?: ToolResult });
+  const last = messages.at(-1);
+  if (!last?.result) throw new Error("no result");
+  return { progress: messages.slice(0, -1).map((note) => note.params?.message ?? ""), result: last.result };
+}
+
+describe("tool calls as jobs", () => {
+  function keyWith(limit: number) {
+    const key = `sk-${marker()}`;
+    return { key, settings: { API_KEY: `mcp${marker()}:${key}:${limit}`, RATE_LIMIT_PER_MINUTE: "0" } };
+  }
+
+  it("are spent from the key's budget, and a call past it is a tool error that says why", async () => {
+    // flux-1-schnell at 1024² is 172.80 neurons: one fits in 200, a second does not.
+    const { key, settings } = keyWith(200);
+    const first = await callWithProgress(settings, key, { prompt: `${marker()} a kite`, model: "flux-1-schnell" });
+    expect(first.result.isError).toBeFalsy();
+    const usage = await callWith(settings, "/v1/usage", { headers: { authorization: `Bearer ${key}` } });
+    expect(await usage.json()).toMatchObject({ today: { neurons: 172.8, pictures: 1 } });
+    const second = await callWithProgress(settings, key, { prompt: `${marker()} a kite`, model: "flux-1-schnell" });
+    expect(second.progress).toEqual([]);
+    expect(second.result.isError).toBe(true);
+    expect(second.result.content[0]?.text).toMatch(
+      /^Daily budget reached for key 'mcp.*': 172\.8 of 200 neurons spent today/,
+    );
+  });
+
+  it("that fail upstream end with the job's failure line and a tool error, and spend nothing", async () => {
+    const { key, settings } = keyWith(1000);
+    const failed = await callWithProgress(settings, key, { prompt: `${marker()} a kite #fault=nsfw` });
+    expect(failed.result.isError).toBe(true);
+    expect(failed.progress[0]).toMatch(/^Generating/);
+    expect(failed.progress.at(-1)).toMatch(/fail/i);
+    expect(failed.result.content[0]?.text).toMatch(/safety|filter/i);
+    const usage = await callWith(settings, "/v1/usage", { headers: { authorization: `Bearer ${key}` } });
+    expect(await usage.json()).toMatchObject({ today: { neurons: 0, reserved: 0 } });
   });
 });
