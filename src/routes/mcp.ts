@@ -174,10 +174,10 @@ interface ImagesAnswer {
 
 /** Runs the job through the Images API and answers with each picture inline, its link and its figures. */
 async function paint(path: string, body: unknown, tools: ToolContext): Promise<unknown> {
-  const job = Object.assign(innerRequest(tools.request, path, { method: "POST", body: JSON.stringify(body) }), {
+  const post = Object.assign(innerRequest(tools.request, path, { method: "POST", body: JSON.stringify(body) }), {
     onJobEvent: tools.onJobEvent,
   });
-  const response = await tools.dispatch(job);
+  const response = await tools.dispatch(post);
   const answer = await response.json<ImagesAnswer>();
   if (!response.ok)
     throw new ApiError(response.status, answer.error?.message ?? `The request failed (HTTP ${response.status}).`);
@@ -192,7 +192,8 @@ async function paint(path: string, body: unknown, tools: ToolContext): Promise<u
     const mimeType = picture.headers.get("content-type") ?? "image/jpeg";
     content.push(...(await pictureParts({ bytes, mimeType }, text, tools.images)));
   }
-  return { content, structuredContent: { model: answer.model, images, cost: answer.cost } };
+  const jobId = response.headers.get("x-job-id");
+  return { content, structuredContent: { job: jobId, model: answer.model, images, cost: answer.cost } };
 }
 
 function costText(cost: Cost | undefined): string {

@@ -25,7 +25,11 @@ async function connect(key = live.service.apiKey): Promise<Client> {
 
 interface ToolResult {
   content: ({ type: "image"; data: string; mimeType: string } | { type: "text"; text: string })[];
-  structuredContent?: { model: string; images: { url: string; width: number; height: number; seed: number | null }[] };
+  structuredContent?: {
+    job: string;
+    model: string;
+    images: { url: string; width: number; height: number; seed: number | null }[];
+  };
   isError?: boolean;
 }
 
@@ -84,11 +88,7 @@ describe("the MCP server at /mcp", () => {
     expect(steps).toEqual([...new Set(steps)].sort((a, b) => a - b));
     expect(notes.map((note) => note.message).join("\n")).toMatch(/Generating 1024×1024 with .*flux-2-klein-4b/);
     // The same lines the job records: the tool call is a job like any other, for the same key.
-    const jobs = await fetch(`${live.service.baseUrl}/v1/jobs?limit=1`, {
-      headers: { authorization: `Bearer ${live.service.apiKey}` },
-    });
-    const [latest] = ((await jobs.json()) as { data: { id: string }[] }).data;
-    const job = await fetch(`${live.service.baseUrl}/v1/jobs/${latest?.id}`, {
+    const job = await fetch(`${live.service.baseUrl}/v1/jobs/${result.structuredContent?.job}`, {
       headers: { authorization: `Bearer ${live.service.apiKey}` },
     });
     const recorded = ((await job.json()) as { events: { message?: string }[] }).events.flatMap((event) =>

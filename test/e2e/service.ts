@@ -109,7 +109,7 @@ async function startServiceOnce(options: ServiceOptions): Promise<RunningService
     },
   };
   try {
-    await waitUntilReady(service.baseUrl, child);
+    await waitUntilReady(service.baseUrl, child, "the service", service.output);
   } catch (error) {
     await service.stop();
     throw new Error(`${String(error)}\n--- service output ---\n${output}`, { cause: error });
@@ -117,11 +117,20 @@ async function startServiceOnce(options: ServiceOptions): Promise<RunningService
   return service;
 }
 
-/** Polls `GET /` until it answers 200; fails at once if `child` exits. `what` names it in errors. */
-export async function waitUntilReady(baseUrl: string, child: ChildProcess, what = "the service"): Promise<void> {
+/**
+ * Polls `GET /` until it answers 200; fails at once if `child` exits, or if its `output` says the
+ * Worker did not build (wrangler then waits for a change instead of exiting). `what` names it in errors.
+ */
+export async function waitUntilReady(
+  baseUrl: string,
+  child: ChildProcess,
+  what = "the service",
+  output: () => string = () => "",
+): Promise<void> {
   const deadline = Date.now() + 90_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode}`);
+    if (output().includes("Build failed")) throw new Error(`${what} did not build`);
     try {
       const response = await fetch(`${baseUrl}/`, { signal: AbortSignal.timeout(2000) });
       await response.arrayBuffer();

@@ -9,6 +9,7 @@ import { array, integer, object, optional, SchemaIssue, string, type Schema } fr
 const IMAGE_RESULT_SCHEMA = {
   type: "object",
   properties: {
+    job: { type: "string", description: "The job's id: GET /v1/jobs/{id} with the same key shows its record." },
     model: { type: "string", description: "The model that painted." },
     images: {
       type: "array",
