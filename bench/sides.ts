@@ -57,10 +57,21 @@ function varsOf(side: Side, apiKeys: string[]): Record<string, string> {
 /** Another process can still bind a chosen port first; starting again on new ports is the cure. */
 const START_ATTEMPTS = 3;
 
-export async function startSide(side: Side, setup: BenchSetup, apiKeys: string[]): Promise<BenchService> {
+/** More settings on top of the side's own, and more arguments for wrangler dev (the profile's). */
+export interface SideExtras {
+  vars?: Record<string, string>;
+  args?: string[];
+}
+
+export async function startSide(
+  side: Side,
+  setup: BenchSetup,
+  apiKeys: string[],
+  extras: SideExtras = {},
+): Promise<BenchService> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce(side, setup, apiKeys);
+      return await startOnce(side, setup, apiKeys, extras);
     } catch (error) {
       const portTaken = /already in use|EADDRINUSE|is taken/.test(String(error));
       if (!portTaken || attempt >= START_ATTEMPTS) throw error;
@@ -69,26 +80,33 @@ export async function startSide(side: Side, setup: BenchSetup, apiKeys: string[]
 }
 
 /** As test/e2e/service.ts starts `npm start`, plus the baseline's `--config`. */
-async function startOnce(side: Side, setup: BenchSetup, apiKeys: string[]): Promise<BenchService> {
+async function startOnce(side: Side, setup: BenchSetup, apiKeys: string[], extras: SideExtras): Promise<BenchService> {
   const [port, standInPort] = [await freePort(), await freePort()];
   const state = mkdtempSync(join(setup.stateDir, "flux-bench-"));
-  const vars = Object.entries(varsOf(side, apiKeys)).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
+  const vars = Object.entries({ ...varsOf(side, apiKeys), ...extras.vars }).flatMap(([name, value]) => [
+    "--var",
+    `${name}:${value}`,
+  ]);
   const config = side === "baseline" ? ["--config", "bench/baseline/wrangler.jsonc"] : [];
-  const child = spawn(process.execPath, ["scripts/start.ts", "--persist-to", state, ...vars, ...config], {
-    cwd: PROJECT_ROOT,
-    env: {
-      ...process.env,
-      ...(setup.localObservability ? {} : { X_LOCAL_OBSERVABILITY: "false" }),
-      PORT: String(port),
-      STAND_IN_PORT: String(standInPort),
-      STAND_IN_LATENCY_MS: "0",
-      // Offline on the stand-in, whatever credentials the shell has.
-      CF_ACCOUNT_ID: "",
-      CF_API_TOKEN: "",
+  const child = spawn(
+    process.execPath,
+    ["scripts/start.ts", "--persist-to", state, ...vars, ...config, ...(extras.args ?? [])],
+    {
+      cwd: PROJECT_ROOT,
+      env: {
+        ...process.env,
+        ...(setup.localObservability ? {} : { X_LOCAL_OBSERVABILITY: "false" }),
+        PORT: String(port),
+        STAND_IN_PORT: String(standInPort),
+        STAND_IN_LATENCY_MS: "0",
+        // Offline on the stand-in, whatever credentials the shell has.
+        CF_ACCOUNT_ID: "",
+        CF_API_TOKEN: "",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true, // its own process group, so stop() also ends wrangler and workerd
     },
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true, // its own process group, so stop() also ends wrangler and workerd
-  });
+  );
   const pid = child.pid;
   if (pid === undefined) {
     rmSync(state, { recursive: true, force: true });

@@ -1,0 +1,425 @@
+/**
+ * `npm run bench:profile`: where the Worker's isolate spends its CPU, per kind of request. Starts
+ * the project as `npm start` runs it (the rate limit and both daily budgets on, so every limit's
+ * path runs), then for each kind sends warm-up jobs, and profiles `--jobs` more at `--clients` at a
+ * time with V8's sampling profiler, over the inspector protocol of the workerd that runs the Worker
+ * and its Durable Objects (they share one isolate under `wrangler dev`). Prints, per kind: the CPU
+ * per job split into the Worker's own code, its objects' and what a stack cannot place, and the top
+ * functions by self time, ours and the runtime's. bench/README.md says how to read it.
+ */
+import { writeFileSync } from "node:fs";
+import { freePort } from "../test/e2e/service.ts";
+import { parseArgs } from "node:util";
+import { commandLine, descendantPids, readProcessStat } from "./processes.ts";
+import { describeSetup } from "./setup.ts";
+import { benchApiKeys, startSide, type BenchService } from "./sides.ts";
+import { round } from "./stats.ts";
+import { table } from "./table.ts";
+
+const { values: flags } = parseArgs({
+  options: {
+    jobs: { type: "string", default: "60" },
+    warmup: { type: "string", default: "15" },
+    clients: { type: "string", default: "8" },
+    kinds: { type: "string" },
+    top: { type: "string", default: "12" },
+    "state-dir": { type: "string" },
+    out: { type: "string" },
+  },
+});
+
+/** One kind of request: how to send one job of it, and what it is. */
+interface Kind {
+  name: string;
+  label: string;
+  send: (service: BenchService, key: string, index: number) => Promise<void>;
+}
+
+const LARGE = { n: 4, size: "1920x1920", model: "flux-2-klein-4b" } as const;
+
+async function post(service: BenchService, key: string, path: string, body: unknown): Promise<string> {
+  const response = await fetch(`${service.baseUrl}${path}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json", accept: "application/json" },
+    body: JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${path}: HTTP ${response.status} ${text.slice(0, 200)}`);
+  return text;
+}
+
+/** A picture of the service's own, for the edits to change: made once, before the edits are profiled. */
+let referenceUrl: string | undefined;
+
+const KINDS: Kind[] = [
+  {
+    name: "chat",
+    label: "chat completion, streamed (flux-1-schnell, optimiser on)",
+    send: async (service, key, index) => {
+      const text = await post(service, key, "/v1/chat/completions", {
+        model: "gpt-4o",
+        stream: true,
+        messages: [{ role: "user", content: `profile chat ${index}: a lighthouse at dusk` }],
+      });
+      if (!text.includes("/image/")) throw new Error("chat: no image link");
+    },
+  },
+  {
+    name: "images-b64",
+    label: "Images API, b64_json (1024×1024, flux-1-schnell)",
+    send: async (service, key, index) => {
+      await post(service, key, "/v1/images/generations", { prompt: `profile b64 ${index}: a fox`, n: 1 });
+    },
+  },
+  {
+    name: "images-url",
+    label: "Images API, url (1024×1024, flux-1-schnell)",
+    send: async (service, key, index) => {
+      await post(service, key, "/v1/images/generations", {
+        prompt: `profile url ${index}: a fox`,
+        response_format: "url",
+      });
+    },
+  },
+  {
+    name: "edit",
+    label: "Images API edit of one of its own links (flux-2-klein-4b, url)",
+    send: async (service, key, index) => {
+      referenceUrl ??= (
+        JSON.parse(
+          await post(service, key, "/v1/images/generations", { prompt: "a garden", response_format: "url" }),
+        ) as { data: { url: string }[] }
+      ).data[0]?.url;
+      await post(service, key, "/v1/images/edits", {
+        prompt: `profile edit ${index}: make it night`,
+        model: "flux-2-klein-4b",
+        images: [{ image_url: referenceUrl }],
+        response_format: "url",
+      });
+    },
+  },
+  {
+    name: "large-b64",
+    label: "Images API, four 1920×1920 as b64_json (flux-2-klein-4b): the largest answer",
+    send: async (service, key, index) => {
+      await post(service, key, "/v1/images/generations", { prompt: `profile large ${index}: a city`, ...LARGE });
+    },
+  },
+  {
+    name: "mcp",
+    label: "MCP generate_image (1024×1024, flux-1-schnell, picture inline)",
+    send: async (service, key, index) => {
+      const text = await post(service, key, "/mcp", {
+        jsonrpc: "2.0",
+        id: index,
+        method: "tools/call",
+        params: { name: "generate_image", arguments: { prompt: `profile mcp ${index}: a fox` } },
+      });
+      if (!text.includes('"image"')) throw new Error("mcp: no image part");
+    },
+  },
+];
+
+// --- the inspector ---------------------------------------------------------------------------
+
+interface CallFrame {
+  functionName: string;
+  scriptId: string;
+  url: string;
+  lineNumber: number;
+}
+interface ProfileNode {
+  id: number;
+  callFrame: CallFrame;
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+class Inspector {
+  private nextId = 1;
+  private readonly pending = new Map<number, (result: unknown) => void>();
+  private readonly socket: WebSocket;
+  private constructor(socket: WebSocket) {
+    this.socket = socket;
+    socket.addEventListener("message", (event) => {
+      const message = JSON.parse(String(event.data)) as { id?: number; result?: unknown };
+      if (message.id !== undefined) this.pending.get(message.id)?.(message.result);
+    });
+  }
+
+  /**
+   * `wake`: a request to the Worker. workerd reads inspector messages on the isolate's thread, so an
+   * idle isolate leaves them unanswered until a request runs there.
+   */
+  private wake: () => Promise<unknown> = () => Promise.resolve();
+
+  static async open(url: string, wake: () => Promise<unknown>): Promise<Inspector> {
+    // Through wrangler's inspector proxy, which shares the runtime's one session (a second
+    // connection straight to workerd's would take it from wrangler). It wants a local Origin;
+    // Node's WebSocket (undici) takes headers as its second argument.
+    const init = { headers: { origin: "http://localhost" } } as unknown as string[];
+    const socket = new WebSocket(url, init);
+    await new Promise((resolve, reject) => {
+      socket.addEventListener("open", resolve);
+      socket.addEventListener("error", () => reject(new Error(`cannot open the inspector at ${url}`)));
+    });
+    const inspector = new Inspector(socket);
+    inspector.wake = wake;
+    return inspector;
+  }
+
+  async send<T>(method: string, params: Record<string, unknown> = {}): Promise<T> {
+    const id = this.nextId++;
+    let answered = false;
+    const answer = new Promise<T>((resolve) => {
+      this.pending.set(id, (result) => {
+        answered = true;
+        resolve(result as T);
+      });
+      this.socket.send(JSON.stringify({ id, method, params }));
+    });
+    for (let tries = 0; !answered && tries < 50; tries++)
+      await Promise.race([answer, this.wake().then(() => new Promise((resolve) => setTimeout(resolve, 100)))]);
+    return answer;
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+/** The workerd that runs the Worker and its objects: the one started with `--inspector-addr`. */
+function workerPid(service: BenchService): number {
+  const pid = descendantPids(service.pid).find((candidate) => commandLine(candidate).includes("--inspector-addr="));
+  if (pid === undefined) throw new Error("no workerd with --inspector-addr below npm start: has wrangler dev changed?");
+  return pid;
+}
+
+/** Which of our source files each line of the bundle comes from, from esbuild's `// src/…` markers. */
+async function moduleLines(inspector: Inspector, scriptId: string): Promise<(line: number) => string | undefined> {
+  const { scriptSource } = await inspector.send<{ scriptSource: string }>("Debugger.getScriptSource", { scriptId });
+  const starts: { line: number; module: string }[] = [];
+  scriptSource.split("\n").forEach((text, line) => {
+    const marker = /^\/\/ (src\/\S+\.ts|node_modules\/\S+)$/.exec(text);
+    if (marker?.[1]) starts.push({ line, module: marker[1] });
+  });
+  return (line) => {
+    let found: string | undefined;
+    for (const start of starts) {
+      if (start.line > line) break;
+      found = start.module;
+    }
+    return found;
+  };
+}
+
+// --- reading a profile ------------------------------------------------------------------------
+
+type Share = "worker" | "objects" | "lib" | "runtime";
+
+/** Whose code a module is: the Worker's (routes, worker.ts), its objects', or lib (either's). */
+function shareOf(module: string | undefined): Share | undefined {
+  if (!module) return undefined;
+  if (module.startsWith("src/objects/")) return "objects";
+  if (module.startsWith("src/routes/") || module === "src/worker.ts") return "worker";
+  return "lib";
+}
+
+interface KindProfile {
+  kind: string;
+  label: string;
+  jobs: number;
+  wallMs: number;
+  /** Sampled CPU (not idle) per job, and its shares. */
+  cpuMsPerJob: number;
+  sharesMsPerJob: Record<Share, number>;
+  /** The workerd process's CPU per job (all its threads), from /proc. */
+  processCpuMsPerJob: number | undefined;
+  top: { function: string; where: string; selfMsPerJob: number }[];
+}
+
+/**
+ * Self time per function, and each sample's share: the innermost frame of ours that is a route or an
+ * object method says whose it is; a stack with only lib frames is "lib" (an async function resumed
+ * after an await has no caller on its stack, so lib code running for either cannot be placed); a
+ * stack with none of ours (GC, the runtime between callbacks) is "runtime".
+ */
+function readProfile(
+  profile: CpuProfile,
+  moduleOf: (node: ProfileNode) => string | undefined,
+  jobs: number,
+  topCount: number,
+): Pick<KindProfile, "cpuMsPerJob" | "sharesMsPerJob" | "top"> {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const shareOfNode = new Map<number, Share>();
+  const shareFor = (id: number): Share => {
+    const known = shareOfNode.get(id);
+    if (known) return known;
+    let sawLib = false;
+    let share: Share | undefined;
+    for (let current: number | undefined = id; current !== undefined; current = parent.get(current)) {
+      const node = byId.get(current);
+      const own = node ? shareOf(moduleOf(node)) : undefined;
+      if (own === "lib") sawLib = true;
+      else if (own) {
+        share = own;
+        break;
+      }
+    }
+    const result = share ?? (sawLib ? "lib" : "runtime");
+    shareOfNode.set(id, result);
+    return result;
+  };
+  const self = new Map<number, number>();
+  const shares: Record<Share, number> = { worker: 0, objects: 0, lib: 0, runtime: 0 };
+  profile.samples.forEach((id, index) => {
+    const micros = profile.timeDeltas[index + 1] ?? 0;
+    const name = byId.get(id)?.callFrame.functionName;
+    if (name === "(idle)") return;
+    self.set(id, (self.get(id) ?? 0) + micros);
+    shares[shareFor(id)] += micros;
+  });
+  // One line per function (a function appears at several nodes of the tree).
+  const perFunction = new Map<string, { function: string; where: string; micros: number }>();
+  for (const [id, micros] of self) {
+    const node = byId.get(id);
+    if (!node) continue;
+    const name = node.callFrame.functionName || "(anonymous)";
+    const where = moduleOf(node) ?? (node.callFrame.url || "runtime");
+    const key = `${name} ${where}`;
+    const entry = perFunction.get(key) ?? { function: name, where, micros: 0 };
+    entry.micros += micros;
+    perFunction.set(key, entry);
+  }
+  const total = [...self.values()].reduce((sum, micros) => sum + micros, 0);
+  const perJob = (micros: number) => round(micros / 1000 / jobs, 2);
+  return {
+    cpuMsPerJob: perJob(total),
+    sharesMsPerJob: {
+      worker: perJob(shares.worker),
+      objects: perJob(shares.objects),
+      lib: perJob(shares.lib),
+      runtime: perJob(shares.runtime),
+    },
+    top: [...perFunction.values()]
+      .sort((a, b) => b.micros - a.micros)
+      .slice(0, topCount)
+      .map((entry) => ({ function: entry.function, where: entry.where, selfMsPerJob: perJob(entry.micros) })),
+  };
+}
+
+// --- the run ----------------------------------------------------------------------------------
+
+function cpuMs(pid: number): number | undefined {
+  const stat = readProcessStat(pid);
+  return stat ? stat.cpuMs : undefined;
+}
+
+async function runJobs(kind: Kind, service: BenchService, keys: string[], jobs: number, clients: number, from: number) {
+  let next = 0;
+  const client = async (clientIndex: number) => {
+    for (let index = next++; index < jobs; index = next++)
+      await kind.send(service, keys[clientIndex % keys.length] ?? "", from + index);
+  };
+  await Promise.all(Array.from({ length: Math.min(clients, jobs) }, (_, index) => client(index)));
+}
+
+async function main(): Promise<void> {
+  const jobs = Number(flags.jobs);
+  const warmup = Number(flags.warmup);
+  const clients = Number(flags.clients);
+  const topCount = Number(flags.top);
+  const wanted = flags.kinds?.split(",") ?? KINDS.map((kind) => kind.name);
+  const kinds = KINDS.filter((kind) => wanted.includes(kind.name));
+  const setup = describeSetup(flags["state-dir"] ?? (await import("node:os")).tmpdir(), true);
+  const keys = benchApiKeys(clients);
+  // The rate limit and both budgets on, far above what the run spends: every limit's path runs, none refuses.
+  const inspectorPort = await freePort();
+  const service = await startSide("project, rate limit on", setup, keys, {
+    vars: { DAILY_NEURON_LIMIT: "100000000", DAILY_NEURON_LIMIT_TOTAL: "1000000000" },
+    args: ["--inspector-port", String(inspectorPort)],
+  });
+  // Stopped or timed out: the service's processes are a group of their own and would live on.
+  for (const signal of ["SIGINT", "SIGTERM"] as const)
+    process.once(signal, () => void service.stop().finally(() => process.exit(130)));
+  const results: KindProfile[] = [];
+  try {
+    // The inspector answers once the isolate runs: one request starts it.
+    await fetch(`${service.baseUrl}/v1/models`, { headers: { authorization: `Bearer ${keys[0]}` } });
+    const pid = workerPid(service);
+    const inspector = await Inspector.open(`ws://127.0.0.1:${inspectorPort}/ws`, () =>
+      fetch(`${service.baseUrl}/v1/service`).then((response) => response.arrayBuffer()),
+    );
+    await inspector.send("Profiler.enable");
+    await inspector.send("Profiler.setSamplingInterval", { interval: 100 });
+    await inspector.send("Debugger.enable");
+    for (const [position, kind] of kinds.entries()) {
+      process.stderr.write(`profile: ${kind.name} (${warmup} warm-up, ${jobs} profiled at ${clients} clients)\n`);
+      await runJobs(kind, service, keys, warmup, clients, position * 100_000);
+      const before = cpuMs(pid);
+      const started = performance.now();
+      await inspector.send("Profiler.start");
+      await runJobs(kind, service, keys, jobs, clients, position * 100_000 + warmup);
+      const { profile } = await inspector.send<{ profile: CpuProfile }>("Profiler.stop");
+      const wallMs = performance.now() - started;
+      const after = cpuMs(pid);
+      const lookups = new Map<string, (line: number) => string | undefined>();
+      for (const node of profile.nodes) {
+        const { scriptId, url: scriptUrl } = node.callFrame;
+        if (scriptUrl.endsWith(".js") && !lookups.has(scriptId))
+          lookups.set(scriptId, await moduleLines(inspector, scriptId));
+      }
+      const moduleOf = (node: ProfileNode) => lookups.get(node.callFrame.scriptId)?.(node.callFrame.lineNumber);
+      results.push({
+        kind: kind.name,
+        label: kind.label,
+        jobs,
+        wallMs: round(wallMs, 0),
+        ...readProfile(profile, moduleOf, jobs, topCount),
+        processCpuMsPerJob: before === undefined || after === undefined ? undefined : round((after - before) / jobs, 2),
+      });
+    }
+    inspector.close();
+  } finally {
+    await service.stop();
+  }
+  report(results, setup.label, clients);
+  if (flags.out) writeFileSync(flags.out, `${JSON.stringify(results, null, 2)}\n`);
+}
+
+function report(results: KindProfile[], setupLabel: string, clients: number): void {
+  console.log(`\nCPU of the Worker's isolate per job, sampled every 0.1 ms (${setupLabel}; ${clients} clients)\n`);
+  console.log(
+    table(
+      ["Kind", "CPU/job (ms)", "Worker", "objects", "lib (either)", "runtime", "workerd process CPU/job"],
+      results.map((result) => [
+        result.kind,
+        String(result.cpuMsPerJob),
+        String(result.sharesMsPerJob.worker),
+        String(result.sharesMsPerJob.objects),
+        String(result.sharesMsPerJob.lib),
+        String(result.sharesMsPerJob.runtime),
+        result.processCpuMsPerJob === undefined ? "?" : String(result.processCpuMsPerJob),
+      ]),
+    ),
+  );
+  for (const result of results) {
+    console.log(`\n${result.label}: top functions by self time (ms per job)\n`);
+    console.log(
+      table(
+        ["Self ms/job", "Function", "Where"],
+        result.top.map((entry) => [String(entry.selfMsPerJob), entry.function, entry.where]),
+      ),
+    );
+  }
+}
+
+await main();
