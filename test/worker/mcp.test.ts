@@ -7,7 +7,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { MAX_INLINE_BYTES, pictureParts } from "../../src/lib/mcp/picture-parts.ts";
 import { decodeBase64, inspectImage } from "../../src/lib/storage/image-bytes.ts";
-import { authHeaders, call, callWith, marker } from "./helpers.ts";
+import { authHeaders, call, callWith, collectSse, marker } from "./helpers.ts";
 import { noisyPng } from "./sample-images.ts";
 
 let nextId = 1;
@@ -22,6 +22,11 @@ async function rpc(
     body: JSON.stringify({ jsonrpc: "2.0", id: nextId++, method, ...(params ? { params } : {}) }),
   });
   return { status: response.status, body: await response.json<Record<string, unknown>>() };
+}
+
+/** The JSON-RPC messages of an SSE answer, in order (keepalive comments left out). */
+async function sseMessages<T>(response: Response): Promise<T[]> {
+  return (await collectSse(response)).flatMap((frame) => (frame.data === undefined ? [] : [frame.data as T]));
 }
 
 interface ToolResult {
@@ -140,10 +145,7 @@ describe("the tools", () => {
       }),
     });
     expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
-    const messages = (await response.text())
-      .split("\n\n")
-      .filter((frame) => frame.startsWith("data: "))
-      .map((frame) => JSON.parse(frame.slice(6)) as Record<string, unknown>);
+    const messages = await sseMessages<Record<string, unknown>>(response);
     const progress = messages.slice(0, -1) as {
       method: string;
       params: { progressToken: string; progress: number; message: string };
@@ -190,9 +192,9 @@ describe("the tools", () => {
         params: { name: "generate_image", arguments: { prompt: "a fox", size: "huge" }, _meta: { progressToken: 9 } },
       }),
     });
-    const frames = (await response.text()).split("\n\n").filter((frame) => frame.startsWith("data: "));
-    expect(frames).toHaveLength(1);
-    expect(JSON.parse(frames[0]?.slice(6) ?? "")).toMatchObject({ id: 44, result: { isError: true } });
+    const messages = await sseMessages(response);
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatchObject({ id: 44, result: { isError: true } });
   });
 
   it.each([
@@ -231,10 +233,7 @@ async function callWithProgress(
       params: { name: "generate_image", arguments: args, _meta: { progressToken: "t" } },
     }),
   });
-  const messages = (await response.text())
-    .split("\n\n")
-    .filter((frame) => frame.startsWith("data: "))
-    .map((frame) => JSON.parse(frame.slice(6)) as { params?: { message: string }; result?: ToolResult });
+  const messages = await sseMessages<{ params?: { message: string }; result?: ToolResult }>(response);
   const last = messages.at(-1);
   if (!last?.result) throw new Error("no result");
   return { progress: messages.slice(0, -1).map((note) => note.params?.message ?? ""), result: last.result };
