@@ -164,7 +164,7 @@ async function runImagesJob(
   }
   const uploads = uploadedBytes(references);
   const job = request.onJobEvent
-    ? await followJob(env, spec, startJob(env, spec, uploads), request.onJobEvent)
+    ? await followJob(env, spec, uploads, request.onJobEvent)
     : await completeJob(env, spec, uploads);
   const { result } = job;
   const first = result.images[0];

@@ -198,15 +198,16 @@ export async function completeJob(env: Env, spec: JobSpec, uploads: readonly Uin
 }
 
 /**
- * A started job followed to its end, each event handed to `onEvent` as it happens (an MCP tool
- * call's progress notifications); its outcome as completeJob gives it.
+ * As completeJob, with each of the job's events handed to `onEvent` as it happens (an MCP tool
+ * call's progress notifications).
  */
 export async function followJob(
   env: Env,
   spec: JobSpec,
-  { jobId, events }: StartedJob,
+  uploads: readonly Uint8Array[],
   onEvent: (event: JobEvent) => Promise<void>,
 ): Promise<CompletedJob> {
+  const { jobId, events } = startJob(env, spec, uploads);
   let final: JobEvent | undefined;
   try {
     for await (const event of events) {

@@ -83,17 +83,29 @@ export async function toReferenceImage(
 
 async function shrink(bytes: Uint8Array, images: ImagesBinding, param: string, box: Box): Promise<Uint8Array> {
   try {
-    // One chunk: the binding pumps its input through JavaScript streams, and 4 KB chunks cost
-    // about twice the CPU (measured).
-    const result = await images
-      .input(oneChunkStream(bytes))
-      .transform({ width: box.width, height: box.height, fit: "scale-down" })
-      // White behind transparency: JPEG has no alpha, and black would change the picture.
-      .output({ format: "image/jpeg", quality: 85, background: "#ffffff", anim: false });
-    return new Uint8Array(await new Response(result.image()).arrayBuffer());
+    return await jpegOf(bytes, images, 85, box);
   } catch (error) {
     throw imagesError(error, param);
   }
+}
+
+/**
+ * `bytes` as a JPEG made by the Images binding at `quality`, shrunk into `box` when one is given
+ * (aspect kept, never enlarged). Throws the binding's own error.
+ */
+export async function jpegOf(
+  bytes: Uint8Array,
+  images: ImagesBinding,
+  quality: number,
+  box?: Box,
+): Promise<Uint8Array> {
+  // One chunk: the binding pumps its input through JavaScript streams, and 4 KB chunks cost
+  // about twice the CPU (measured).
+  const input = images.input(oneChunkStream(bytes));
+  const sized = box ? input.transform({ width: box.width, height: box.height, fit: "scale-down" }) : input;
+  // White behind transparency: JPEG has no alpha, and black would change the picture.
+  const result = await sized.output({ format: "image/jpeg", quality, background: "#ffffff", anim: false });
+  return new Uint8Array(await new Response(result.image()).arrayBuffer());
 }
 
 /**

@@ -5,8 +5,7 @@
  * as a JPEG the Images binding makes from it, outside the Worker's CPU budget, and the text says
  * so; the link keeps the picture as it was painted.
  */
-import { oneChunkStream } from "../bytes.ts";
-import type { ImagesBinding } from "../images/downscale.ts";
+import { jpegOf, type ImagesBinding } from "../images/downscale.ts";
 import { encodeBase64, inspectImage } from "../storage/image-bytes.ts";
 
 /** The largest image part sent. */
@@ -14,8 +13,8 @@ export const MAX_INLINE_BYTES = 1_000_000;
 
 /** What is tried, in order, for a picture above the limit: the same size as a JPEG, then smaller. */
 const SMALLER_JPEGS = [
-  { quality: 85, longSide: undefined },
-  { quality: 80, longSide: 1024 },
+  { quality: 85, box: undefined },
+  { quality: 80, box: { width: 1024, height: 1024 } },
 ] as const;
 
 export interface Picture {
@@ -31,16 +30,15 @@ export async function pictureParts(
   picture: Picture,
   text: string,
   images: ImagesBinding | undefined,
-  maxBytes = MAX_INLINE_BYTES,
 ): Promise<ContentPart[]> {
   const { bytes, mimeType } = picture;
   if (!bytes) return [{ type: "text", text: `${text} (it could not be read back to show inline: open the link).` }];
-  if (bytes.byteLength <= maxBytes)
+  if (bytes.byteLength <= MAX_INLINE_BYTES)
     return [
       { type: "image", data: encodeBase64(bytes), mimeType },
       { type: "text", text: `${text}.` },
     ];
-  const smaller = images ? await smallerJpeg(bytes, images, maxBytes) : undefined;
+  const smaller = images ? await smallerJpeg(bytes, images) : undefined;
   const weight = `${megabytes(bytes.byteLength)} MB`;
   if (!smaller) return [{ type: "text", text: `${text} (${weight}, too large to show inline: open the link).` }];
   return [
@@ -52,21 +50,17 @@ export async function pictureParts(
   ];
 }
 
-/** The first JPEG made from `bytes` that fits in `maxBytes`, or undefined (none fits, or the binding failed). */
+/** The first JPEG made from `bytes` that fits the limit, or undefined (none fits, or the binding failed). */
 async function smallerJpeg(
   bytes: Uint8Array,
   images: ImagesBinding,
-  maxBytes: number,
 ): Promise<{ bytes: Uint8Array; width: number; height: number } | undefined> {
-  for (const { quality, longSide } of SMALLER_JPEGS) {
+  for (const { quality, box } of SMALLER_JPEGS) {
     try {
-      const input = images.input(oneChunkStream(bytes));
-      const sized = longSide ? input.transform({ width: longSide, height: longSide, fit: "scale-down" }) : input;
-      const result = await sized.output({ format: "image/jpeg", quality, background: "#ffffff", anim: false });
-      const jpeg = new Uint8Array(await new Response(result.image()).arrayBuffer());
+      const jpeg = await jpegOf(bytes, images, quality, box);
       const info = inspectImage(jpeg);
       // A binding that could not transform (Sharp missing locally) may hand the input back.
-      if (info?.contentType === "image/jpeg" && jpeg.byteLength <= maxBytes)
+      if (info?.contentType === "image/jpeg" && jpeg.byteLength <= MAX_INLINE_BYTES)
         return { bytes: jpeg, width: info.width, height: info.height };
     } catch (error) {
       console.error(JSON.stringify({ event: "images_binding_failed", use: "mcp_inline", error: String(error) }));
