@@ -8,6 +8,7 @@
  * functions by self time, ours and the runtime's. bench/README.md says how to read it.
  */
 import { writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { freePort } from "../test/e2e/service.ts";
 import { parseArgs } from "node:util";
 import { commandLine, descendantPids, readProcessStat } from "./processes.ts";
@@ -318,11 +319,6 @@ function readProfile(
 
 // --- the run ----------------------------------------------------------------------------------
 
-function cpuMs(pid: number): number | undefined {
-  const stat = readProcessStat(pid);
-  return stat ? stat.cpuMs : undefined;
-}
-
 async function runJobs(kind: Kind, service: BenchService, keys: string[], jobs: number, clients: number, from: number) {
   let next = 0;
   const client = async (clientIndex: number) => {
@@ -339,7 +335,7 @@ async function main(): Promise<void> {
   const topCount = Number(flags.top);
   const wanted = flags.kinds?.split(",") ?? KINDS.map((kind) => kind.name);
   const kinds = KINDS.filter((kind) => wanted.includes(kind.name));
-  const setup = describeSetup(flags["state-dir"] ?? (await import("node:os")).tmpdir(), true);
+  const setup = describeSetup(flags["state-dir"] ?? tmpdir(), true);
   const keys = benchApiKeys(clients);
   // The rate limit and both budgets on, far above what the run spends: every limit's path runs, none refuses.
   const inspectorPort = await freePort();
@@ -364,13 +360,13 @@ async function main(): Promise<void> {
     for (const [position, kind] of kinds.entries()) {
       process.stderr.write(`profile: ${kind.name} (${warmup} warm-up, ${jobs} profiled at ${clients} clients)\n`);
       await runJobs(kind, service, keys, warmup, clients, position * 100_000);
-      const before = cpuMs(pid);
+      const before = readProcessStat(pid)?.cpuMs;
       const started = performance.now();
       await inspector.send("Profiler.start");
       await runJobs(kind, service, keys, jobs, clients, position * 100_000 + warmup);
       const { profile } = await inspector.send<{ profile: CpuProfile }>("Profiler.stop");
       const wallMs = performance.now() - started;
-      const after = cpuMs(pid);
+      const after = readProcessStat(pid)?.cpuMs;
       const lookups = new Map<string, (line: number) => string | undefined>();
       for (const node of profile.nodes) {
         const { scriptId, url: scriptUrl } = node.callFrame;

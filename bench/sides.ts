@@ -129,7 +129,7 @@ async function startOnce(side: Side, setup: BenchSetup, apiKeys: string[], extra
     },
   };
   try {
-    await waitUntilReady(service.baseUrl, child, `npm start (${side})`);
+    await waitUntilReady(service.baseUrl, child, `npm start (${side})`, service.output);
   } catch (error) {
     await service.stop();
     throw new Error(`${String(error)}\n--- service output ---\n${output}`, { cause: error });
