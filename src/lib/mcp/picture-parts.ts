@@ -1,6 +1,6 @@
 /**
- * A picture as an MCP tool result carries it: inline as an image part, small enough for an
- * assistant (Claude and others refuse or drop image parts of much more than 1 MB), and always a
+ * A picture as an MCP tool result carries it: inline as an image part of at most about 1 MB (a
+ * tool result goes into the assistant's context whole), and always a
  * text part with its link and figures. A larger picture (a 1920×1920 PNG is several MB) is shown
  * as a JPEG the Images binding makes from it, outside the Worker's CPU budget, and the text says
  * so; the link keeps the picture as it was painted.
