@@ -7,9 +7,9 @@
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { stripTypeScriptTypes } from "node:module";
+import { createRequire, stripTypeScriptTypes } from "node:module";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../test/e2e/service.ts";
 import type { Base64Figure } from "./base64.ts";
@@ -18,6 +18,12 @@ import { percentile, round } from "./stats.ts";
 
 const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
 const DECODES_PER_REQUEST = 10;
+
+/** The workerd wrangler runs: npm may keep it inside wrangler's own node_modules rather than at the top. */
+function workerdBinary(): string {
+  const wranglerRequire = createRequire(createRequire(import.meta.url).resolve("wrangler/package.json"));
+  return join(dirname(wranglerRequire.resolve("workerd/package.json")), "bin/workerd");
+}
 
 const ENTRY_MODULE = `
 import { decodeBase64 } from "./image-bytes.js";
@@ -81,7 +87,7 @@ export async function measureBase64InWorkerd(imageBytes: number, rounds: number)
   writeFileSync(join(folder, "image-bytes.js"), stripTypeScriptTypes(source));
   writeFileSync(join(folder, "main.js"), ENTRY_MODULE);
   writeFileSync(join(folder, "config.capnp"), capnpConfig(port, projectCompatibilityDate()));
-  const workerd = spawn(join(PROJECT_ROOT, "node_modules/.bin/workerd"), ["serve", join(folder, "config.capnp")], {
+  const workerd = spawn(workerdBinary(), ["serve", join(folder, "config.capnp")], {
     stdio: "ignore",
   });
   const baseUrl = `http://127.0.0.1:${port}`;
