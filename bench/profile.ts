@@ -7,8 +7,9 @@
  * per job split into the Worker's own code, its objects' and what a stack cannot place, and the top
  * functions by self time, ours and the runtime's. bench/README.md says how to read it.
  */
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { freePort } from "../test/e2e/service.ts";
 import { parseArgs } from "node:util";
 import { commandLine, descendantPids, readProcessStat } from "./processes.ts";
@@ -26,6 +27,7 @@ const { values: flags } = parseArgs({
     top: { type: "string", default: "12" },
     "state-dir": { type: "string" },
     out: { type: "string" },
+    cpuprofile: { type: "string" },
   },
 });
 
@@ -53,6 +55,17 @@ async function post(service: BenchService, key: string, path: string, body: unkn
 let referenceUrl: string | undefined;
 
 const KINDS: Kind[] = [
+  {
+    name: "chat-json",
+    label: "chat completion, not streamed (flux-1-schnell, optimiser on): what `npm run bench` sends",
+    send: async (service, key, index) => {
+      const text = await post(service, key, "/v1/chat/completions", {
+        model: "gpt-4o",
+        messages: [{ role: "user", content: `profile chat ${index}: a lighthouse at dusk` }],
+      });
+      if (!text.includes("/image/")) throw new Error("chat-json: no image link");
+    },
+  },
   {
     name: "chat",
     label: "chat completion, streamed (flux-1-schnell, optimiser on)",
@@ -133,6 +146,8 @@ interface ProfileNode {
   id: number;
   callFrame: CallFrame;
   children?: number[];
+  /** Samples per source line (1-based) of the node's own time. */
+  positionTicks?: { line: number; ticks: number }[];
 }
 interface CpuProfile {
   nodes: ProfileNode[];
@@ -202,21 +217,33 @@ function workerPid(service: BenchService): number {
   return pid;
 }
 
-/** Which of our source files each line of the bundle comes from, from esbuild's `// src/…` markers. */
-async function moduleLines(inspector: Inspector, scriptId: string): Promise<(line: number) => string | undefined> {
+/** The bundle the isolate runs: which of our source files each line comes from (esbuild's `// src/…` markers), and its text. */
+interface Bundle {
+  moduleAt: (line: number) => string | undefined;
+  /** Line `line` (0-based), trimmed. */
+  text: (line: number) => string;
+  source: string;
+}
+
+async function readBundle(inspector: Inspector, scriptId: string): Promise<Bundle> {
   const { scriptSource } = await inspector.send<{ scriptSource: string }>("Debugger.getScriptSource", { scriptId });
+  const lines = scriptSource.split("\n");
   const starts: { line: number; module: string }[] = [];
-  scriptSource.split("\n").forEach((text, line) => {
+  lines.forEach((text, line) => {
     const marker = /^\/\/ (src\/\S+\.ts|node_modules\/\S+)$/.exec(text);
     if (marker?.[1]) starts.push({ line, module: marker[1] });
   });
-  return (line) => {
-    let found: string | undefined;
-    for (const start of starts) {
-      if (start.line > line) break;
-      found = start.module;
-    }
-    return found;
+  return {
+    moduleAt: (line) => {
+      let found: string | undefined;
+      for (const start of starts) {
+        if (start.line > line) break;
+        found = start.module;
+      }
+      return found;
+    },
+    text: (line) => (lines[line] ?? "").trim(),
+    source: scriptSource,
   };
 }
 
@@ -243,6 +270,8 @@ interface KindProfile {
   /** The workerd process's CPU per job (all its threads), from /proc. */
   processCpuMsPerJob: number | undefined;
   top: { function: string; where: string; selfMsPerJob: number }[];
+  /** Our own lines by self time: the line of the bundle, which module it is in, and its text. */
+  hotLines: { where: string; line: number; code: string; selfMsPerJob: number }[];
 }
 
 /**
@@ -253,10 +282,11 @@ interface KindProfile {
  */
 function readProfile(
   profile: CpuProfile,
-  moduleOf: (node: ProfileNode) => string | undefined,
+  bundleOf: (node: ProfileNode) => Bundle | undefined,
   jobs: number,
   topCount: number,
-): Pick<KindProfile, "cpuMsPerJob" | "sharesMsPerJob" | "top"> {
+): Pick<KindProfile, "cpuMsPerJob" | "sharesMsPerJob" | "top" | "hotLines"> {
+  const moduleOf = (node: ProfileNode) => bundleOf(node)?.moduleAt(node.callFrame.lineNumber);
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
@@ -300,6 +330,22 @@ function readProfile(
     entry.micros += micros;
     perFunction.set(key, entry);
   }
+  // A node's self time shared among its lines by their samples: which line of a function is the cost.
+  const perLine = new Map<string, { where: string; line: number; code: string; micros: number }>();
+  for (const [id, micros] of self) {
+    const node = byId.get(id);
+    const bundle = node && bundleOf(node);
+    const where = node && moduleOf(node);
+    const ticks = node?.positionTicks ?? [];
+    const sum = ticks.reduce((total, entry) => total + entry.ticks, 0);
+    if (!bundle || !where?.startsWith("src/") || sum === 0) continue;
+    for (const { line, ticks: count } of ticks) {
+      const key = `${node.callFrame.scriptId}:${line}`;
+      const entry = perLine.get(key) ?? { where, line, code: bundle.text(line - 1).slice(0, 70), micros: 0 };
+      entry.micros += (micros * count) / sum;
+      perLine.set(key, entry);
+    }
+  }
   const total = [...self.values()].reduce((sum, micros) => sum + micros, 0);
   const perJob = (micros: number) => round(micros / 1000 / jobs, 2);
   return {
@@ -314,7 +360,21 @@ function readProfile(
       .sort((a, b) => b.micros - a.micros)
       .slice(0, topCount)
       .map((entry) => ({ function: entry.function, where: entry.where, selfMsPerJob: perJob(entry.micros) })),
+    hotLines: [...perLine.values()]
+      .sort((a, b) => b.micros - a.micros)
+      .slice(0, topCount)
+      .map((entry) => ({ where: entry.where, line: entry.line, code: entry.code, selfMsPerJob: perJob(entry.micros) })),
   };
+}
+
+/**
+ * `--cpuprofile DIR`: the raw profile (Chrome DevTools' Performance panel opens it) and the bundle it
+ * sampled, to look further than the tables do.
+ */
+function saveProfile(folder: string, kind: string, profile: CpuProfile, bundles: Map<string, Bundle>): void {
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(join(folder, `${kind}.cpuprofile`), JSON.stringify(profile));
+  for (const [scriptId, bundle] of bundles) writeFileSync(join(folder, `bundle-${scriptId}.js`), bundle.source);
 }
 
 // --- the run ----------------------------------------------------------------------------------
@@ -367,19 +427,20 @@ async function main(): Promise<void> {
       const { profile } = await inspector.send<{ profile: CpuProfile }>("Profiler.stop");
       const wallMs = performance.now() - started;
       const after = readProcessStat(pid)?.cpuMs;
-      const lookups = new Map<string, (line: number) => string | undefined>();
+      const bundles = new Map<string, Bundle>();
       for (const node of profile.nodes) {
         const { scriptId, url: scriptUrl } = node.callFrame;
-        if (scriptUrl.endsWith(".js") && !lookups.has(scriptId))
-          lookups.set(scriptId, await moduleLines(inspector, scriptId));
+        if (scriptUrl.endsWith(".js") && !bundles.has(scriptId))
+          bundles.set(scriptId, await readBundle(inspector, scriptId));
       }
-      const moduleOf = (node: ProfileNode) => lookups.get(node.callFrame.scriptId)?.(node.callFrame.lineNumber);
+      const bundleOf = (node: ProfileNode) => bundles.get(node.callFrame.scriptId);
+      if (flags.cpuprofile) saveProfile(flags.cpuprofile, kind.name, profile, bundles);
       results.push({
         kind: kind.name,
         label: kind.label,
         jobs,
         wallMs: round(wallMs, 0),
-        ...readProfile(profile, moduleOf, jobs, topCount),
+        ...readProfile(profile, bundleOf, jobs, topCount),
         processCpuMsPerJob: before === undefined || after === undefined ? undefined : round((after - before) / jobs, 2),
       });
     }
@@ -413,6 +474,13 @@ function report(results: KindProfile[], setupLabel: string, clients: number): vo
       table(
         ["Self ms/job", "Function", "Where"],
         result.top.map((entry) => [String(entry.selfMsPerJob), entry.function, entry.where]),
+      ),
+    );
+    console.log(`\n${result.kind}: our hottest lines of the bundle by self time (ms per job)\n`);
+    console.log(
+      table(
+        ["Self ms/job", "Bundle line", "Where", "Code"],
+        result.hotLines.map((entry) => [String(entry.selfMsPerJob), String(entry.line), entry.where, entry.code]),
       ),
     );
   }
