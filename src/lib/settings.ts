@@ -41,7 +41,10 @@ export interface OptimizerSettings {
   timeoutMs: number;
 }
 
-/** What a GenerationJob needs to run; passed to it with every job. */
+/**
+ * What a GenerationJob needs to run; passed to it with every job, so only this: every job's RPC
+ * message carries it (the whole Settings would carry every API key and the model table's functions).
+ */
 export interface JobSettings {
   upstream: UpstreamSettings;
   optimizer: OptimizerSettings;
@@ -66,6 +69,8 @@ export interface BudgetSettings {
 }
 
 export interface Settings extends JobSettings {
+  /** The same values as the fields above, as one object that holds nothing else: what a job spec carries. */
+  job: JobSettings;
   apiKeys: ApiKey[];
   budget: BudgetSettings;
   defaultModel: ImageModel;
@@ -110,12 +115,7 @@ export function readSettings(source: object): Settings {
       "is missing: CF_ACCOUNT_ID and CF_API_TOKEN go together (both for the REST API, neither for the AI binding)",
     );
   }
-  return {
-    apiKeys: readApiKeys(env),
-    budget: {
-      perKey: readLimit(env, "DAILY_NEURON_LIMIT"),
-      total: readLimit(env, "DAILY_NEURON_LIMIT_TOTAL"),
-    },
+  const job: JobSettings = {
     upstream: {
       via: cfApiToken ? "rest" : "binding",
       cfApiBase: readUrl("CF_API_BASE", cfApiBase),
@@ -135,6 +135,15 @@ export function readSettings(source: object): Settings {
     },
     imageExpirationSeconds: readNumber(env, "IMAGE_EXPIRATION", 1800, { min: 60, max: 31_536_000, integer: true }),
     language: readChoice(env, "REPLY_LANGUAGE", LANGUAGES, "en"),
+  };
+  return {
+    ...job,
+    job,
+    apiKeys: readApiKeys(env),
+    budget: {
+      perKey: readLimit(env, "DAILY_NEURON_LIMIT"),
+      total: readLimit(env, "DAILY_NEURON_LIMIT_TOTAL"),
+    },
     defaultModel: readModel(env),
     progressMode: readChoice(env, "PROGRESS_MODE", ["reasoning", "content"] as const, "reasoning"),
     rateLimitPerMinute: readNumber(env, "RATE_LIMIT_PER_MINUTE", 60, { min: 0, max: 1_000_000, integer: true }),

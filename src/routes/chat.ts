@@ -52,7 +52,7 @@ export async function chatCompletions(request: RoutedRequest, env: Env, ctx: Exe
     owner: request.keyDigest,
     account,
     origin,
-    settings,
+    settings: settings.job,
   };
   const contextFor = (jobId: string): ChatReplyContext => ({
     meta: { id: `chatcmpl-${jobId}`, created: Math.floor(Date.now() / 1000), model: model.id },

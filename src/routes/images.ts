@@ -150,7 +150,7 @@ async function runImagesJob(
     owner: request.keyDigest,
     account,
     origin: linkOrigin(request),
-    settings,
+    settings: settings.job,
   };
   if (body.stream) {
     const context = {

@@ -224,3 +224,23 @@ describe("how Workers AI is reached", () => {
     expect(readSettings({ CF_ACCOUNT_ID: "acct", CF_API_TOKEN: "tok" }).upstream.via).toBe("rest");
   });
 });
+
+describe("what a job carries", () => {
+  it("is what the job reads and nothing else: no API key, no model table", () => {
+    const settings = readSettings({
+      API_KEY: "alice:sk-secret-one,sk-secret-two",
+      REPLY_LANGUAGE: "de",
+      IMAGE_EXPIRATION: "600",
+    });
+    expect(Object.keys(settings.job).sort()).toEqual(["imageExpirationSeconds", "language", "optimizer", "upstream"]);
+    expect(settings.job).toEqual({
+      upstream: settings.upstream,
+      optimizer: settings.optimizer,
+      imageExpirationSeconds: 600,
+      language: "de",
+    });
+    // Every job's RPC message carries it: the keys and the model table's price functions stay in the Worker.
+    expect(JSON.stringify(settings.job)).not.toContain("sk-secret");
+    expect(structuredClone(settings.job)).toEqual(settings.job);
+  });
+});
