@@ -24,14 +24,17 @@ async function digest(text: string): Promise<ArrayBuffer> {
   return crypto.subtle.digest("SHA-256", encoder.encode(text));
 }
 
-/** The configured keys' digests, computed once per isolate rather than on every request. */
-const configuredDigests = new Map<string, Promise<ArrayBuffer>>();
+/**
+ * The configured keys' digests, computed once per isolate (settings are read once per env) rather
+ * than on every request, and held as one list so that checking a request needs no await per key.
+ */
+const configuredDigests = new WeakMap<readonly ApiKey[], Promise<{ apiKey: ApiKey; digest: ArrayBuffer }[]>>();
 
-function digestOfConfigured(key: string): Promise<ArrayBuffer> {
-  let known = configuredDigests.get(key);
+function digestsOf(apiKeys: readonly ApiKey[]): Promise<{ apiKey: ApiKey; digest: ArrayBuffer }[]> {
+  let known = configuredDigests.get(apiKeys);
   if (!known) {
-    known = digest(key);
-    configuredDigests.set(key, known);
+    known = Promise.all(apiKeys.map(async (apiKey) => ({ apiKey, digest: await digest(apiKey.key) })));
+    configuredDigests.set(apiKeys, known);
   }
   return known;
 }
@@ -65,11 +68,10 @@ export async function requireApiKey(request: Request, apiKeys: readonly ApiKey[]
   const key = presentedKey(request);
   if (key === undefined)
     throw unauthorized("Missing API key. Send it as 'Authorization: Bearer <API_KEY>'.", "missing_api_key");
-  const presented = await digest(key);
+  const [presented, configured] = await Promise.all([digest(key), digestsOf(apiKeys)]);
   let matched: ApiKey | undefined;
-  for (const candidate of apiKeys) {
-    const equal = crypto.subtle.timingSafeEqual(presented, await digestOfConfigured(candidate.key));
-    if (equal) matched = candidate;
+  for (const candidate of configured) {
+    if (crypto.subtle.timingSafeEqual(presented, candidate.digest)) matched = candidate.apiKey;
   }
   if (!matched)
     throw unauthorized("Incorrect API key provided.", "invalid_api_key", `${BEARER_CHALLENGE}, error="invalid_token"`);
