@@ -269,10 +269,14 @@ function namesOf(model: ImageModel): string[] {
   ];
 }
 
+/** Every name of every model, looked up on every request: built once, the first model to claim a name keeps it. */
+const MODELS_BY_NAME = new Map<string, ImageModel>();
+for (const model of IMAGE_MODELS)
+  for (const name of namesOf(model)) if (!MODELS_BY_NAME.has(name)) MODELS_BY_NAME.set(name, model);
+
 /** The model of that name (full id, short name or alias, any case), if we have it. */
 export function findModel(name: string): ImageModel | undefined {
-  const wanted = name.trim().toLowerCase();
-  return IMAGE_MODELS.find((model) => namesOf(model).includes(wanted));
+  return MODELS_BY_NAME.get(name.trim().toLowerCase());
 }
 
 /** The inpainting model: a request with a mask goes to it when it names no model. */
@@ -300,7 +304,8 @@ export function resolveModel(requested: unknown, fallback: ImageModel): ImageMod
 /** Our model a name is one edit from (a letter added, dropped, changed or two swapped), for names long enough to tell. */
 function nearMiss(name: string): ImageModel | undefined {
   if (name.length < 5) return undefined;
-  return IMAGE_MODELS.find((model) => namesOf(model).some((known) => known.length >= 5 && oneEditApart(name, known)));
+  for (const [known, model] of MODELS_BY_NAME) if (known.length >= 5 && oneEditApart(name, known)) return model;
+  return undefined;
 }
 
 /** Whether two different strings are one Damerau edit apart; linear. */

@@ -18,15 +18,39 @@ const LOCALES: Record<Language, string> = {
   de: "de-DE",
 };
 
+interface CostFormats {
+  neurons: Intl.NumberFormat;
+  usd: Intl.NumberFormat;
+  share: Intl.NumberFormat;
+  allowance: string;
+}
+
+/** Each language's formats, made on first use: making an Intl.NumberFormat costs more than formatting with it. */
+const formats = new Map<Language, CostFormats>();
+
+function formatsOf(language: Language): CostFormats {
+  let known = formats.get(language);
+  if (!known) {
+    const locale = LOCALES[language];
+    known = {
+      neurons: new Intl.NumberFormat(locale, { maximumFractionDigits: 2 }),
+      usd: new Intl.NumberFormat(locale, { maximumSignificantDigits: 2 }),
+      share: new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 1 }),
+      allowance: new Intl.NumberFormat(locale).format(DAILY_FREE_NEURONS),
+    };
+    formats.set(language, known);
+  }
+  return known;
+}
+
 export function costText(language: Language, cost: Cost): string {
   if (cost.neurons === null || cost.usd === null) return translate(language, "costUnknown");
-  const locale = LOCALES[language];
-  const neurons = new Intl.NumberFormat(locale, { maximumFractionDigits: 2 }).format(cost.neurons);
-  const usd = new Intl.NumberFormat(locale, { maximumSignificantDigits: 2 }).format(cost.usd);
-  const share = new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 1 }).format(
-    cost.neurons / DAILY_FREE_NEURONS,
-  );
-  const allowance = new Intl.NumberFormat(locale).format(DAILY_FREE_NEURONS);
-  const line = translate(language, "cost", { neurons, usd, share, allowance });
+  const format = formatsOf(language);
+  const line = translate(language, "cost", {
+    neurons: format.neurons.format(cost.neurons),
+    usd: format.usd.format(cost.usd),
+    share: format.share.format(cost.neurons / DAILY_FREE_NEURONS),
+    allowance: format.allowance,
+  });
   return cost.estimated ? `${line} (${translate(language, "costEstimated")})` : line;
 }
