@@ -58,10 +58,17 @@ export interface UsageReport {
   days: DayUsage[];
 }
 
+/** How often settling also removes the days and jobs that have aged out: a scan of the tables, not needed per job. */
+const PRUNE_EVERY_MS = 60_000;
+
 export class RateLimiter extends DurableObject<Env> {
   private tat: number | undefined;
   private reservations: Map<string, Reservation> | undefined;
+  /** Reservations made or let go since the last write: the id, and the reservation or null for gone. */
+  private readonly changedReservations = new Map<string, Reservation | null>();
   private writeScheduled = false;
+  private lastPruned = 0;
+  private serviceStub: DurableObjectStub<RateLimiter> | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -131,8 +138,9 @@ export class RateLimiter extends DurableObject<Env> {
     await this.service().release(id);
   }
 
-  private service() {
-    return this.env.RATE_LIMITER.get(this.env.RATE_LIMITER.idFromName(SERVICE_ACCOUNT));
+  private service(): DurableObjectStub<RateLimiter> {
+    this.serviceStub ??= this.env.RATE_LIMITER.get(this.env.RATE_LIMITER.idFromName(SERVICE_ACCOUNT));
+    return this.serviceStub;
   }
 
   /** Reserves `reservation` if it fits in `limit` beside the day's spending and other reservations. */
@@ -152,12 +160,15 @@ export class RateLimiter extends DurableObject<Env> {
       }
     }
     this.held().set(reservation.id, reservation);
+    this.changedReservations.set(reservation.id, reservation);
     this.writeSoon();
     return { allowed: true };
   }
 
   release(id: string): void {
-    if (this.held().delete(id)) this.writeSoon();
+    if (!this.held().delete(id)) return;
+    this.changedReservations.set(id, null);
+    this.writeSoon();
   }
 
   /**
@@ -167,8 +178,11 @@ export class RateLimiter extends DurableObject<Env> {
   /** `startedMs` orders the key's jobs (several start within a second). */
   async settle(settlement: Settlement, job?: JobSummary, startedMs = Date.now()): Promise<void> {
     const sql = this.ctx.storage.sql;
-    if (settlement.reservation) this.held().delete(settlement.reservation);
-    if (settlement.reservation) sql.exec(`DELETE FROM reservations WHERE id = ?`, settlement.reservation);
+    if (settlement.reservation) {
+      this.held().delete(settlement.reservation);
+      this.changedReservations.delete(settlement.reservation);
+      sql.exec(`DELETE FROM reservations WHERE id = ?`, settlement.reservation);
+    }
     sql.exec(
       `INSERT INTO usage (day, model, neurons, pictures) VALUES (?, ?, ?, ?)
        ON CONFLICT (day, model) DO UPDATE SET neurons = neurons + excluded.neurons, pictures = pictures + excluded.pictures`,
@@ -177,7 +191,15 @@ export class RateLimiter extends DurableObject<Env> {
       settlement.neurons,
       settlement.pictures,
     );
-    sql.exec(`DELETE FROM usage WHERE day < ?`, utcDay(Date.now() - KEPT_DAYS * 86_400_000));
+    const prune = Date.now() - this.lastPruned >= PRUNE_EVERY_MS;
+    if (prune) {
+      this.lastPruned = Date.now();
+      sql.exec(`DELETE FROM usage WHERE day < ?`, utcDay(Date.now() - KEPT_DAYS * 86_400_000));
+      // An earlier day's reservation no longer counts (held() leaves it out): its job ended or was lost.
+      sql.exec(`DELETE FROM reservations WHERE day < ?`, utcDay());
+      // Read with `expires_at >= now` anyway (jobs()): removing them is only tidying.
+      sql.exec(`DELETE FROM jobs WHERE expires_at < ?`, Math.floor(Date.now() / 1000));
+    }
     if (job) {
       sql.exec(
         `INSERT OR REPLACE INTO jobs (id, started, expires_at, summary) VALUES (?, ?, ?, ?)`,
@@ -186,7 +208,6 @@ export class RateLimiter extends DurableObject<Env> {
         job.expires_at,
         JSON.stringify(job),
       );
-      sql.exec(`DELETE FROM jobs WHERE expires_at < ?`, Math.floor(Date.now() / 1000));
       await this.service().settle(settlement);
     }
   }
@@ -277,11 +298,19 @@ export class RateLimiter extends DurableObject<Env> {
     setTimeout(() => {
       this.writeScheduled = false;
       if (this.tat !== undefined) this.ctx.storage.kv.put(STATE_KEY, this.tat);
-      if (!this.reservations) return;
+      // What changed, not every reservation again: a key with many jobs running holds many.
       const sql = this.ctx.storage.sql;
-      sql.exec(`DELETE FROM reservations`);
-      for (const held of this.reservations.values())
-        sql.exec(`INSERT INTO reservations (id, day, neurons) VALUES (?, ?, ?)`, held.id, held.day, held.neurons);
+      for (const [id, held] of this.changedReservations) {
+        if (held)
+          sql.exec(
+            `INSERT OR REPLACE INTO reservations (id, day, neurons) VALUES (?, ?, ?)`,
+            id,
+            held.day,
+            held.neurons,
+          );
+        else sql.exec(`DELETE FROM reservations WHERE id = ?`, id);
+      }
+      this.changedReservations.clear();
     }, 0);
   }
 }
