@@ -11,7 +11,7 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 export default defineConfig(
-  { ignores: ["node_modules/", ".wrangler/", "dist/", "worker-configuration.d.ts"] },
+  { ignores: ["node_modules/", "**/.wrangler/", "dist/", "worker-configuration.d.ts"] },
   eslint.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {
