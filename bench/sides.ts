@@ -61,6 +61,10 @@ const START_ATTEMPTS = 3;
 export interface SideExtras {
   vars?: Record<string, string>;
   args?: string[];
+  /** More environment for the launcher (the profile's private dev registry). */
+  env?: Record<string, string>;
+  /** A state folder of the caller's (shared with another wrangler dev), kept when the side stops. */
+  persistTo?: string;
 }
 
 export async function startSide(
@@ -82,7 +86,7 @@ export async function startSide(
 /** As test/e2e/service.ts starts `npm start`, plus the baseline's `--config`. */
 async function startOnce(side: Side, setup: BenchSetup, apiKeys: string[], extras: SideExtras): Promise<BenchService> {
   const [port, standInPort] = [await freePort(), await freePort()];
-  const state = mkdtempSync(join(setup.stateDir, "flux-bench-"));
+  const state = extras.persistTo ?? mkdtempSync(join(setup.stateDir, "flux-bench-"));
   const vars = Object.entries({ ...varsOf(side, apiKeys), ...extras.vars }).flatMap(([name, value]) => [
     "--var",
     `${name}:${value}`,
@@ -95,6 +99,7 @@ async function startOnce(side: Side, setup: BenchSetup, apiKeys: string[], extra
       cwd: PROJECT_ROOT,
       env: {
         ...process.env,
+        ...extras.env,
         ...(setup.localObservability ? {} : { X_LOCAL_OBSERVABILITY: "false" }),
         PORT: String(port),
         STAND_IN_PORT: String(standInPort),
@@ -109,7 +114,7 @@ async function startOnce(side: Side, setup: BenchSetup, apiKeys: string[], extra
   );
   const pid = child.pid;
   if (pid === undefined) {
-    rmSync(state, { recursive: true, force: true });
+    if (!extras.persistTo) rmSync(state, { recursive: true, force: true });
     throw new Error(`could not start npm start for the ${side}`);
   }
   let output = "";
@@ -125,7 +130,7 @@ async function startOnce(side: Side, setup: BenchSetup, apiKeys: string[], extra
     output: () => output,
     stop: async () => {
       await stopProcessGroup(child);
-      rmSync(state, { recursive: true, force: true });
+      if (!extras.persistTo) rmSync(state, { recursive: true, force: true });
     },
   };
   try {

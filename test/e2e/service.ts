@@ -118,7 +118,7 @@ async function startServiceOnce(options: ServiceOptions): Promise<RunningService
 }
 
 /**
- * Polls `GET /` until it answers 200; fails at once if `child` exits, or if its `output` says the
+ * Polls `GET /` (or `path`) until it answers 200; fails at once if `child` exits, or if its `output` says the
  * Worker did not build (wrangler then waits for a change instead of exiting). `what` names it in errors.
  */
 export async function waitUntilReady(
@@ -126,13 +126,14 @@ export async function waitUntilReady(
   child: ChildProcess,
   what = "the service",
   output: () => string = () => "",
+  path = "/",
 ): Promise<void> {
   const deadline = Date.now() + 90_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode}`);
     if (output().includes("Build failed")) throw new Error(`${what} did not build`);
     try {
-      const response = await fetch(`${baseUrl}/`, { signal: AbortSignal.timeout(2000) });
+      const response = await fetch(`${baseUrl}${path}`, { signal: AbortSignal.timeout(2000) });
       await response.arrayBuffer();
       if (response.ok) return;
     } catch {
