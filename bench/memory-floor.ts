@@ -29,6 +29,8 @@ export interface FloorKindFigures {
   workerKbPerRequest: number;
   /** The same for wrangler's proxy workerd, which every request crosses. */
   proxyKbPerRequest: number;
+  /** The Worker's workerd CPU time (user + system) during the batch ÷ requests, ms: what the kind costs in CPU by itself. */
+  workerCpuMsPerRequest: number;
   /** One request at a time, after the batch: the latency this kind of request costs by itself. */
   latency: Summary;
 }
@@ -106,6 +108,7 @@ async function measureKind(
     workerMbPeak: round(peakKb("Worker (workerd)") / 1024),
     workerKbPerRequest: perRequest(peakKb("Worker (workerd)"), workerKbBefore),
     proxyKbPerRequest: perRequest(peakKb("wrangler dev proxy (workerd)"), proxyKbBefore),
+    workerCpuMsPerRequest: round((usageOf("Worker (workerd)")?.cpuMs ?? 0) / Math.max(1, options.requests), 2),
     latency,
   };
 }

@@ -49,6 +49,10 @@ export interface BenchOptions {
   floorRequests: number;
   floorWarmup: number;
   floorConcurrency: number;
+  /** Measure the Worker's own CPU per kind of request (cpu-profile.ts, its objects in a process of their own). */
+  workerCpu: boolean;
+  /** Jobs of each kind for it (and as many profiled), after 5 warm-up jobs, 8 at a time. */
+  workerCpuJobs: number;
 }
 
 const DEFAULTS: BenchOptions = {
@@ -76,6 +80,8 @@ const DEFAULTS: BenchOptions = {
   floorRequests: 1000,
   floorWarmup: 50,
   floorConcurrency: 16,
+  workerCpu: true,
+  workerCpuJobs: 30,
 };
 
 /**
@@ -96,6 +102,7 @@ const QUICK: Partial<BenchOptions> = {
   base64Rounds: 5,
   floorRequests: 200,
   floorWarmup: 20,
+  workerCpuJobs: 10,
 };
 
 const USAGE = `npm run bench -- [--quick] [--state-dir DIR] [--no-local-observability] [--out FILE]
@@ -103,6 +110,7 @@ const USAGE = `npm run bench -- [--quick] [--state-dir DIR] [--no-local-observab
   [--clients 32,128] [--throughput-latency-ms MS] [--throughput-seconds S] [--throughput-warmup-seconds S]
   [--no-rounds] [--no-baseline-rounds] [--rounds N] [--round-jobs N] [--round-clients N] [--round-pause-seconds S]
   [--base64-bytes N] [--base64-rounds N] [--no-floor] [--floor-requests N] [--floor-warmup N] [--floor-concurrency N]
+  [--no-worker-cpu] [--worker-cpu-jobs N]
 
 Defaults measure what \`npm start\` runs: state in the OS temp folder (${tmpdir()}, on disk) and
 wrangler's local trace store on. --state-dir /dev/shm and --no-local-observability measure a tuned
@@ -139,6 +147,8 @@ export function parseBenchOptions(argv: string[]): BenchOptions | "help" {
       "floor-requests": { type: "string" },
       "floor-warmup": { type: "string" },
       "floor-concurrency": { type: "string" },
+      "no-worker-cpu": { type: "boolean" },
+      "worker-cpu-jobs": { type: "string" },
     },
   });
   if (values.help) return "help";
@@ -186,6 +196,8 @@ export function parseBenchOptions(argv: string[]): BenchOptions | "help" {
     floorRequests: whole("floor-requests", base.floorRequests, 1),
     floorWarmup: whole("floor-warmup", base.floorWarmup),
     floorConcurrency: whole("floor-concurrency", base.floorConcurrency, 1),
+    workerCpu: !(values["no-worker-cpu"] ?? false),
+    workerCpuJobs: whole("worker-cpu-jobs", base.workerCpuJobs, 1),
   };
 }
 

@@ -4,7 +4,7 @@
  * (flux-1-schnell with prompt optimisation, at the stand-in upstream), with
  * the project's rate limit on and off. Prints a table and JSON (also written
  * to bench/results/latest.json), with project ÷ baseline ratios checked
- * against issue 13's targets. `npm run bench -- --help` lists the flags.
+ * against issue 23's targets. `npm run bench -- --help` lists the flags.
  *
  * Every phase gets freshly started services (sides.ts), one per side: under
  * `wrangler dev` every finished job's Durable Object stays in memory, so a
@@ -19,6 +19,7 @@ import { cpus, loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { measureBase64InNode } from "./base64.ts";
+import { formatWorkerCpu, KINDS, profileProject, type KindProfile } from "./cpu-profile.ts";
 import { measureMemoryFloor, type MemoryFloorFigures } from "./memory-floor.ts";
 import { measureMemoryRounds, type MemoryRoundsFigures } from "./memory-rounds.ts";
 import { parseBenchOptions, USAGE, type BenchOptions } from "./options.ts";
@@ -182,6 +183,28 @@ async function throughputSessions(options: BenchOptions, setup: BenchSetup, apiK
   return sessions;
 }
 
+/**
+ * The Worker's own CPU per kind of request: its objects in a wrangler dev of their own, so the
+ * Worker's workerd does the Worker's work alone (cpu-profile.ts). Failing costs only this figure.
+ */
+async function workerCpu(options: BenchOptions, setup: BenchSetup): Promise<KindProfile[] | string> {
+  if (!options.workerCpu) return "skipped (--no-worker-cpu)";
+  try {
+    return await profileProject(setup, {
+      kinds: KINDS,
+      jobs: options.workerCpuJobs,
+      warmup: 5,
+      clients: 8,
+      top: 12,
+      isolates: "split",
+      progress,
+    });
+  } catch (error) {
+    progress(`Worker CPU failed: ${String(error)}`);
+    return `failed: ${String(error).split("\n")[0] ?? ""}`;
+  }
+}
+
 /** The memory rounds: the project as users run it (rate limit on), then the baseline unless told not to. */
 async function roundSessions(options: BenchOptions, setup: BenchSetup, apiKeys: string[]) {
   const sides: Side[] = !options.memoryRounds
@@ -226,9 +249,11 @@ async function main(): Promise<void> {
     await measureBase64InWorkerd(options.base64Bytes, options.base64Rounds),
   ];
   const floor = await memoryFloor(options);
+  const cpuByKind = await workerCpu(options, setup);
   const latency = await latencySessions(options, setup, apiKeys);
   const throughput = await throughputSessions(options, setup, apiKeys);
   const rounds = await roundSessions(options, setup, apiKeys);
+  const workerCpuFigures = typeof cpuByKind === "string" ? [] : cpuByKind;
 
   const sides: SideFigures[] = latency.map(({ side, figures }) => ({
     side,
@@ -245,7 +270,7 @@ async function main(): Promise<void> {
     apiKeys: apiKeys.length,
   };
   const ratios = projectRatios(sides);
-  const targets = checkTargets(sides, ratios);
+  const targets = checkTargets(sides, ratios, figures.memoryFloor, workerCpuFigures);
   const sessions = [...latency, ...throughput, ...rounds];
   const reloads = sessions.reduce((sum, session) => sum + session.reloads, 0);
   const stages = jobStages(jobTimingsById(sessions.map((session) => session.output).join("\n")), sides);
@@ -275,10 +300,12 @@ async function main(): Promise<void> {
     })),
     base64,
     memoryFloor: typeof floor === "string" ? { notMeasured: floor } : floor,
+    workerCpu: typeof cpuByKind === "string" ? { notMeasured: cpuByKind } : cpuByKind,
     jobStages: stages,
   };
   console.log(formatTables(figures, ratios, targets, stages));
   if (typeof floor === "string") console.log(`\nMemory floor: ${floor}`);
+  console.log(`\n${typeof cpuByKind === "string" ? `Worker CPU: ${cpuByKind}` : formatWorkerCpu(cpuByKind)}`);
   if (reloads > 0) {
     console.log(
       `\nWARNING: wrangler reloaded a Worker ${reloads} time(s) while measuring (a source file changed); requests in flight failed and the figures are not the code's. Run again on a quiet checkout.`,

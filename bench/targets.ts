@@ -1,10 +1,16 @@
 /**
- * Issue 13's targets: the project against the baseline (the original's design,
- * bench/baseline/) measured in the same run on the same machine, as ratios, so
- * that a slow or busy machine moves both sides alike. Checked for the project
- * with its rate limit on and off. Issue 5's absolute targets (overhead ≤ 8 ms,
- * throughput ≥ 93 % of ideal, peak workerd ≤ 400 MB) are withdrawn.
+ * Issue 23's targets: the project against the baseline (the original's design,
+ * bench/baseline/) measured in the same run on the same machine, as ratios or
+ * differences, so that a slow or busy machine moves both sides alike; checked
+ * for the project with its rate limit on and off. The overhead is allowed what
+ * one object per job costs by itself (the floor fixture's fresh object with a
+ * job's two commits) and 2 ms more. Issue 13's ratio targets (overhead ≤ 1.0×,
+ * jobs/s ≥ 1.0×), which left no room for that floor, and issue 5's absolute
+ * ones are withdrawn.
  */
+import type { KindProfile } from "./cpu-profile.ts";
+import { WORKER_CPU_LIMIT_MS } from "./cpu-profile.ts";
+import type { MemoryFloorFigures } from "./memory-floor.ts";
 import type { FirstByteFigures, OverheadFigures, ThroughputFigures } from "./phases.ts";
 import { OBJECT_IDLE_SECONDS, type MemoryRoundsFigures } from "./memory-rounds.ts";
 import type { UpstreamCallAudit } from "./upstream-calls.ts";
@@ -44,6 +50,30 @@ export interface TargetCheck {
 
 /** First streamed byte p50, ms (the project, rate limit on). */
 export const FIRST_BYTE_TARGET_MS = 15;
+/** The Worker's workerd CPU per job at 32 clients, project ÷ baseline. */
+export const CPU_RATIO_TARGET = 1.5;
+/** The overhead p50 may exceed the baseline's by the floor's fresh object with two commits, and this. */
+export const OVERHEAD_ALLOWANCE_MS = 2;
+/** Jobs per second at 32 clients, project ÷ baseline. */
+export const JOBS_RATIO_TARGET = 0.8;
+
+/** The Worker's workerd CPU per job in the throughput run at `clients`. */
+export function workerCpuPerJob(side: SideFigures, clients: number): number | undefined {
+  const run = side.throughput.find((entry) => entry.clients === clients);
+  return run?.processRoles.find((role) => role.role === "Worker (workerd)")?.cpuMsPerJob;
+}
+
+/** What a fresh object with a job's two commits adds to a plain request (floor fixture, p50 latency and CPU). */
+export function designFloor(floor: MemoryFloorFigures | undefined): { latencyMs: number; cpuMs: number } | undefined {
+  const kind = (name: string) => floor?.kinds.find((entry) => entry.kind === name);
+  const plain = kind("no Durable Object");
+  const committed = kind("fresh Durable Object, two commits");
+  if (!plain || !committed) return undefined;
+  return {
+    latencyMs: round(committed.latency.p50 - plain.latency.p50, 1),
+    cpuMs: round(committed.workerCpuMsPerRequest - plain.workerCpuMsPerRequest, 2),
+  };
+}
 
 /** project ÷ baseline for each comparable figure, for each rate-limit setting. */
 export function projectRatios(sides: SideFigures[]): Ratio[] {
@@ -62,6 +92,7 @@ export function projectRatios(sides: SideFigures[]): Ratio[] {
       rows.push({ measure, project, projectValue, baselineValue, unit, ratio });
     };
     add("overhead p50", "ms", (side) => side.overhead.overhead.p50);
+    add("Worker workerd CPU per job at 32 clients", "ms", (side) => workerCpuPerJob(side, 32));
     add("overhead p99", "ms", (side) => side.overhead.overhead.p99);
     for (const run of figures.throughput) {
       const at = (side: SideFigures) => side.throughput.find((entry) => entry.clients === run.clients)?.jobsPerSecond;
@@ -71,28 +102,57 @@ export function projectRatios(sides: SideFigures[]): Ratio[] {
   return rows;
 }
 
-export function checkTargets(sides: SideFigures[], ratios: Ratio[]): TargetCheck[] {
+export function checkTargets(
+  sides: SideFigures[],
+  ratios: Ratio[],
+  floor?: MemoryFloorFigures,
+  workerCpu: KindProfile[] = [],
+): TargetCheck[] {
   const checks: TargetCheck[] = [];
   const ratioOf = (project: ProjectSide, measure: string) =>
-    ratios.find((entry) => entry.project === project && entry.measure === measure)?.ratio;
+    ratios.find((entry) => entry.project === project && entry.measure === measure);
   const shown = (ratio: number | undefined) => (ratio === undefined ? "n/a" : `${ratio}×`);
+  const design = designFloor(floor);
   for (const project of PROJECT_SIDES) {
     if (!sides.some((entry) => entry.side === project)) continue;
-    const overhead = ratioOf(project, "overhead p50");
+    const cpu = ratioOf(project, "Worker workerd CPU per job at 32 clients");
     checks.push({
-      name: `overhead p50 ÷ baseline (${project})`,
-      target: "≤ 1.0× (stretch ≤ 0.8×)",
-      actual: shown(overhead),
-      pass: overhead !== undefined && overhead <= 1.0,
-      stretchMet: overhead !== undefined && overhead <= 0.8,
+      name: `Worker workerd CPU per job at 32 clients ÷ baseline (${project})`,
+      target: `≤ ${CPU_RATIO_TARGET}×`,
+      actual: `${shown(cpu?.ratio)} (${cpu?.projectValue ?? "?"} ÷ ${cpu?.baselineValue ?? "?"} ms)`,
+      pass: cpu?.ratio !== undefined && cpu.ratio <= CPU_RATIO_TARGET,
     });
-    const jobs32 = ratioOf(project, "jobs/s at 32 clients");
+    const overhead = ratioOf(project, "overhead p50");
+    const excess =
+      overhead?.projectValue === undefined || overhead.baselineValue === undefined
+        ? undefined
+        : round(overhead.projectValue - overhead.baselineValue, 1);
+    const allowed = design === undefined ? undefined : round(design.latencyMs + OVERHEAD_ALLOWANCE_MS, 1);
+    checks.push({
+      name: `overhead p50 − baseline's (${project})`,
+      target:
+        allowed === undefined
+          ? `≤ floor + ${OVERHEAD_ALLOWANCE_MS} ms`
+          : `≤ ${allowed} ms (floor ${design?.latencyMs} + ${OVERHEAD_ALLOWANCE_MS})`,
+      actual: excess === undefined ? "n/a" : `${excess} ms (${overhead?.projectValue} − ${overhead?.baselineValue} ms)`,
+      pass: excess !== undefined && allowed !== undefined && excess <= allowed,
+      ...(allowed === undefined ? { notChecked: "the floor fixture was not measured" } : {}),
+    });
+    const jobs32 = ratioOf(project, "jobs/s at 32 clients")?.ratio;
     checks.push({
       name: `jobs/s at 32 clients ÷ baseline (${project})`,
-      target: "≥ 1.0× (stretch ≥ 1.2×)",
+      target: `≥ ${JOBS_RATIO_TARGET}×`,
       actual: shown(jobs32),
-      pass: jobs32 !== undefined && jobs32 >= 1.0,
-      stretchMet: jobs32 !== undefined && jobs32 >= 1.2,
+      pass: jobs32 !== undefined && jobs32 >= JOBS_RATIO_TARGET,
+    });
+  }
+  for (const kind of workerCpu) {
+    const ms = kind.processCpuMsPerJob;
+    checks.push({
+      name: `the Worker's own CPU per request: ${kind.kind}`,
+      target: `< ${WORKER_CPU_LIMIT_MS} ms`,
+      actual: ms === undefined ? "n/a" : `${ms} ms`,
+      pass: ms !== undefined && ms < WORKER_CPU_LIMIT_MS,
     });
   }
   const firstByte = finite(sides.find((entry) => entry.firstByte)?.firstByte?.firstByte.p50);
