@@ -14,12 +14,12 @@
  *   frame, which the sampler then counts as the caller's.
  * bench/README.md says how to read it; profile.ts is its command line, run.ts its bench phase.
  */
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { delimiter, dirname, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseJsonc } from "jsonc-parser";
-import { freePort, stopProcessGroup, waitUntilReady } from "../test/e2e/service.ts";
+import { freePort } from "../test/e2e/service.ts";
+import { startBareWranglerDev } from "./floor-fixture.ts";
 import { commandLine, descendantPids, readProcessStat } from "./processes.ts";
 import type { BenchSetup } from "./setup.ts";
 import { benchApiKeys, startSide, type BenchService } from "./sides.ts";
@@ -48,33 +48,31 @@ async function post(service: BenchService, key: string, path: string, body: unkn
   return text;
 }
 
+function chatKind(name: string, label: string, stream: boolean): Kind {
+  return {
+    name,
+    label,
+    send: async (service, key, index) => {
+      const text = await post(service, key, "/v1/chat/completions", {
+        model: "gpt-4o",
+        stream,
+        messages: [{ role: "user", content: `profile chat ${index}: a lighthouse at dusk` }],
+      });
+      if (!text.includes("/image/")) throw new Error(`${name}: no image link`);
+    },
+  };
+}
+
 /** A picture of the service's own, for the edits to change: made once, before the edits are profiled. */
 let referenceUrl: string | undefined;
 
 export const KINDS: Kind[] = [
-  {
-    name: "chat-json",
-    label: "chat completion, not streamed (flux-1-schnell, optimiser on): what `npm run bench` sends",
-    send: async (service, key, index) => {
-      const text = await post(service, key, "/v1/chat/completions", {
-        model: "gpt-4o",
-        messages: [{ role: "user", content: `profile chat ${index}: a lighthouse at dusk` }],
-      });
-      if (!text.includes("/image/")) throw new Error("chat-json: no image link");
-    },
-  },
-  {
-    name: "chat",
-    label: "chat completion, streamed (flux-1-schnell, optimiser on)",
-    send: async (service, key, index) => {
-      const text = await post(service, key, "/v1/chat/completions", {
-        model: "gpt-4o",
-        stream: true,
-        messages: [{ role: "user", content: `profile chat ${index}: a lighthouse at dusk` }],
-      });
-      if (!text.includes("/image/")) throw new Error("chat: no image link");
-    },
-  },
+  chatKind(
+    "chat-json",
+    "chat completion, not streamed (flux-1-schnell, optimiser on): what `npm run bench` sends",
+    false,
+  ),
+  chatKind("chat", "chat completion, streamed (flux-1-schnell, optimiser on)", true),
   {
     name: "images-b64",
     label: "Images API, b64_json (1024×1024, flux-1-schnell)",
@@ -291,61 +289,19 @@ function writeSplitConfigs(folder: string): { worker: string; objects: string } 
   return files;
 }
 
-/** The objects' Worker: a plain `wrangler dev` (it needs no settings: a job's travel with it), in its own process group. */
-async function startObjectsWorker(
-  config: string,
-  state: string,
-  registry: string,
-  setup: BenchSetup,
-): Promise<{ pid: number; stop: () => Promise<void> }> {
-  const port = await freePort();
-  const child = spawn(
-    join(PROJECT_ROOT, "node_modules/.bin/wrangler"),
-    [
-      "dev",
-      "--config",
-      config,
-      "--port",
-      String(port),
-      "--ip",
-      "127.0.0.1",
-      "--persist-to",
-      state,
-      "--inspector-port",
-      String(await freePort()),
-    ],
-    {
-      cwd: PROJECT_ROOT,
-      env: {
-        ...process.env,
-        PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ""}`,
-        WRANGLER_REGISTRY_PATH: registry,
-        ...(setup.localObservability ? {} : { X_LOCAL_OBSERVABILITY: "false" }),
-        WRANGLER_SEND_METRICS: "false",
-        CLOUDFLARE_CF_FETCH_ENABLED: "false",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true,
-    },
-  );
-  let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const stop = () => stopProcessGroup(child);
-  try {
-    await waitUntilReady(
-      `http://127.0.0.1:${port}`,
-      child,
-      "wrangler dev (the objects' Worker)",
-      () => output,
-      "/v1/service",
-    );
-  } catch (error) {
-    await stop();
-    throw new Error(`${String(error)}\n--- output ---\n${output}`, { cause: error });
-  }
-  if (child.pid === undefined) throw new Error("the objects' Worker has no pid");
-  return { pid: child.pid, stop };
+/** The objects' Worker: a plain `wrangler dev` (it needs no settings: a job's travel with it). */
+async function startObjectsWorker(config: string, state: string, registry: string, setup: BenchSetup) {
+  return startBareWranglerDev({
+    config,
+    cwd: PROJECT_ROOT,
+    state,
+    localObservability: setup.localObservability,
+    what: "wrangler dev (the objects' Worker)",
+    // Its router answers the API; its playground is the Worker's.
+    readyPath: "/v1/service",
+    args: ["--inspector-port", String(await freePort())],
+    env: { WRANGLER_REGISTRY_PATH: registry },
+  });
 }
 
 // --- reading a profile ------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 /**
  * Runs the memory-floor fixture (bench/floor/) under the project's
  * `wrangler dev`, set up like the bench's services: offline, the same local
- * trace store setting, state in the bench's state dir, its own process group.
+ * trace store setting, state in the bench's state dir, its own process group;
+ * and any other plain `wrangler dev` the bench needs (the profile's objects).
  * (test/e2e/service.ts starts `npm start` rather than a bare wrangler, so only
  * its port, readiness and stop helpers fit here.)
  */
@@ -24,55 +25,78 @@ export interface RunningFixture {
 
 /** Starts the fixture on a free port and waits until it answers. */
 export async function startFloorFixture(stateParent: string, localObservability: boolean): Promise<RunningFixture> {
-  const port = await freePort();
   const state = mkdtempSync(join(stateParent, "flux-bench-floor-"));
-  const args = [
-    "dev",
-    "--config",
-    join(FIXTURE_DIR, "wrangler.toml"),
-    "--port",
-    String(port),
-    "--ip",
-    "127.0.0.1",
-    "--persist-to",
-    state,
-  ];
-  const child = spawn(join(PROJECT_ROOT, "node_modules/.bin/wrangler"), args, {
-    cwd: FIXTURE_DIR,
-    env: {
-      ...process.env,
-      // wrangler's launcher runs whichever `node` is first on PATH: make it this one (22+).
-      PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ""}`,
-      // The services' setting: the trace store's per-request memory belongs in the floor when they pay it too.
-      ...(localObservability ? {} : { X_LOCAL_OBSERVABILITY: "false" }),
-      WRANGLER_SEND_METRICS: "false",
-      CLOUDFLARE_CF_FETCH_ENABLED: "false",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true, // its own process group, so stop() also ends wrangler's workerd processes
-  });
-  const pid = child.pid;
-  if (pid === undefined) {
+  try {
+    const fixture = await startBareWranglerDev({
+      config: join(FIXTURE_DIR, "wrangler.toml"),
+      cwd: FIXTURE_DIR,
+      state,
+      localObservability,
+      what: "wrangler dev (memory-floor fixture)",
+    });
+    return { ...fixture, stop: () => fixture.stop().finally(() => rmSync(state, { recursive: true, force: true })) };
+  } catch (error) {
     rmSync(state, { recursive: true, force: true });
-    throw new Error("could not start wrangler dev for the memory-floor fixture");
+    throw error;
   }
+}
+
+export interface BareDevOptions {
+  config: string;
+  cwd: string;
+  /** wrangler's `--persist-to` folder; the caller's to remove. */
+  state: string;
+  /** The services' setting: the trace store's cost belongs in a figure when they pay it too. */
+  localObservability: boolean;
+  /** Names it in errors. */
+  what: string;
+  /** What answers 200 once it is ready. */
+  readyPath?: string;
+  args?: string[];
+  env?: Record<string, string>;
+}
+
+/**
+ * A plain `wrangler dev` (no launcher, no stand-in) on a free port, offline, in its own process
+ * group; returns once `readyPath` answers.
+ */
+export async function startBareWranglerDev(options: BareDevOptions): Promise<RunningFixture> {
+  const port = await freePort();
+  const args = ["dev", "--config", options.config, "--port", String(port), "--ip", "127.0.0.1"];
+  const child = spawn(
+    join(PROJECT_ROOT, "node_modules/.bin/wrangler"),
+    [...args, "--persist-to", options.state, ...(options.args ?? [])],
+    {
+      cwd: options.cwd,
+      env: {
+        ...process.env,
+        // wrangler's launcher runs whichever `node` is first on PATH: make it this one (22+).
+        PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ""}`,
+        ...(options.localObservability ? {} : { X_LOCAL_OBSERVABILITY: "false" }),
+        WRANGLER_SEND_METRICS: "false",
+        CLOUDFLARE_CF_FETCH_ENABLED: "false",
+        ...options.env,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true, // its own process group, so stop() also ends wrangler's workerd processes
+    },
+  );
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`could not start ${options.what}`);
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const fixture: RunningFixture = {
+  const running: RunningFixture = {
     baseUrl: `http://127.0.0.1:${port}`,
     pid,
     output: () => output,
-    stop: async () => {
-      await stopProcessGroup(child);
-      rmSync(state, { recursive: true, force: true });
-    },
+    stop: () => stopProcessGroup(child),
   };
   try {
-    await waitUntilReady(fixture.baseUrl, child, "wrangler dev (memory-floor fixture)");
+    await waitUntilReady(running.baseUrl, child, options.what, running.output, options.readyPath);
   } catch (error) {
-    await fixture.stop();
-    throw new Error(`${String(error)}\n--- fixture output ---\n${output}`, { cause: error });
+    await running.stop();
+    throw new Error(`${String(error)}\n--- output ---\n${output}`, { cause: error });
   }
-  return fixture;
+  return running;
 }
