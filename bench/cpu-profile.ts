@@ -1,7 +1,8 @@
 /**
  * Where the Worker's isolate spends its CPU, per kind of request: the project started as `npm start`
  * runs it (the rate limit and both daily budgets on, so every limit's path runs), warm-up jobs, then
- * `jobs` more at `clients` at a time under V8's sampling profiler, over the inspector protocol.
+ * `jobs` more at `clients` at a time for the workerd processes' CPU from /proc, then as many again
+ * under V8's sampling profiler, over the inspector protocol.
  * Two ways to run it:
  * - "one isolate", as `npm start` runs: the Worker and its Durable Objects share one isolate under
  *   `wrangler dev`, so each sample is placed by the code on its stack (Worker, objects, either);
@@ -499,6 +500,11 @@ export async function profileProject(setup: BenchSetup, options: ProfileOptions)
     // The inspector answers once the isolate runs: one request starts it.
     await fetch(`${service.baseUrl}/v1/models`, { headers: { authorization: `Bearer ${keys[0]}` } });
     const pid = workerPidBelow(service.pid);
+    const objectsPid = objectsWorker && workerPidBelow(objectsWorker.pid);
+    const cpuOf = (processId: number | undefined) =>
+      processId === undefined ? undefined : readProcessStat(processId)?.cpuMs;
+    const perJob = (from: number | undefined, to: number | undefined) =>
+      from === undefined || to === undefined ? undefined : round((to - from) / options.jobs, 2);
     const inspector = await Inspector.open(`ws://127.0.0.1:${inspectorPort}/ws`, () =>
       fetch(`${service.baseUrl}/v1/service`).then((response) => response.arrayBuffer()),
     );
@@ -508,23 +514,18 @@ export async function profileProject(setup: BenchSetup, options: ProfileOptions)
     referenceUrl = undefined;
     for (const [position, kind] of options.kinds.entries()) {
       options.progress(
-        `CPU profile (${options.isolates === "split" ? "Worker in an isolate of its own" : "one isolate, as npm start runs"}): ${kind.name}, ${options.warmup} warm-up + ${options.jobs} profiled jobs at ${options.clients} clients…`,
+        `CPU profile (${options.isolates === "split" ? "the Worker apart from its objects" : "one isolate, as npm start runs"}): ${kind.name}, ${options.warmup} warm-up + ${options.jobs} measured + ${options.jobs} profiled jobs at ${options.clients} clients…`,
       );
       await runJobs(kind, service, keys, options.warmup, options.clients, position * 100_000);
       // The process CPU of a run without the profiler, whose sampling costs CPU of its own.
-      const objectsPid = objectsWorker && workerPidBelow(objectsWorker.pid);
-      const before = readProcessStat(pid)?.cpuMs;
-      const objectsBefore = objectsPid === undefined ? undefined : readProcessStat(objectsPid)?.cpuMs;
+      const [before, objectsBefore] = [cpuOf(pid), cpuOf(objectsPid)];
       await runJobs(kind, service, keys, options.jobs, options.clients, position * 100_000 + 10_000);
-      const after = readProcessStat(pid)?.cpuMs;
-      const objectsAfter = objectsPid === undefined ? undefined : readProcessStat(objectsPid)?.cpuMs;
+      const [after, objectsAfter] = [cpuOf(pid), cpuOf(objectsPid)];
       const started = performance.now();
       await inspector.send("Profiler.start");
       await runJobs(kind, service, keys, options.jobs, options.clients, position * 100_000 + 20_000);
       const { profile } = await inspector.send<{ profile: CpuProfile }>("Profiler.stop");
       const wallMs = performance.now() - started;
-      const perJob = (from: number | undefined, to: number | undefined) =>
-        from === undefined || to === undefined ? undefined : round((to - from) / options.jobs, 2);
       const bundles = new Map<string, Bundle>();
       for (const node of profile.nodes) {
         const { scriptId, url: scriptUrl } = node.callFrame;
@@ -553,12 +554,14 @@ export async function profileProject(setup: BenchSetup, options: ProfileOptions)
   return results;
 }
 
+/** A figure of /proc's, or "?" where the process was not found. */
+const ms = (value: number | undefined) => (value === undefined ? "?" : String(value));
+
 /** The Free plan's CPU limit per request, which applies to the Worker's own isolate. */
 export const WORKER_CPU_LIMIT_MS = 10;
 
 /** The split run's figures: the Worker's own CPU per request, per kind, against the Free plan's limit. */
 export function formatWorkerCpu(split: KindProfile[]): string {
-  const ms = (value: number | undefined) => (value === undefined ? "?" : String(value));
   return [
     "The Worker's own CPU per request: the Worker's workerd, its objects in a workerd of their own (as on Cloudflare, apart), from /proc, without the profiler\n",
     table(
@@ -600,7 +603,7 @@ export function formatProfile(results: KindProfile[], setupLabel: string, client
           String(result.sharesMsPerJob.objects),
           String(result.sharesMsPerJob.lib),
           String(result.sharesMsPerJob.runtime),
-          result.processCpuMsPerJob === undefined ? "?" : String(result.processCpuMsPerJob),
+          ms(result.processCpuMsPerJob),
         ]),
       ),
     );

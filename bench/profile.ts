@@ -2,7 +2,7 @@
  * `npm run bench:profile`: where the Worker's isolate spends its CPU, per kind of request
  * (cpu-profile.ts does the work; bench/README.md says how to read it). By default both runs: one
  * isolate as `npm start` runs (the split between the Worker and its objects, the top functions and
- * lines), then the Worker in an isolate of its own (its own CPU per request).
+ * lines), then the Worker in a process apart from its objects (its own CPU per request).
  */
 import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

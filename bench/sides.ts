@@ -87,6 +87,9 @@ export async function startSide(
 async function startOnce(side: Side, setup: BenchSetup, apiKeys: string[], extras: SideExtras): Promise<BenchService> {
   const [port, standInPort] = [await freePort(), await freePort()];
   const state = extras.persistTo ?? mkdtempSync(join(setup.stateDir, "flux-bench-"));
+  const removeState = () => {
+    if (!extras.persistTo) rmSync(state, { recursive: true, force: true });
+  };
   const vars = Object.entries({ ...varsOf(side, apiKeys), ...extras.vars }).flatMap(([name, value]) => [
     "--var",
     `${name}:${value}`,
@@ -114,7 +117,7 @@ async function startOnce(side: Side, setup: BenchSetup, apiKeys: string[], extra
   );
   const pid = child.pid;
   if (pid === undefined) {
-    if (!extras.persistTo) rmSync(state, { recursive: true, force: true });
+    removeState();
     throw new Error(`could not start npm start for the ${side}`);
   }
   let output = "";
@@ -130,7 +133,7 @@ async function startOnce(side: Side, setup: BenchSetup, apiKeys: string[], extra
     output: () => output,
     stop: async () => {
       await stopProcessGroup(child);
-      if (!extras.persistTo) rmSync(state, { recursive: true, force: true });
+      removeState();
     },
   };
   try {

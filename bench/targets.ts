@@ -8,8 +8,7 @@
  * jobs/s ≥ 1.0×), which left no room for that floor, and issue 5's absolute
  * ones are withdrawn.
  */
-import type { KindProfile } from "./cpu-profile.ts";
-import { WORKER_CPU_LIMIT_MS } from "./cpu-profile.ts";
+import { WORKER_CPU_LIMIT_MS, type KindProfile } from "./cpu-profile.ts";
 import type { MemoryFloorFigures } from "./memory-floor.ts";
 import type { FirstByteFigures, OverheadFigures, ThroughputFigures } from "./phases.ts";
 import { OBJECT_IDLE_SECONDS, type MemoryRoundsFigures } from "./memory-rounds.ts";
@@ -42,8 +41,6 @@ export interface TargetCheck {
   target: string;
   actual: string;
   pass: boolean;
-  /** For a target with a stretch goal: whether that was met too. */
-  stretchMet?: boolean;
   /** Why the figure cannot decide the target in this run (e.g. `--quick`'s short pauses); `pass` is then false. */
   notChecked?: string;
 }
@@ -63,16 +60,13 @@ export function workerCpuPerJob(side: SideFigures, clients: number): number | un
   return run?.processRoles.find((role) => role.role === "Worker (workerd)")?.cpuMsPerJob;
 }
 
-/** What a fresh object with a job's two commits adds to a plain request (floor fixture, p50 latency and CPU). */
-export function designFloor(floor: MemoryFloorFigures | undefined): { latencyMs: number; cpuMs: number } | undefined {
+/** What a fresh object with a job's two commits adds to a plain request's latency (floor fixture, p50). */
+export function designFloor(floor: MemoryFloorFigures | undefined): { latencyMs: number } | undefined {
   const kind = (name: string) => floor?.kinds.find((entry) => entry.kind === name);
   const plain = kind("no Durable Object");
   const committed = kind("fresh Durable Object, two commits");
   if (!plain || !committed) return undefined;
-  return {
-    latencyMs: round(committed.latency.p50 - plain.latency.p50, 1),
-    cpuMs: round(committed.workerCpuMsPerRequest - plain.workerCpuMsPerRequest, 2),
-  };
+  return { latencyMs: round(committed.latency.p50 - plain.latency.p50, 1) };
 }
 
 /** project ÷ baseline for each comparable figure, for each rate-limit setting. */
