@@ -33,15 +33,33 @@ const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
 interface Kind {
   name: string;
   label: string;
-  send: (service: BenchService, key: string, index: number) => Promise<void>;
+  send: (caller: Caller, index: number) => Promise<void>;
+}
+
+/** Who sends a kind's jobs: the service, the client's API key, and what its client accepts. */
+interface Caller {
+  service: BenchService;
+  key: string;
+  /**
+   * The request's Accept-Encoding. "identity" unless `--compressed`: on Cloudflare the edge (FL)
+   * compresses a Worker's answer, outside the Worker's CPU; under `wrangler dev` miniflare's entry
+   * worker does it inside the Worker's workerd (ensureAcceptableEncoding in its entry.worker.js),
+   * so a client that asks for gzip, as fetch does, adds the compression to the Worker's figure.
+   */
+  acceptEncoding: string;
 }
 
 const LARGE = { n: 4, size: "1920x1920", model: "flux-2-klein-4b" } as const;
 
-async function post(service: BenchService, key: string, path: string, body: unknown): Promise<string> {
+async function post({ service, key, acceptEncoding }: Caller, path: string, body: unknown): Promise<string> {
   const response = await fetch(`${service.baseUrl}${path}`, {
     method: "POST",
-    headers: { authorization: `Bearer ${key}`, "content-type": "application/json", accept: "application/json" },
+    headers: {
+      authorization: `Bearer ${key}`,
+      "content-type": "application/json",
+      accept: "application/json",
+      "accept-encoding": acceptEncoding,
+    },
     body: JSON.stringify(body),
   });
   const text = await response.text();
@@ -53,8 +71,8 @@ function chatKind(name: string, label: string, stream: boolean): Kind {
   return {
     name,
     label,
-    send: async (service, key, index) => {
-      const text = await post(service, key, "/v1/chat/completions", {
+    send: async (caller, index) => {
+      const text = await post(caller, "/v1/chat/completions", {
         model: "gpt-4o",
         stream,
         messages: [{ role: "user", content: `profile chat ${index}: a lighthouse at dusk` }],
@@ -77,15 +95,15 @@ export const KINDS: Kind[] = [
   {
     name: "images-b64",
     label: "Images API, b64_json (1024×1024, flux-1-schnell)",
-    send: async (service, key, index) => {
-      await post(service, key, "/v1/images/generations", { prompt: `profile b64 ${index}: a fox`, n: 1 });
+    send: async (caller, index) => {
+      await post(caller, "/v1/images/generations", { prompt: `profile b64 ${index}: a fox`, n: 1 });
     },
   },
   {
     name: "images-url",
     label: "Images API, url (1024×1024, flux-1-schnell)",
-    send: async (service, key, index) => {
-      await post(service, key, "/v1/images/generations", {
+    send: async (caller, index) => {
+      await post(caller, "/v1/images/generations", {
         prompt: `profile url ${index}: a fox`,
         response_format: "url",
       });
@@ -94,13 +112,13 @@ export const KINDS: Kind[] = [
   {
     name: "edit",
     label: "Images API edit of one of its own links (flux-2-klein-4b, url)",
-    send: async (service, key, index) => {
+    send: async (caller, index) => {
       referenceUrl ??= (
-        JSON.parse(
-          await post(service, key, "/v1/images/generations", { prompt: "a garden", response_format: "url" }),
-        ) as { data: { url: string }[] }
+        JSON.parse(await post(caller, "/v1/images/generations", { prompt: "a garden", response_format: "url" })) as {
+          data: { url: string }[];
+        }
       ).data[0]?.url;
-      await post(service, key, "/v1/images/edits", {
+      await post(caller, "/v1/images/edits", {
         prompt: `profile edit ${index}: make it night`,
         model: "flux-2-klein-4b",
         images: [{ image_url: referenceUrl }],
@@ -111,15 +129,15 @@ export const KINDS: Kind[] = [
   {
     name: "large-b64",
     label: "Images API, four 1920×1920 as b64_json (flux-2-klein-4b): the largest answer",
-    send: async (service, key, index) => {
-      await post(service, key, "/v1/images/generations", { prompt: `profile large ${index}: a city`, ...LARGE });
+    send: async (caller, index) => {
+      await post(caller, "/v1/images/generations", { prompt: `profile large ${index}: a city`, ...LARGE });
     },
   },
   {
     name: "mcp",
     label: "MCP generate_image (1024×1024, flux-1-schnell, picture inline)",
-    send: async (service, key, index) => {
-      const text = await post(service, key, "/mcp", {
+    send: async (caller, index) => {
+      const text = await post(caller, "/mcp", {
         jsonrpc: "2.0",
         id: index,
         method: "tools/call",
@@ -322,6 +340,8 @@ export interface KindProfile {
   label: string;
   jobs: number;
   isolates: Isolates;
+  /** What the client asked for: "identity" leaves the dev server's compression out (see Caller). */
+  acceptEncoding: string;
   wallMs: number;
   /** Sampled CPU (not idle) per job, and its shares. */
   cpuMsPerJob: number;
@@ -443,11 +463,17 @@ function saveProfile(folder: string, kind: string, profile: CpuProfile, bundles:
 
 // --- the run ----------------------------------------------------------------------------------
 
-async function runJobs(kind: Kind, service: BenchService, keys: string[], jobs: number, clients: number, from: number) {
+async function runJobs(
+  kind: Kind,
+  callers: (clientIndex: number) => Caller,
+  jobs: number,
+  clients: number,
+  from: number,
+) {
   let next = 0;
   const client = async (clientIndex: number) => {
-    for (let index = next++; index < jobs; index = next++)
-      await kind.send(service, keys[clientIndex % keys.length] ?? "", from + index);
+    const caller = callers(clientIndex);
+    for (let index = next++; index < jobs; index = next++) await kind.send(caller, from + index);
   };
   await Promise.all(Array.from({ length: Math.min(clients, jobs) }, (_, index) => client(index)));
 }
@@ -461,6 +487,8 @@ export interface ProfileOptions {
   clients: number;
   top: number;
   isolates: Isolates;
+  /** Ask for gzip as fetch does (`--compressed`): the dev server's compression counts then; see Caller. */
+  compressed: boolean;
   /** Where to save each raw profile and its bundle (`--cpuprofile`); none when undefined. */
   cpuprofileDir?: string;
   /** Progress lines. */
@@ -496,6 +524,12 @@ export async function profileProject(setup: BenchSetup, options: ProfileOptions)
   const stopOnSignal = () => void stop().finally(() => process.exit(130));
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, stopOnSignal);
   const results: KindProfile[] = [];
+  const acceptEncoding = options.compressed ? "gzip, deflate" : "identity";
+  const callers = (clientIndex: number): Caller => ({
+    service,
+    key: keys[clientIndex % keys.length] ?? "",
+    acceptEncoding,
+  });
   try {
     // The inspector answers once the isolate runs: one request starts it.
     await fetch(`${service.baseUrl}/v1/models`, { headers: { authorization: `Bearer ${keys[0]}` } });
@@ -516,14 +550,14 @@ export async function profileProject(setup: BenchSetup, options: ProfileOptions)
       options.progress(
         `CPU profile (${options.isolates === "split" ? "the Worker apart from its objects" : "one isolate, as npm start runs"}): ${kind.name}, ${options.warmup} warm-up + ${options.jobs} measured + ${options.jobs} profiled jobs at ${options.clients} clients…`,
       );
-      await runJobs(kind, service, keys, options.warmup, options.clients, position * 100_000);
+      await runJobs(kind, callers, options.warmup, options.clients, position * 100_000);
       // The process CPU of a run without the profiler, whose sampling costs CPU of its own.
       const [before, objectsBefore] = [cpuOf(pid), cpuOf(objectsPid)];
-      await runJobs(kind, service, keys, options.jobs, options.clients, position * 100_000 + 10_000);
+      await runJobs(kind, callers, options.jobs, options.clients, position * 100_000 + 10_000);
       const [after, objectsAfter] = [cpuOf(pid), cpuOf(objectsPid)];
       const started = performance.now();
       await inspector.send("Profiler.start");
-      await runJobs(kind, service, keys, options.jobs, options.clients, position * 100_000 + 20_000);
+      await runJobs(kind, callers, options.jobs, options.clients, position * 100_000 + 20_000);
       const { profile } = await inspector.send<{ profile: CpuProfile }>("Profiler.stop");
       const wallMs = performance.now() - started;
       const bundles = new Map<string, Bundle>();
@@ -540,6 +574,7 @@ export async function profileProject(setup: BenchSetup, options: ProfileOptions)
         label: kind.label,
         jobs: options.jobs,
         isolates: options.isolates,
+        acceptEncoding,
         wallMs: round(wallMs, 0),
         ...readProfile(profile, bundleOf, options.jobs, options.top),
         processCpuMsPerJob: perJob(before, after),
@@ -560,10 +595,17 @@ const ms = (value: number | undefined) => (value === undefined ? "?" : String(va
 /** The Free plan's CPU limit per request, which applies to the Worker's own isolate. */
 export const WORKER_CPU_LIMIT_MS = 10;
 
+/** Whether the figures include the dev server's compression of the answers (see Caller). */
+function compressionNote(results: KindProfile[]): string {
+  return results.every((result) => result.acceptEncoding === "identity")
+    ? "answers not compressed (on Cloudflare the edge compresses them, outside the Worker's CPU)"
+    : "answers compressed by the dev server inside the Worker's workerd (--compressed: on Cloudflare the edge does it)";
+}
+
 /** The split run's figures: the Worker's own CPU per request, per kind, against the Free plan's limit. */
 export function formatWorkerCpu(split: KindProfile[]): string {
   return [
-    "The Worker's own CPU per request: the Worker's workerd, its objects in a workerd of their own (as on Cloudflare, apart), from /proc, without the profiler\n",
+    `The Worker's own CPU per request: the Worker's workerd, its objects in a workerd of their own (as on Cloudflare, apart), from /proc, without the profiler; ${compressionNote(split)}\n`,
     table(
       [
         "Kind",
@@ -593,7 +635,7 @@ export function formatProfile(results: KindProfile[], setupLabel: string, client
   const split = results.filter((result) => result.isolates === "split");
   if (shared.length > 0) {
     out.push(
-      `CPU of the isolate that runs the Worker and its objects per job, as npm start runs them (one isolate), sampled every 0.1 ms (${setupLabel}; ${clients} clients)\n`,
+      `CPU of the isolate that runs the Worker and its objects per job, as npm start runs them (one isolate), sampled every 0.1 ms (${setupLabel}; ${clients} clients; ${compressionNote(shared)})\n`,
       table(
         ["Kind", "CPU/job (ms)", "Worker", "objects", "lib (either)", "runtime", "workerd process CPU/job"],
         shared.map((result) => [

@@ -2,7 +2,8 @@
  * `npm run bench:profile`: where the Worker's isolate spends its CPU, per kind of request
  * (cpu-profile.ts does the work; bench/README.md says how to read it). By default both runs: one
  * isolate as `npm start` runs (the split between the Worker and its objects, the top functions and
- * lines), then the Worker in a process apart from its objects (its own CPU per request).
+ * lines), then the Worker in a process apart from its objects (its own CPU per request). Its client
+ * asks for uncompressed answers unless `--compressed` (cpu-profile.ts, Caller, says why).
  */
 import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -22,6 +23,7 @@ const { values: flags } = parseArgs({
     "no-local-observability": { type: "boolean" },
     out: { type: "string" },
     cpuprofile: { type: "string" },
+    compressed: { type: "boolean" },
   },
 });
 
@@ -40,6 +42,7 @@ for (const isolates of flags.isolates.split(",") as Isolates[]) {
       clients: Number(flags.clients),
       top: Number(flags.top),
       isolates,
+      compressed: flags.compressed ?? false,
       cpuprofileDir: flags.cpuprofile,
       progress: (message) => process.stderr.write(`${message}\n`),
     })),
