@@ -72,7 +72,8 @@ export async function fetchServiceInfo() {
  * @returns {Promise<{ models: import("./models.js").ModelInfo[] } | { failure: ApiFailure }>}
  */
 export async function listModels(apiKey) {
-  const response = await fetch("/v1/models", { headers: authHeaders(apiKey) });
+  // Bounded: the key's verdict waits for it, and a stalled request would leave "Checking the key…" for good.
+  const response = await fetch("/v1/models", { headers: authHeaders(apiKey), signal: AbortSignal.timeout(10_000) });
   if (!response.ok) return { failure: await readApiError(response) };
   return { models: readModelList(/** @type {unknown} */ (await response.json().catch(() => undefined))) };
 }

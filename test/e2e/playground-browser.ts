@@ -76,7 +76,9 @@ export async function openPlayground(live: LivePlayground, viewport = DESKTOP): 
 export async function enterKey(page: Page, key: string): Promise<void> {
   // Emptied first, as a visitor retyping it: offline the page may have filled this very key already,
   // and typing the value a field holds changes nothing, so no check of the visitor's would follow.
+  // Left empty, so the retyped key is a change at the next blur even when it is the key the field held.
   await page.getByLabel("API key").fill("");
+  await page.getByLabel("API key").blur();
   await page.getByLabel("API key").fill(key);
   await page.getByLabel("API key").press("Tab"); // leaving the field checks the key at once
 }
