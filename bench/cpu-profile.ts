@@ -15,15 +15,16 @@
  *   frame, which the sampler then counts as the caller's.
  * bench/README.md says how to read it; profile.ts is its command line, run.ts its bench phase.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parse as parseJsonc } from "jsonc-parser";
 import { freePort } from "../test/e2e/service.ts";
-import { startBareWranglerDev } from "./floor-fixture.ts";
+import { startBareWranglerDev, startSplitFloorFixture } from "./floor-fixture.ts";
+import { sendRequests } from "./memory-floor.ts";
 import { commandLine, descendantPids, readProcessStat } from "./processes.ts";
 import type { BenchSetup } from "./setup.ts";
 import { benchApiKeys, startSide, type BenchService } from "./sides.ts";
+import { writeSplitConfigs } from "./split-configs.ts";
 import { round } from "./stats.ts";
 import { table } from "./table.ts";
 
@@ -265,49 +266,6 @@ async function readBundle(inspector: Inspector, scriptId: string): Promise<Bundl
 
 // --- the split setup ------------------------------------------------------------------------
 
-/**
- * The project's wrangler.jsonc as two Workers: the Worker, whose object bindings name the second
- * Worker (`script_name`), and that Worker, the same bundle, which runs the objects. Both give the KV
- * binding the same local id, so they share one namespace in the state folder.
- */
-function writeSplitConfigs(folder: string): { worker: string; objects: string } {
-  type Config = Record<string, unknown> & {
-    name: string;
-    main: string;
-    assets?: Record<string, unknown> & { directory: string };
-    kv_namespaces: { binding: string }[];
-    durable_objects: { bindings: Record<string, unknown>[] };
-  };
-  const config = parseJsonc(readFileSync(join(PROJECT_ROOT, "wrangler.jsonc"), "utf8")) as Config;
-  const objectsName = `${config.name}-objects`;
-  const main = join(PROJECT_ROOT, config.main);
-  const kv = config.kv_namespaces.map((namespace) => ({ ...namespace, id: `profile-${namespace.binding}` }));
-  const { migrations, ...rest } = config;
-  const worker = {
-    ...rest,
-    main,
-    ...(config.assets ? { assets: { ...config.assets, directory: join(PROJECT_ROOT, config.assets.directory) } } : {}),
-    kv_namespaces: kv,
-    durable_objects: {
-      bindings: config.durable_objects.bindings.map((binding) => ({ ...binding, script_name: objectsName })),
-    },
-  };
-  const objects = {
-    name: objectsName,
-    main,
-    compatibility_date: config.compatibility_date,
-    compatibility_flags: config.compatibility_flags,
-    images: config.images,
-    kv_namespaces: kv,
-    durable_objects: config.durable_objects,
-    migrations,
-  };
-  const files = { worker: join(folder, "worker.jsonc"), objects: join(folder, "objects.jsonc") };
-  writeFileSync(files.worker, JSON.stringify(worker, null, 2));
-  writeFileSync(files.objects, JSON.stringify(objects, null, 2));
-  return files;
-}
-
 /** The objects' Worker: a plain `wrangler dev` (it needs no settings: a job's travel with it). */
 async function startObjectsWorker(config: string, state: string, registry: string, setup: BenchSetup) {
   return startBareWranglerDev({
@@ -499,7 +457,8 @@ export interface ProfileOptions {
 export async function profileProject(setup: BenchSetup, options: ProfileOptions): Promise<KindProfile[]> {
   const keys = benchApiKeys(options.clients);
   const folder = mkdtempSync(join(setup.stateDir, "flux-profile-"));
-  const split = options.isolates === "split" ? writeSplitConfigs(folder) : undefined;
+  const split =
+    options.isolates === "split" ? writeSplitConfigs(join(PROJECT_ROOT, "wrangler.jsonc"), folder) : undefined;
   // A private dev registry: the two processes find each other there, and no other wrangler dev does.
   const registry = join(folder, "registry");
   const state = join(folder, "state");
@@ -589,6 +548,46 @@ export async function profileProject(setup: BenchSetup, options: ProfileOptions)
   return results;
 }
 
+/** What the Worker's workerd spends per request in the split setup when the Worker does nothing itself. */
+export interface SplitFloor {
+  clients: number;
+  requests: number;
+  /** A request that answers at once, and one that calls a fresh object (in the other process) that does nothing. */
+  plainMsPerRequest: number | undefined;
+  freshObjectMsPerRequest: number | undefined;
+}
+
+/**
+ * The split run's floor: bench/floor/ as two Workers, set up as the split run sets up the project
+ * (split-configs.ts). Under `wrangler dev` a call to an object in another process also passes
+ * through the dev registry's proxy object inside the caller's workerd (miniflare's
+ * dev-registry-proxy.worker.js), which Cloudflare does not have: the project's Worker pays it for
+ * each of its object calls, and so does this floor.
+ */
+export async function measureSplitFloor(setup: BenchSetup, clients: number, requests: number): Promise<SplitFloor> {
+  const fixture = await startSplitFloorFixture(setup.stateDir, setup.localObservability);
+  try {
+    const pid = workerPidBelow(fixture.worker.pid);
+    const perRequest = async (path: string) => {
+      const url = `${fixture.worker.baseUrl}${path}`;
+      await sendRequests(url, Math.min(requests, 50), clients);
+      const before = readProcessStat(pid)?.cpuMs;
+      const failures = await sendRequests(url, requests, clients);
+      const after = readProcessStat(pid)?.cpuMs;
+      if (failures > 0) throw new Error(`split floor ${path}: ${failures} of ${requests} requests failed`);
+      return before === undefined || after === undefined ? undefined : round((after - before) / requests, 2);
+    };
+    return {
+      clients,
+      requests,
+      plainMsPerRequest: await perRequest("/"),
+      freshObjectMsPerRequest: await perRequest("/object"),
+    };
+  } finally {
+    await fixture.stop();
+  }
+}
+
 /** A figure of /proc's, or "?" where the process was not found. */
 const ms = (value: number | undefined) => (value === undefined ? "?" : String(value));
 
@@ -602,15 +601,22 @@ function compressionNote(results: KindProfile[]): string {
     : "answers compressed by the dev server inside the Worker's workerd (--compressed: on Cloudflare the edge does it)";
 }
 
-/** The split run's figures: the Worker's own CPU per request, per kind, against the Free plan's limit. */
-export function formatWorkerCpu(split: KindProfile[]): string {
-  return [
+/**
+ * The split run's figures: the Worker's own CPU per request, per kind, against the Free plan's limit;
+ * with the split floor, what is left above a Worker that calls one fresh object and does nothing.
+ */
+export function formatWorkerCpu(split: KindProfile[], floor?: SplitFloor): string {
+  const base = floor?.freshObjectMsPerRequest;
+  const aboveFloor = (value: number | undefined) =>
+    value === undefined || base === undefined ? "?" : String(round(value - base, 2));
+  const lines = [
     `The Worker's own CPU per request: the Worker's workerd, its objects in a workerd of their own (as on Cloudflare, apart), from /proc, without the profiler; ${compressionNote(split)}\n`,
     table(
       [
         "Kind",
         "Worker CPU/request (ms)",
         `under ${WORKER_CPU_LIMIT_MS} ms`,
+        ...(floor ? ["above the floor (ms)"] : []),
         "its objects' CPU/job (ms)",
         "Worker's isolate, sampled (ms)",
       ],
@@ -618,18 +624,29 @@ export function formatWorkerCpu(split: KindProfile[]): string {
         result.kind,
         ms(result.processCpuMsPerJob),
         result.processCpuMsPerJob === undefined ? "?" : result.processCpuMsPerJob < WORKER_CPU_LIMIT_MS ? "yes" : "NO",
+        ...(floor ? [aboveFloor(result.processCpuMsPerJob)] : []),
         ms(result.objectsProcessCpuMsPerJob),
         String(result.cpuMsPerJob),
       ]),
     ),
-  ].join("\n");
+  ];
+  if (floor)
+    lines.push(
+      `\nThe floor, same setup (bench/floor/ as two Workers, ${floor.requests} requests at ${floor.clients} clients): the Worker's workerd spends ${ms(floor.plainMsPerRequest)} ms on a request it answers at once, ${ms(base)} ms on one that calls a fresh object elsewhere that does nothing (the dev registry's proxy object included, which Cloudflare does not have).`,
+    );
+  return lines.join("\n");
 }
 
 /**
  * The tables: per kind, the CPU per job and its split; then, for the one-isolate run, each kind's top
  * functions and lines. `split` results (the Worker alone) give the Worker's own CPU per request.
  */
-export function formatProfile(results: KindProfile[], setupLabel: string, clients: number): string {
+export function formatProfile(
+  results: KindProfile[],
+  setupLabel: string,
+  clients: number,
+  splitFloor?: SplitFloor,
+): string {
   const out: string[] = [];
   const shared = results.filter((result) => result.isolates === "one");
   const split = results.filter((result) => result.isolates === "split");
@@ -650,7 +667,7 @@ export function formatProfile(results: KindProfile[], setupLabel: string, client
       ),
     );
   }
-  if (split.length > 0) out.push(`\n${formatWorkerCpu(split)}`);
+  if (split.length > 0) out.push(`\n${formatWorkerCpu(split, splitFloor)}`);
   for (const result of results) {
     const where = result.isolates === "split" ? "the Worker's isolate alone" : "one isolate";
     out.push(

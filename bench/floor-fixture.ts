@@ -2,7 +2,8 @@
  * Runs the memory-floor fixture (bench/floor/) under the project's
  * `wrangler dev`, set up like the bench's services: offline, the same local
  * trace store setting, state in the bench's state dir, its own process group;
- * and any other plain `wrangler dev` the bench needs (the profile's objects).
+ * as two Workers, its object apart (the profile's split floor); and any other plain `wrangler dev`
+ * the bench needs (the profile's objects).
  * (test/e2e/service.ts starts `npm start` rather than a bare wrangler, so only
  * its port, readiness and stop helpers fit here.)
  */
@@ -11,6 +12,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort, stopProcessGroup, waitUntilReady } from "../test/e2e/service.ts";
+import { writeSplitConfigs } from "./split-configs.ts";
 
 const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
 const FIXTURE_DIR = join(PROJECT_ROOT, "bench/floor");
@@ -28,7 +30,7 @@ export async function startFloorFixture(stateParent: string, localObservability:
   const state = mkdtempSync(join(stateParent, "flux-bench-floor-"));
   try {
     const fixture = await startBareWranglerDev({
-      config: join(FIXTURE_DIR, "wrangler.toml"),
+      config: join(FIXTURE_DIR, "wrangler.jsonc"),
       cwd: FIXTURE_DIR,
       state,
       localObservability,
@@ -37,6 +39,42 @@ export async function startFloorFixture(stateParent: string, localObservability:
     return { ...fixture, stop: () => fixture.stop().finally(() => rmSync(state, { recursive: true, force: true })) };
   } catch (error) {
     rmSync(state, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+export interface SplitFixture {
+  /** The fixture's Worker, whose object runs in the other process. */
+  worker: RunningFixture;
+  stop: () => Promise<void>;
+}
+
+/**
+ * The fixture as the profile's split run runs the project (split-configs.ts): its Worker in one
+ * `wrangler dev`, its object in another, joined by a private dev registry. What the Worker's workerd
+ * spends calling an object elsewhere is then the floor of the Worker's own CPU under `wrangler dev`.
+ */
+export async function startSplitFloorFixture(stateParent: string, localObservability: boolean): Promise<SplitFixture> {
+  const folder = mkdtempSync(join(stateParent, "flux-bench-split-floor-"));
+  const remove = () => rmSync(folder, { recursive: true, force: true });
+  const configs = writeSplitConfigs(join(FIXTURE_DIR, "wrangler.jsonc"), folder);
+  const shared = {
+    cwd: FIXTURE_DIR,
+    state: join(folder, "state"),
+    localObservability,
+    env: { WRANGLER_REGISTRY_PATH: join(folder, "registry") },
+  };
+  const start = async (config: string, what: string) =>
+    startBareWranglerDev({ ...shared, config, what, args: ["--inspector-port", String(await freePort())] });
+  try {
+    const objects = await start(configs.objects, "wrangler dev (the split floor's object)");
+    const worker = await start(configs.worker, "wrangler dev (the split floor's Worker)").catch(async (error) => {
+      await objects.stop();
+      throw error;
+    });
+    return { worker, stop: () => worker.stop().finally(() => objects.stop().finally(remove)) };
+  } catch (error) {
+    remove();
     throw error;
   }
 }

@@ -130,7 +130,7 @@ async function sequentialLatency(url: string, count: number): Promise<Summary> {
 }
 
 /** `count` GETs, `concurrency` at a time; returns how many failed. */
-async function sendRequests(url: string, count: number, concurrency: number): Promise<number> {
+export async function sendRequests(url: string, count: number, concurrency: number): Promise<number> {
   let next = 0;
   let failures = 0;
   const loop = async () => {

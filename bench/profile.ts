@@ -8,7 +8,15 @@
 import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { parseArgs } from "node:util";
-import { formatProfile, KINDS, profileProject, type Isolates, type KindProfile } from "./cpu-profile.ts";
+import {
+  formatProfile,
+  KINDS,
+  measureSplitFloor,
+  profileProject,
+  type Isolates,
+  type KindProfile,
+  type SplitFloor,
+} from "./cpu-profile.ts";
 import { describeSetup } from "./setup.ts";
 
 const { values: flags } = parseArgs({
@@ -24,6 +32,7 @@ const { values: flags } = parseArgs({
     out: { type: "string" },
     cpuprofile: { type: "string" },
     compressed: { type: "boolean" },
+    "floor-requests": { type: "string", default: "300" },
   },
 });
 
@@ -33,7 +42,8 @@ if (unknown.length > 0)
   throw new Error(`unknown kind(s) ${unknown.join(", ")}; kinds: ${KINDS.map((kind) => kind.name).join(", ")}`);
 const setup = describeSetup(flags["state-dir"] ?? tmpdir(), !flags["no-local-observability"]);
 const results: KindProfile[] = [];
-for (const isolates of flags.isolates.split(",") as Isolates[]) {
+const runs = flags.isolates.split(",") as Isolates[];
+for (const isolates of runs) {
   results.push(
     ...(await profileProject(setup, {
       kinds: KINDS.filter((kind) => wanted.includes(kind.name)),
@@ -48,5 +58,11 @@ for (const isolates of flags.isolates.split(",") as Isolates[]) {
     })),
   );
 }
-console.log(`\n${formatProfile(results, setup.label, Number(flags.clients))}`);
-if (flags.out) writeFileSync(flags.out, `${JSON.stringify(results, null, 2)}\n`);
+// The split run's floor: what the Worker's workerd spends when the Worker only calls an object elsewhere.
+let splitFloor: SplitFloor | undefined;
+if (runs.includes("split")) {
+  process.stderr.write("The split floor (bench/floor/ as two Workers)…\n");
+  splitFloor = await measureSplitFloor(setup, Number(flags.clients), Number(flags["floor-requests"]));
+}
+console.log(`\n${formatProfile(results, setup.label, Number(flags.clients), splitFloor)}`);
+if (flags.out) writeFileSync(flags.out, `${JSON.stringify({ kinds: results, splitFloor }, null, 2)}\n`);

@@ -19,7 +19,14 @@ import { cpus, loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { measureBase64InNode } from "./base64.ts";
-import { formatWorkerCpu, KINDS, profileProject, type KindProfile } from "./cpu-profile.ts";
+import {
+  formatWorkerCpu,
+  KINDS,
+  measureSplitFloor,
+  profileProject,
+  type KindProfile,
+  type SplitFloor,
+} from "./cpu-profile.ts";
 import { measureMemoryFloor, type MemoryFloorFigures } from "./memory-floor.ts";
 import { measureMemoryRounds, type MemoryRoundsFigures } from "./memory-rounds.ts";
 import { parseBenchOptions, USAGE, type BenchOptions } from "./options.ts";
@@ -185,12 +192,16 @@ async function throughputSessions(options: BenchOptions, setup: BenchSetup, apiK
 
 /**
  * The Worker's own CPU per kind of request: its objects in a wrangler dev of their own, so the
- * Worker's workerd does the Worker's work alone (cpu-profile.ts). Failing costs only this figure.
+ * Worker's workerd does the Worker's work alone (cpu-profile.ts), and the same setup's floor. Failing costs
+ * only these figures.
  */
-async function workerCpu(options: BenchOptions, setup: BenchSetup): Promise<KindProfile[] | string> {
+async function workerCpu(
+  options: BenchOptions,
+  setup: BenchSetup,
+): Promise<{ kinds: KindProfile[]; splitFloor: SplitFloor } | string> {
   if (!options.workerCpu) return "skipped (--no-worker-cpu)";
   try {
-    return await profileProject(setup, {
+    const kinds = await profileProject(setup, {
       kinds: KINDS,
       jobs: options.workerCpuJobs,
       warmup: 5,
@@ -201,6 +212,8 @@ async function workerCpu(options: BenchOptions, setup: BenchSetup): Promise<Kind
       compressed: false,
       progress,
     });
+    progress("The split floor (bench/floor/ as two Workers)…");
+    return { kinds, splitFloor: await measureSplitFloor(setup, 8, options.floorRequests) };
   } catch (error) {
     progress(`Worker CPU failed: ${String(error)}`);
     return `failed: ${String(error).split("\n")[0] ?? ""}`;
@@ -255,7 +268,7 @@ async function main(): Promise<void> {
   const latency = await latencySessions(options, setup, apiKeys);
   const throughput = await throughputSessions(options, setup, apiKeys);
   const rounds = await roundSessions(options, setup, apiKeys);
-  const workerCpuFigures = typeof cpuByKind === "string" ? [] : cpuByKind;
+  const workerCpuFigures = typeof cpuByKind === "string" ? [] : cpuByKind.kinds;
 
   const sides: SideFigures[] = latency.map(({ side, figures }) => ({
     side,
@@ -307,7 +320,9 @@ async function main(): Promise<void> {
   };
   console.log(formatTables(figures, ratios, targets, stages));
   if (typeof floor === "string") console.log(`\nMemory floor: ${floor}`);
-  console.log(`\n${typeof cpuByKind === "string" ? `Worker CPU: ${cpuByKind}` : formatWorkerCpu(cpuByKind)}`);
+  console.log(
+    `\n${typeof cpuByKind === "string" ? `Worker CPU: ${cpuByKind}` : formatWorkerCpu(cpuByKind.kinds, cpuByKind.splitFloor)}`,
+  );
   if (reloads > 0) {
     console.log(
       `\nWARNING: wrangler reloaded a Worker ${reloads} time(s) while measuring (a source file changed); requests in flight failed and the figures are not the code's. Run again on a quiet checkout.`,
