@@ -15,7 +15,12 @@ import { round, summarize, type Summary } from "./stats.ts";
 /** Sequential requests of each kind for its latency. */
 const LATENCY_REQUESTS = 60;
 
-export type FloorRequestKind = "no Durable Object" | "fresh Durable Object" | "fresh Durable Object, two commits";
+export type FloorRequestKind =
+  | "no Durable Object"
+  | "fresh Durable Object"
+  | "fresh Durable Object, two commits"
+  | "a job's object calls, no admission"
+  | "a job's object calls";
 
 export interface FloorKindFigures {
   kind: FloorRequestKind;
@@ -64,6 +69,10 @@ export async function measureMemoryFloor(options: FloorOptions): Promise<MemoryF
       ["no Durable Object", "/"],
       ["fresh Durable Object", "/object"],
       ["fresh Durable Object, two commits", "/two-commits"],
+      // Every object call and commit a job makes (bench/floor/worker.ts), as the project with its
+      // rate limit off, then on.
+      ["a job's object calls, no admission", "/job-calls?admit=0"],
+      ["a job's object calls", "/job-calls"],
     ] as const) {
       await sendRequests(`${fixture.baseUrl}${path}`, options.warmup, options.concurrency);
       kinds.push(await measureKind(kind, `${fixture.baseUrl}${path}`, options, fixture.pid));

@@ -15,8 +15,10 @@ import { round, summarize, type Summary } from "./stats.ts";
 import { table } from "./table.ts";
 import {
   CPU_RATIO_TARGET,
+  designFloorGaps,
   JOBS_RATIO_TARGET,
   OVERHEAD_ALLOWANCE_MS,
+  type FloorGap,
   type Ratio,
   type SideFigures,
   type TargetCheck,
@@ -127,9 +129,22 @@ function designFloorLines(figures: BenchFigures): string[] {
     baseline === undefined || project === undefined
       ? ""
       : ` The project's overhead p50 exceeds the baseline's by ${round(project - baseline, 1)} ms (rate limit on).`;
-  return [
+  const lines = [
     `What one object per job costs by itself in this setup (bench/floor/, one request at a time, p50): a plain request ${plain.latency.p50} ms; one that calls a fresh Durable Object ${plus(fresh)}; one whose fresh object also makes a job's two commits ${plus(committed)}.${gap} In the Worker's workerd CPU per request (${figures.memoryFloor?.concurrency} at a time): ${plain.workerCpuMsPerRequest} ms plain, ${fresh.workerCpuMsPerRequest} ms with a fresh object, ${committed.workerCpuMsPerRequest} ms with its two commits.`,
   ];
+  const gaps = designFloorGaps(figures.sides, figures.memoryFloor);
+  if (gaps.length > 0) {
+    const shown = (gap: FloorGap | undefined) => (gap ? `${gap.gap} − ${gap.floor} = ${gap.beyond} ms` : "n/a");
+    lines.push(
+      "",
+      "Above the baseline, less what the design's object calls cost by themselves (the floor fixture's /job-calls less its plain request: the admission when on, the job's object and its two commits, the settlement at the key's account and the service's):",
+      table(
+        ["project", "floor kind", "Worker workerd CPU per job at 32 clients", "overhead p50"],
+        gaps.map((entry) => [entry.project, entry.floorKind, shown(entry.cpuMsPerJob), shown(entry.overheadMs)]),
+      ),
+    );
+  }
+  return lines;
 }
 
 function formatCallsTable(sides: SideFigures[]): string {

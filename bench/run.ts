@@ -37,7 +37,7 @@ import { jobTimingsById, reloadCount } from "./service-log.ts";
 import { describeSetup, type BenchSetup } from "./setup.ts";
 import { benchApiKeys, RATE_LIMIT_ON_PER_MINUTE, SIDES, startSide, type BenchService, type Side } from "./sides.ts";
 import { round } from "./stats.ts";
-import { checkTargets, projectRatios, type SideFigures } from "./targets.ts";
+import { checkTargets, designFloorGaps, projectRatios, type SideFigures } from "./targets.ts";
 import { auditUpstreamCalls, type UpstreamCallAudit } from "./upstream-calls.ts";
 import { measureBase64InWorkerd } from "./workerd-base64.ts";
 
@@ -302,6 +302,7 @@ async function main(): Promise<void> {
     reloadsWhileMeasuring: reloads,
     ratios,
     targets,
+    designFloorGaps: designFloorGaps(sides, figures.memoryFloor),
     sides: sides.map((side) => ({
       side: side.side,
       calls: side.calls,

@@ -9,7 +9,7 @@
  * ones are withdrawn.
  */
 import { WORKER_CPU_LIMIT_MS, type KindProfile } from "./cpu-profile.ts";
-import type { MemoryFloorFigures } from "./memory-floor.ts";
+import type { FloorRequestKind, MemoryFloorFigures } from "./memory-floor.ts";
 import type { FirstByteFigures, OverheadFigures, ThroughputFigures } from "./phases.ts";
 import { OBJECT_IDLE_SECONDS, type MemoryRoundsFigures } from "./memory-rounds.ts";
 import type { UpstreamCallAudit } from "./upstream-calls.ts";
@@ -67,6 +67,62 @@ export function designFloor(floor: MemoryFloorFigures | undefined): { latencyMs:
   const committed = kind("fresh Durable Object, two commits");
   if (!plain || !committed) return undefined;
   return { latencyMs: round(committed.latency.p50 - plain.latency.p50, 1) };
+}
+
+/** One figure's gap to the baseline, what the design's object calls account for, and what is left. */
+export interface FloorGap {
+  gap: number;
+  floor: number;
+  beyond: number;
+}
+
+/** Per project side: its CPU per job and overhead, against the design's own floor. */
+export interface DesignFloorGap {
+  project: ProjectSide;
+  /** The floor fixture's kind that makes the same object calls and commits as this side's jobs. */
+  floorKind: FloorRequestKind;
+  cpuMsPerJob?: FloorGap;
+  overheadMs?: FloorGap;
+}
+
+/**
+ * How far each project side is above the baseline, and how much of that the design's object calls
+ * and commits cost by themselves: the floor fixture's request that makes a job's calls and nothing
+ * else (bench/floor/worker.ts, /job-calls), less its plain request. What is left is the project's
+ * own code, plus the difference in concurrency (the fixture runs its requests at its own).
+ */
+export function designFloorGaps(sides: SideFigures[], floor: MemoryFloorFigures | undefined): DesignFloorGap[] {
+  const kind = (name: FloorRequestKind) => floor?.kinds.find((entry) => entry.kind === name);
+  const plain = kind("no Durable Object");
+  const baseline = sides.find((entry) => entry.side === "baseline");
+  if (!plain || !baseline) return [];
+  const gapOf = (project: number | undefined, base: number | undefined, floorCost: number): FloorGap | undefined =>
+    project === undefined || base === undefined
+      ? undefined
+      : { gap: round(project - base, 2), floor: round(floorCost, 2), beyond: round(project - base - floorCost, 2) };
+  const gaps: DesignFloorGap[] = [];
+  for (const project of PROJECT_SIDES) {
+    const figures = sides.find((entry) => entry.side === project);
+    const floorKind: FloorRequestKind =
+      project === "project, rate limit on" ? "a job's object calls" : "a job's object calls, no admission";
+    const calls = kind(floorKind);
+    if (!figures || !calls) continue;
+    gaps.push({
+      project,
+      floorKind,
+      cpuMsPerJob: gapOf(
+        workerCpuPerJob(figures, 32),
+        workerCpuPerJob(baseline, 32),
+        calls.workerCpuMsPerRequest - plain.workerCpuMsPerRequest,
+      ),
+      overheadMs: gapOf(
+        figures.overhead.overhead.p50,
+        baseline.overhead.overhead.p50,
+        calls.latency.p50 - plain.latency.p50,
+      ),
+    });
+  }
+  return gaps;
 }
 
 /** project ÷ baseline for each comparable figure, for each rate-limit setting. */
