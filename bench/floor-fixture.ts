@@ -57,7 +57,6 @@ export interface SplitFixture {
 export async function startSplitFloorFixture(stateParent: string, localObservability: boolean): Promise<SplitFixture> {
   const folder = mkdtempSync(join(stateParent, "flux-bench-split-floor-"));
   const remove = () => rmSync(folder, { recursive: true, force: true });
-  const configs = writeSplitConfigs(join(FIXTURE_DIR, "wrangler.jsonc"), folder);
   const shared = {
     cwd: FIXTURE_DIR,
     state: join(folder, "state"),
@@ -67,11 +66,14 @@ export async function startSplitFloorFixture(stateParent: string, localObservabi
   const start = async (config: string, what: string) =>
     startBareWranglerDev({ ...shared, config, what, args: ["--inspector-port", String(await freePort())] });
   try {
+    const configs = writeSplitConfigs(join(FIXTURE_DIR, "wrangler.jsonc"), folder);
     const objects = await start(configs.objects, "wrangler dev (the split floor's object)");
-    const worker = await start(configs.worker, "wrangler dev (the split floor's Worker)").catch(async (error) => {
-      await objects.stop();
-      throw error;
-    });
+    const worker = await start(configs.worker, "wrangler dev (the split floor's Worker)").catch(
+      async (error: unknown) => {
+        await objects.stop();
+        throw error;
+      },
+    );
     return { worker, stop: () => worker.stop().finally(() => objects.stop().finally(remove)) };
   } catch (error) {
     remove();

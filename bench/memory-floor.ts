@@ -1,7 +1,9 @@
 /**
  * The memory floor: how much the Worker's workerd grows per request under
  * `wrangler dev` when the request does nothing, with and without a fresh
- * Durable Object (the fixture in bench/floor/). One GenerationJob per job means
+ * Durable Object (the fixture in bench/floor/), and its CPU and latency, also
+ * with a job's two commits and with all of a job's object calls (/job-calls:
+ * the design's floor, targets.ts designFloorGaps). One GenerationJob per job means
  * every job pays at least the "fresh Durable Object" figure while its object
  * stays in memory, whatever the project's code does; the memory rounds
  * (memory-rounds.ts) subtract it from each job's growth, and the baseline's,

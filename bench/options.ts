@@ -43,9 +43,9 @@ export interface BenchOptions {
   stateDir: string;
   /** wrangler's local trace store, on as in `npm start`; `--no-local-observability` is a tuned setup. */
   localObservability: boolean;
-  /** Measure the memory floor (bench/floor/: a request with and without a fresh Durable Object). */
+  /** Measure the floor (bench/floor/: a plain request, a fresh Durable Object, its two commits, a job's object calls). */
   memoryFloor: boolean;
-  /** Requests of each kind for the floor, after a warm-up, `floorConcurrency` at a time. */
+  /** Requests of each kind for the floor, after a warm-up, `floorConcurrency` at a time; the split floor's too. */
   floorRequests: number;
   floorWarmup: number;
   floorConcurrency: number;

@@ -20,11 +20,20 @@ interface FloorEnv {
   IDLE_OBJECT: DurableObjectNamespace<IdleObject>;
 }
 
-/** As many accounts as the bench has clients at most, each client its own key: requests spread over them. */
+/**
+ * The accounts a job's calls are spread over, at random: more than the floor's concurrency (16), as
+ * the bench's clients each have a key of their own, so calls to one account seldom queue.
+ */
 const ACCOUNTS = 32;
 
 /** Holds nothing but what it is asked to store: whatever it costs is the runtime's. */
 export class IdleObject extends DurableObject<FloorEnv> {
+  constructor(ctx: DurableObjectState, env: FloorEnv) {
+    super(ctx, env);
+    // Once per object, as the project's RateLimiter makes its tables; a job's object never uses it.
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS usage (day TEXT PRIMARY KEY, neurons REAL)");
+  }
+
   ping(): string {
     return "pong";
   }
@@ -55,7 +64,6 @@ export class IdleObject extends DurableObject<FloorEnv> {
 
   /** One row added to, in one commit; a key's account passes it on to the service's. */
   async settle(passOn: boolean): Promise<void> {
-    this.ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS usage (day TEXT PRIMARY KEY, neurons REAL)");
     this.ctx.storage.sql.exec(
       "INSERT INTO usage VALUES ('today', 1) ON CONFLICT (day) DO UPDATE SET neurons = neurons + 1",
     );

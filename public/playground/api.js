@@ -75,7 +75,14 @@ export async function listModels(apiKey) {
   // Bounded: the key's verdict waits for it, and a stalled request would leave "Checking the key…" for good.
   const response = await fetch("/v1/models", { headers: authHeaders(apiKey), signal: AbortSignal.timeout(10_000) });
   if (!response.ok) return { failure: await readApiError(response) };
-  return { models: readModelList(/** @type {unknown} */ (await response.json().catch(() => undefined))) };
+  // A body that is not JSON lists no models; one cut short by the timeout is no answer at all.
+  const body = /** @type {unknown} */ (
+    await response.json().catch((/** @type {unknown} */ error) => {
+      if (error instanceof DOMException && (error.name === "TimeoutError" || error.name === "AbortError")) throw error;
+      return undefined;
+    })
+  );
+  return { models: readModelList(body) };
 }
 
 /**
