@@ -162,5 +162,10 @@ export async function sendRequests(url: string, count: number, concurrency: numb
 
 /** The floor of one kind of request (KiB of the Worker's workerd per request), if measured. */
 export function floorKbPerRequest(floor: MemoryFloorFigures | undefined, kind: FloorRequestKind): number | undefined {
-  return floor?.kinds.find((entry) => entry.kind === kind)?.workerKbPerRequest;
+  return floorKind(floor, kind)?.workerKbPerRequest;
+}
+
+/** One kind of request's floor figures, if the floor was measured. */
+export function floorKind(floor: MemoryFloorFigures | undefined, kind: FloorRequestKind): FloorKindFigures | undefined {
+  return floor?.kinds.find((entry) => entry.kind === kind);
 }

@@ -5,7 +5,7 @@
  * (report-memory.ts). The same figures are kept as JSON by run.ts.
  */
 import type { Base64Figure } from "./base64.ts";
-import type { FloorKindFigures, FloorRequestKind, MemoryFloorFigures } from "./memory-floor.ts";
+import { floorKind, type FloorKindFigures, type MemoryFloorFigures } from "./memory-floor.ts";
 import type { JobTimings } from "./service-log.ts";
 import { stageSamples } from "./service-log.ts";
 import { formatFloorTable, formatProcessTable, formatRoundsTable } from "./report-memory.ts";
@@ -15,9 +15,9 @@ import { round, summarize, type Summary } from "./stats.ts";
 import { table } from "./table.ts";
 import {
   CPU_RATIO_TARGET,
-  designFloorGaps,
   JOBS_RATIO_TARGET,
   OVERHEAD_ALLOWANCE_MS,
+  type DesignFloorGap,
   type FloorGap,
   type Ratio,
   type SideFigures,
@@ -60,6 +60,7 @@ export function formatTables(
   ratios: Ratio[],
   targets: TargetCheck[],
   stages: Record<string, Record<string, Summary>>,
+  gaps: DesignFloorGap[],
 ): string {
   const { sides } = figures;
   return [
@@ -73,7 +74,7 @@ export function formatTables(
     ...failureLines(sides),
     "",
     formatRatioTable(ratios, figures.setup.tuned),
-    ...designFloorLines(figures),
+    ...designFloorLines(figures, gaps),
     "",
     table(
       ["target", "wanted", "measured", "result"],
@@ -114,11 +115,10 @@ export function formatTables(
  * asked to close: the floor fixture's latencies (same setup, one request at a time) and the
  * difference between the project's overhead and the baseline's.
  */
-function designFloorLines(figures: BenchFigures): string[] {
-  const floorOf = (kind: FloorRequestKind) => figures.memoryFloor?.kinds.find((entry) => entry.kind === kind);
-  const plain = floorOf("no Durable Object");
-  const fresh = floorOf("fresh Durable Object");
-  const committed = floorOf("fresh Durable Object, two commits");
+function designFloorLines(figures: BenchFigures, gaps: DesignFloorGap[]): string[] {
+  const plain = floorKind(figures.memoryFloor, "no Durable Object");
+  const fresh = floorKind(figures.memoryFloor, "fresh Durable Object");
+  const committed = floorKind(figures.memoryFloor, "fresh Durable Object, two commits");
   const overheadOf = (side: string) => figures.sides.find((entry) => entry.side === side)?.overhead.overhead.p50;
   const baseline = overheadOf("baseline");
   const project = overheadOf("project, rate limit on");
@@ -132,7 +132,6 @@ function designFloorLines(figures: BenchFigures): string[] {
   const lines = [
     `What one object per job costs by itself in this setup (bench/floor/, one request at a time, p50): a plain request ${plain.latency.p50} ms; one that calls a fresh Durable Object ${plus(fresh)}; one whose fresh object also makes a job's two commits ${plus(committed)}.${gap} In the Worker's workerd CPU per request (${figures.memoryFloor?.concurrency} at a time): ${plain.workerCpuMsPerRequest} ms plain, ${fresh.workerCpuMsPerRequest} ms with a fresh object, ${committed.workerCpuMsPerRequest} ms with its two commits.`,
   ];
-  const gaps = designFloorGaps(figures.sides, figures.memoryFloor);
   if (gaps.length > 0) {
     const shown = (gap: FloorGap | undefined) => (gap ? `${gap.gap} − ${gap.floor} = ${gap.beyond} ms` : "n/a");
     lines.push(

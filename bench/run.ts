@@ -190,14 +190,14 @@ async function throughputSessions(options: BenchOptions, setup: BenchSetup, apiK
   return sessions;
 }
 
-/**
- * The Worker's own CPU per kind of request: its objects in a wrangler dev of their own, so the
- * Worker's workerd does the Worker's work alone (cpu-profile.ts), and the same setup's floor. Failing costs
- * only these figures.
- */
 /** The Worker-CPU phase's clients, and its split floor's. */
 const WORKER_CPU_CLIENTS = 8;
 
+/**
+ * The Worker's own CPU per kind of request: its objects in a wrangler dev of their own, so the
+ * Worker's workerd does the Worker's work alone (cpu-profile.ts), and the same setup's floor. Failing
+ * costs only these figures.
+ */
 async function workerCpu(
   options: BenchOptions,
   setup: BenchSetup,
@@ -296,6 +296,7 @@ async function main(): Promise<void> {
   };
   const ratios = projectRatios(sides);
   const targets = checkTargets(sides, ratios, figures.memoryFloor, workerCpuFigures);
+  const gaps = designFloorGaps(sides, figures.memoryFloor);
   const sessions = [...latency, ...throughput, ...rounds];
   const reloads = sessions.reduce((sum, session) => sum + session.reloads, 0);
   const stages = jobStages(jobTimingsById(sessions.map((session) => session.output).join("\n")), sides);
@@ -312,7 +313,7 @@ async function main(): Promise<void> {
     reloadsWhileMeasuring: reloads,
     ratios,
     targets,
-    designFloorGaps: designFloorGaps(sides, figures.memoryFloor),
+    designFloorGaps: gaps,
     sides: sides.map((side) => ({
       side: side.side,
       calls: side.calls,
@@ -329,7 +330,7 @@ async function main(): Promise<void> {
     workerCpu: typeof cpuByKind === "string" ? { notMeasured: cpuByKind } : cpuByKind,
     jobStages: stages,
   };
-  console.log(formatTables(figures, ratios, targets, stages));
+  console.log(formatTables(figures, ratios, targets, stages, gaps));
   if (typeof floor === "string") console.log(`\nMemory floor: ${floor}`);
   console.log(
     `\n${typeof cpuByKind === "string" ? `Worker CPU: ${cpuByKind}` : formatWorkerCpu(cpuByKind.kinds, cpuByKind.splitFloor)}`,

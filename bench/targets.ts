@@ -9,7 +9,7 @@
  * ones are withdrawn.
  */
 import { WORKER_CPU_LIMIT_MS, type KindProfile } from "./cpu-profile.ts";
-import type { FloorRequestKind, MemoryFloorFigures } from "./memory-floor.ts";
+import { floorKind, type FloorRequestKind, type MemoryFloorFigures } from "./memory-floor.ts";
 import type { FirstByteFigures, OverheadFigures, ThroughputFigures } from "./phases.ts";
 import { OBJECT_IDLE_SECONDS, type MemoryRoundsFigures } from "./memory-rounds.ts";
 import type { UpstreamCallAudit } from "./upstream-calls.ts";
@@ -62,9 +62,8 @@ export function workerCpuPerJob(side: SideFigures, clients: number): number | un
 
 /** What a fresh object with a job's two commits adds to a plain request's latency (floor fixture, p50). */
 export function designFloor(floor: MemoryFloorFigures | undefined): { latencyMs: number } | undefined {
-  const kind = (name: string) => floor?.kinds.find((entry) => entry.kind === name);
-  const plain = kind("no Durable Object");
-  const committed = kind("fresh Durable Object, two commits");
+  const plain = floorKind(floor, "no Durable Object");
+  const committed = floorKind(floor, "fresh Durable Object, two commits");
   if (!plain || !committed) return undefined;
   return { latencyMs: round(committed.latency.p50 - plain.latency.p50, 1) };
 }
@@ -92,8 +91,7 @@ export interface DesignFloorGap {
  * own code, plus the difference in concurrency (the fixture runs its requests at its own).
  */
 export function designFloorGaps(sides: SideFigures[], floor: MemoryFloorFigures | undefined): DesignFloorGap[] {
-  const kind = (name: FloorRequestKind) => floor?.kinds.find((entry) => entry.kind === name);
-  const plain = kind("no Durable Object");
+  const plain = floorKind(floor, "no Durable Object");
   const baseline = sides.find((entry) => entry.side === "baseline");
   if (!plain || !baseline) return [];
   const gapOf = (project: number | undefined, base: number | undefined, floorCost: number): FloorGap | undefined =>
@@ -103,13 +101,13 @@ export function designFloorGaps(sides: SideFigures[], floor: MemoryFloorFigures 
   const gaps: DesignFloorGap[] = [];
   for (const project of PROJECT_SIDES) {
     const figures = sides.find((entry) => entry.side === project);
-    const floorKind: FloorRequestKind =
+    const callsKind: FloorRequestKind =
       project === "project, rate limit on" ? "a job's object calls" : "a job's object calls, no admission";
-    const calls = kind(floorKind);
+    const calls = floorKind(floor, callsKind);
     if (!figures || !calls) continue;
     gaps.push({
       project,
-      floorKind,
+      floorKind: callsKind,
       cpuMsPerJob: gapOf(
         workerCpuPerJob(figures, 32),
         workerCpuPerJob(baseline, 32),
