@@ -19,12 +19,16 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../test/e2e/service.ts";
-import { startBareWranglerDev, startSplitFloorFixture } from "./floor-fixture.ts";
+import {
+  startSplitFloorFixture,
+  startSplitWorkers,
+  type RunningFixture,
+  type SplitWorkerPaths,
+} from "./floor-fixture.ts";
 import { sendRequests } from "./memory-floor.ts";
 import { commandLine, descendantPids, readProcessStat } from "./processes.ts";
 import type { BenchSetup } from "./setup.ts";
 import { benchApiKeys, startSide, type BenchService } from "./sides.ts";
-import { writeSplitConfigs } from "./split-configs.ts";
 import { round } from "./stats.ts";
 import { table } from "./table.ts";
 
@@ -264,21 +268,53 @@ async function readBundle(inspector: Inspector, scriptId: string): Promise<Bundl
   };
 }
 
-// --- the split setup ------------------------------------------------------------------------
+// --- starting the project ---------------------------------------------------------------------
 
-/** The objects' Worker: a plain `wrangler dev` (it needs no settings: a job's travel with it). */
-async function startObjectsWorker(config: string, state: string, registry: string, setup: BenchSetup) {
-  return startBareWranglerDev({
-    config,
+/** Where the project's Worker runs from: the split run also gives it a config of its own. */
+type ServicePaths = Omit<SplitWorkerPaths, "config"> & { config?: string };
+
+interface StartedProject {
+  service: BenchService;
+  /** The objects' `wrangler dev` in the split run. */
+  objectsWorker?: RunningFixture;
+  stop: () => Promise<void>;
+}
+
+/**
+ * As `npm start` runs it, its state in a folder of its own, and a private dev registry as the split
+ * run's, so that no other wrangler dev (an `npm start` beside) finds it there.
+ */
+async function startOneProject(
+  setup: BenchSetup,
+  startService: (paths: ServicePaths) => Promise<BenchService>,
+): Promise<StartedProject> {
+  const folder = mkdtempSync(join(setup.stateDir, "flux-profile-"));
+  const remove = () => rmSync(folder, { recursive: true, force: true });
+  const paths = { state: join(folder, "state"), env: { WRANGLER_REGISTRY_PATH: join(folder, "registry") } };
+  const service = await startService(paths).catch((error: unknown) => {
+    remove();
+    throw error;
+  });
+  return { service, stop: () => service.stop().finally(remove) };
+}
+
+/** The split run: the objects' Worker a plain `wrangler dev` (a job's settings travel with it). */
+async function startSplitProject(
+  setup: BenchSetup,
+  startService: (paths: SplitWorkerPaths) => Promise<BenchService>,
+): Promise<StartedProject> {
+  const split = await startSplitWorkers({
+    config: join(PROJECT_ROOT, "wrangler.jsonc"),
     cwd: PROJECT_ROOT,
-    state,
+    stateParent: setup.stateDir,
+    folderPrefix: "flux-profile-",
     localObservability: setup.localObservability,
     what: "wrangler dev (the objects' Worker)",
     // Its router answers the API; its playground is the Worker's.
-    readyPath: "/v1/service",
-    args: ["--inspector-port", String(await freePort())],
-    env: { WRANGLER_REGISTRY_PATH: registry },
+    objectsReadyPath: "/v1/service",
+    startWorker: startService,
   });
+  return { service: split.worker, objectsWorker: split.objects, stop: split.stop };
 }
 
 // --- reading a profile ------------------------------------------------------------------------
@@ -456,32 +492,20 @@ export interface ProfileOptions {
 /** Starts the project with an inspector, profiles each kind, stops it again. */
 export async function profileProject(setup: BenchSetup, options: ProfileOptions): Promise<KindProfile[]> {
   const keys = benchApiKeys(options.clients);
-  const folder = mkdtempSync(join(setup.stateDir, "flux-profile-"));
-  const split =
-    options.isolates === "split" ? writeSplitConfigs(join(PROJECT_ROOT, "wrangler.jsonc"), folder) : undefined;
-  // A private dev registry: the two processes find each other there, and no other wrangler dev does.
-  const registry = join(folder, "registry");
-  const state = join(folder, "state");
-  const objectsWorker = split ? await startObjectsWorker(split.objects, state, registry, setup) : undefined;
   const inspectorPort = await freePort();
   // The rate limit and both budgets on, far above what the run spends: every limit's path runs, none refuses.
-  const service = await startSide("project, rate limit on", setup, keys, {
-    vars: { DAILY_NEURON_LIMIT: "100000000", DAILY_NEURON_LIMIT_TOTAL: "1000000000" },
-    args: ["--inspector-port", String(inspectorPort), ...(split ? ["--config", split.worker] : [])],
-    env: { WRANGLER_REGISTRY_PATH: registry },
-    persistTo: state,
-  }).catch(async (error: unknown) => {
-    await objectsWorker?.stop();
-    throw error;
-  });
-  const stop = async () => {
-    await service.stop();
-    await objectsWorker?.stop();
-    rmSync(folder, { recursive: true, force: true });
-  };
-  // Stopped or timed out: the service's processes are a group of their own and would live on.
-  const stopOnSignal = () => void stop().finally(() => process.exit(130));
-  for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, stopOnSignal);
+  const startService = ({ config, state, env }: ServicePaths) =>
+    startSide("project, rate limit on", setup, keys, {
+      vars: { DAILY_NEURON_LIMIT: "100000000", DAILY_NEURON_LIMIT_TOTAL: "1000000000" },
+      args: ["--inspector-port", String(inspectorPort), ...(config ? ["--config", config] : [])],
+      env,
+      persistTo: state,
+    });
+  const { service, objectsWorker, stop } =
+    options.isolates === "split"
+      ? await startSplitProject(setup, startService)
+      : await startOneProject(setup, startService);
+  const release = stopOnSignals(stop);
   const results: KindProfile[] = [];
   const acceptEncoding = options.compressed ? "gzip, deflate" : "identity";
   const callers = (clientIndex: number): Caller => ({
@@ -542,7 +566,7 @@ export async function profileProject(setup: BenchSetup, options: ProfileOptions)
     }
     inspector.close();
   } finally {
-    for (const signal of ["SIGINT", "SIGTERM"] as const) process.off(signal, stopOnSignal);
+    release();
     await stop();
   }
   return results;
@@ -572,6 +596,7 @@ export interface SplitFloor {
  */
 export async function measureSplitFloor(setup: BenchSetup, clients: number, requests: number): Promise<SplitFloor> {
   const fixture = await startSplitFloorFixture(setup.stateDir, setup.localObservability);
+  const release = stopOnSignals(fixture.stop);
   try {
     const pid = workerPidBelow(fixture.worker.pid);
     const perRequest = async (path: string) => {
@@ -591,8 +616,21 @@ export async function measureSplitFloor(setup: BenchSetup, clients: number, requ
       jobCallsMsPerRequest: await perRequest("/job-calls"),
     };
   } finally {
+    release();
     await fixture.stop();
   }
+}
+
+/**
+ * Until `release()`, SIGINT or SIGTERM (stopped, or timed out) stops what `stop` stops before the
+ * bench exits: the services' processes are groups of their own and would live on.
+ */
+function stopOnSignals(stop: () => Promise<void>): () => void {
+  const onSignal = () => void stop().finally(() => process.exit(130));
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, onSignal);
+  return () => {
+    for (const signal of ["SIGINT", "SIGTERM"] as const) process.off(signal, onSignal);
+  };
 }
 
 /** A figure of /proc's, or "?" where the process was not found. */

@@ -43,42 +43,101 @@ export async function startFloorFixture(stateParent: string, localObservability:
   }
 }
 
-export interface SplitFixture {
-  /** The fixture's Worker, whose object runs in the other process. */
-  worker: RunningFixture;
+/** A Worker split in two (split-configs.ts), both halves running. */
+export interface SplitWorkers<Worker> {
+  /** The Worker, whose objects run in the other process. */
+  worker: Worker;
+  objects: RunningFixture;
+  /** Ends both and removes their folder. */
   stop: () => Promise<void>;
 }
 
+/** Where the Worker's half of a split runs from: its config, the shared state and the registry's environment. */
+export interface SplitWorkerPaths {
+  config: string;
+  state: string;
+  env: Record<string, string>;
+}
+
+export interface SplitOptions<Worker> {
+  /** The wrangler config to split, and the folder it is run from. */
+  config: string;
+  cwd: string;
+  /** Where the folder for the configs, the state and the dev registry is made. */
+  stateParent: string;
+  folderPrefix: string;
+  localObservability: boolean;
+  /** Names the objects' `wrangler dev` in errors. */
+  what: string;
+  /** What answers 200 once the objects' Worker is ready. */
+  objectsReadyPath?: string;
+  /** Starts the Worker's half once the objects' runs. */
+  startWorker: (paths: SplitWorkerPaths) => Promise<Worker>;
+}
+
 /**
- * The fixture as the profile's split run runs the project (split-configs.ts): its Worker in one
- * `wrangler dev`, its object in another, joined by a private dev registry. What the Worker's workerd
- * spends calling an object elsewhere is then the floor of the Worker's own CPU under `wrangler dev`.
+ * A Worker as Cloudflare runs it, apart from its objects: its config split in two in a fresh folder,
+ * the objects' `wrangler dev` started first, then the Worker's, joined by a private dev registry
+ * (no other wrangler dev finds them) and sharing one state folder. A start that fails stops what
+ * started and removes the folder.
  */
-export async function startSplitFloorFixture(stateParent: string, localObservability: boolean): Promise<SplitFixture> {
-  const folder = mkdtempSync(join(stateParent, "flux-bench-split-floor-"));
+export async function startSplitWorkers<Worker extends { stop: () => Promise<void> }>(
+  options: SplitOptions<Worker>,
+): Promise<SplitWorkers<Worker>> {
+  const folder = mkdtempSync(join(options.stateParent, options.folderPrefix));
   const remove = () => rmSync(folder, { recursive: true, force: true });
-  const shared = {
-    cwd: FIXTURE_DIR,
-    state: join(folder, "state"),
-    localObservability,
-    env: { WRANGLER_REGISTRY_PATH: join(folder, "registry") },
-  };
-  const start = async (config: string, what: string) =>
-    startBareWranglerDev({ ...shared, config, what, args: ["--inspector-port", String(await freePort())] });
+  const state = join(folder, "state");
+  const env = { WRANGLER_REGISTRY_PATH: join(folder, "registry") };
   try {
-    const configs = writeSplitConfigs(join(FIXTURE_DIR, "wrangler.jsonc"), folder);
-    const objects = await start(configs.objects, "wrangler dev (the split floor's object)");
-    const worker = await start(configs.worker, "wrangler dev (the split floor's Worker)").catch(
-      async (error: unknown) => {
-        await objects.stop();
-        throw error;
-      },
-    );
-    return { worker, stop: () => worker.stop().finally(() => objects.stop().finally(remove)) };
+    const configs = writeSplitConfigs(options.config, folder);
+    const objects = await startBareWranglerDev({
+      config: configs.objects,
+      cwd: options.cwd,
+      state,
+      localObservability: options.localObservability,
+      what: options.what,
+      readyPath: options.objectsReadyPath,
+      args: ["--inspector-port", String(await freePort())],
+      env,
+    });
+    const worker = await options.startWorker({ config: configs.worker, state, env }).catch(async (error: unknown) => {
+      await objects.stop();
+      throw error;
+    });
+    return { worker, objects, stop: () => worker.stop().finally(() => objects.stop().finally(remove)) };
   } catch (error) {
     remove();
     throw error;
   }
+}
+
+/**
+ * The fixture as the profile's split run runs the project: its Worker in one `wrangler dev`, its
+ * object in another. What the Worker's workerd spends calling an object elsewhere is then the floor
+ * of the Worker's own CPU under `wrangler dev`.
+ */
+export async function startSplitFloorFixture(
+  stateParent: string,
+  localObservability: boolean,
+): Promise<SplitWorkers<RunningFixture>> {
+  return startSplitWorkers({
+    config: join(FIXTURE_DIR, "wrangler.jsonc"),
+    cwd: FIXTURE_DIR,
+    stateParent,
+    folderPrefix: "flux-bench-split-floor-",
+    localObservability,
+    what: "wrangler dev (the split floor's object)",
+    startWorker: async ({ config, state, env }) =>
+      startBareWranglerDev({
+        config,
+        cwd: FIXTURE_DIR,
+        state,
+        localObservability,
+        env,
+        what: "wrangler dev (the split floor's Worker)",
+        args: ["--inspector-port", String(await freePort())],
+      }),
+  });
 }
 
 export interface BareDevOptions {
