@@ -39,6 +39,11 @@ export interface JobSpec {
   output?: OutputRequest;
   /** `url` stores images in KV; `b64_json` hands the bytes back and stores nothing. */
   delivery: "url" | "b64_json";
+  /**
+   * With `url` delivery, the job's own caller also gets each picture as base64 on the final event:
+   * an in-process caller that shows the pictures inline (MCP) then needs no second read of them.
+   */
+  alsoBase64?: boolean;
   /** The digest of the API key that started the job: only that key may look it up. */
   owner?: string;
   /** The key's account: where the job settles what it spent and is listed (GET /v1/usage, /v1/jobs). */

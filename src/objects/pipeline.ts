@@ -46,7 +46,7 @@ type SeededImage = GeneratedImage & { seed?: number };
 
 export interface PipelineOutcome {
   result: JobResult;
-  /** The images as base64, for `b64_json` delivery. */
+  /** The images as base64, for `b64_json` delivery (or `alsoBase64`). */
   base64?: string[];
   timings: Record<string, number>;
 }
@@ -152,7 +152,8 @@ export async function runPipeline(
     ...(mask ? { masked: true } : {}),
     ...(Object.keys(options).length > 0 ? { options } : {}),
   };
-  return { result, base64: spec.delivery === "b64_json" ? generated.map((image) => image.base64) : undefined, timings };
+  const handBack = spec.delivery === "b64_json" || spec.alsoBase64 === true;
+  return { result, base64: handBack ? generated.map((image) => image.base64) : undefined, timings };
 }
 
 /**

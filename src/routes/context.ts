@@ -8,12 +8,15 @@ import type { Settings } from "../lib/settings.ts";
  * `caller`: who called, set by the auth stage; `keyDigest` is its key's SHA-256 (hex), never the key.
  * `onJobEvent`: set only in-process, by a route that calls another as the caller (MCP's progress
  * notifications), to hear the job's events as they happen; no HTTP request can carry it.
+ * `inlinePictures`: set only in-process too (MCP shows each picture inline): an Images API answer
+ * with links also carries each picture as `b64_json`, so the caller need not read them back.
  */
 export type RoutedRequest = IRequest & {
   settings: Settings;
   keyDigest?: string;
   caller?: Caller;
   onJobEvent?: (event: JobEvent) => Promise<void>;
+  inlinePictures?: boolean;
 };
 export type RouteArgs = [env: Env, ctx: ExecutionContext];
 

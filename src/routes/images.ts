@@ -123,6 +123,7 @@ async function runImagesJob(
       { param: "background", code: "unsupported_parameter" },
     );
   const delivery = body.response_format ?? "b64_json";
+  const alsoBase64 = delivery === "url" && request.inlinePictures === true;
   const size = effectiveSize(model, wanted.width, wanted.height);
   const count = body.n ?? 1;
   const estimate = jobEstimate(
@@ -147,6 +148,7 @@ async function runImagesJob(
       : {}),
     ...(followsReference ? { sizeFromReference: "long-side" as const } : {}),
     delivery,
+    ...(alsoBase64 ? { alsoBase64 } : {}),
     owner: request.keyDigest,
     account,
     origin: linkOrigin(request),
@@ -172,7 +174,8 @@ async function runImagesJob(
     {
       created: Math.floor(Date.now() / 1000),
       data: result.images.map((image) => ({
-        ...(delivery === "url" ? { url: image.url } : { b64_json: image.b64_json }),
+        ...(delivery === "url" ? { url: image.url } : {}),
+        ...(delivery === "b64_json" || alsoBase64 ? { b64_json: image.b64_json } : {}),
         revised_prompt: result.promptUsed,
         seed: image.seed,
         // Each picture's own cost when there are several; the answer's `cost` is their sum.

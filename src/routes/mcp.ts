@@ -164,18 +164,24 @@ function ratioSize(ratio: string | undefined, model: ImageModel): string | undef
 type Cost = { neurons: number | null; usd: number | null; estimated: boolean };
 
 interface ImagesAnswer {
-  /** Each picture's own cost comes when there are several. */
-  data: { url: string; seed?: number; cost?: Cost }[];
+  /** Each picture's own cost comes when there are several; `b64_json` beside its link (`inlinePictures`). */
+  data: { url: string; b64_json?: string; seed?: number; cost?: Cost }[];
   model: string;
   size: string;
+  output_format?: string;
   cost?: Cost;
   error?: { message: string };
 }
 
-/** Runs the job through the Images API and answers with each picture inline, its link and its figures. */
+/**
+ * Runs the job through the Images API and answers with each picture inline, its link and its figures.
+ * The answer carries each picture beside its link (`inlinePictures`): reading them back from the links
+ * would cost a route and a KV read each, and KV may not have them yet where it is read.
+ */
 async function paint(path: string, body: unknown, tools: ToolContext): Promise<unknown> {
   const post = Object.assign(innerRequest(tools.request, path, { method: "POST", body: JSON.stringify(body) }), {
     onJobEvent: tools.onJobEvent,
+    inlinePictures: true,
   });
   const response = await tools.dispatch(post);
   const answer = await response.json<ImagesAnswer>();
@@ -183,14 +189,12 @@ async function paint(path: string, body: unknown, tools: ToolContext): Promise<u
     throw new ApiError(response.status, answer.error?.message ?? `The request failed (HTTP ${response.status}).`);
   const [width = 0, height = 0] = answer.size.split("x").map(Number);
   const images = answer.data.map((image) => ({ url: image.url, width, height, seed: image.seed ?? null }));
+  const mimeType = `image/${answer.output_format ?? "jpeg"}`;
   const content: ContentPart[] = [];
   for (const [index, image] of images.entries()) {
-    const picture = await tools.dispatch(innerRequest(tools.request, new URL(image.url).pathname, { method: "GET" }));
-    const bytes = picture.ok ? new Uint8Array(await picture.arrayBuffer()) : undefined;
     const figures = `${width}×${height}, model ${answer.model}, seed ${image.seed ?? "none"}${costText(answer.data[index]?.cost ?? answer.cost)}`;
     const text = `Picture ${index + 1} of ${images.length}: ${image.url} — ${figures}`;
-    const mimeType = picture.headers.get("content-type") ?? "image/jpeg";
-    content.push(...(await pictureParts({ bytes, mimeType }, text, tools.images)));
+    content.push(...(await pictureParts({ base64: answer.data[index]?.b64_json, mimeType }, text, tools.images)));
   }
   const jobId = response.headers.get("x-job-id");
   return { content, structuredContent: { job: jobId, model: answer.model, images, cost: answer.cost } };

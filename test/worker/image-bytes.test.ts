@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeBase64, encodeBase64, inspectImage } from "../../src/lib/storage/image-bytes.ts";
+import { base64ByteLength, decodeBase64, encodeBase64, inspectImage } from "../../src/lib/storage/image-bytes.ts";
 
 const u16be = (n: number) => [(n >> 8) & 0xff, n & 0xff];
 const u32be = (n: number) => [(n >>> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];
@@ -77,6 +77,8 @@ describe("base64", () => {
       const text = encodeBase64(bytes);
       if (length > 0) expect(decodeBase64(text)).toEqual(bytes);
       expect(text.length).toBe(Math.ceil(length / 3) * 4);
+      expect(base64ByteLength(text)).toBe(length);
+      expect(base64ByteLength(text.replace(/=+$/, ""))).toBe(length);
     }
   });
 

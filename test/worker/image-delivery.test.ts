@@ -31,6 +31,8 @@ async function makeImage(): Promise<MadeImage> {
   });
   expect(response.status).toBe(200);
   const body = await response.json<{ data: { url: string }[] }>();
+  // Links only: the bytes beside them are for MCP's in-process call (inlinePictures), which no HTTP request sets.
+  expect(body.data[0]).not.toHaveProperty("b64_json");
   const url = body.data[0]?.url ?? "";
   const path = new URL(url).pathname;
   const [upstream] = (await upstreamRequests(tag)).filter((request) => request.imageSha256);

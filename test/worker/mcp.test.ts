@@ -6,7 +6,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { MAX_INLINE_BYTES, pictureParts } from "../../src/lib/mcp/picture-parts.ts";
-import { decodeBase64, inspectImage } from "../../src/lib/storage/image-bytes.ts";
+import { decodeBase64, encodeBase64, inspectImage } from "../../src/lib/storage/image-bytes.ts";
 import { authHeaders, call, callWith, collectSse, marker } from "./helpers.ts";
 import { noisyPng } from "./sample-images.ts";
 
@@ -96,9 +96,22 @@ describe("the tools", () => {
     expect(result.structuredContent?.images).toHaveLength(2);
   });
 
+  it("sends inline the very picture its link serves", async () => {
+    const result = await callTool("generate_image", { prompt: `${marker()} a heron`, size: "512x512" });
+    const [image] = result.content;
+    const link = result.structuredContent?.images[0]?.url ?? "";
+    const served = await call(new URL(link).pathname, { headers: authHeaders() });
+    expect(served.status).toBe(200);
+    expect(image).toEqual({
+      type: "image",
+      data: encodeBase64(new Uint8Array(await served.arrayBuffer())),
+      mimeType: served.headers.get("content-type"),
+    });
+  });
+
   it("sends a picture up to 1 MB as it is, a larger one as a JPEG under 1 MB that the Images binding makes, saying so", async () => {
     const small = await pictureParts(
-      { bytes: new Uint8Array(1_000_000), mimeType: "image/png" },
+      { base64: encodeBase64(new Uint8Array(1_000_000)), mimeType: "image/png" },
       "Picture 1 of 1: link",
       env.IMAGES,
     );
@@ -107,7 +120,11 @@ describe("the tools", () => {
 
     const large = await noisyPng(1200, 800);
     expect(large.byteLength).toBeGreaterThan(2_000_000);
-    const parts = await pictureParts({ bytes: large, mimeType: "image/png" }, "Picture 1 of 1: link", env.IMAGES);
+    const parts = await pictureParts(
+      { base64: encodeBase64(large), mimeType: "image/png" },
+      "Picture 1 of 1: link",
+      env.IMAGES,
+    );
     const [image, text] = parts;
     if (image?.type !== "image") throw new Error("no image part");
     const jpeg = decodeBase64(image.data) ?? new Uint8Array();
@@ -126,7 +143,7 @@ describe("the tools", () => {
   });
 
   it("sends a large picture as its link only when the Images binding is missing or fails", async () => {
-    const large = { bytes: new Uint8Array(1_000_001), mimeType: "image/png" };
+    const large = { base64: encodeBase64(new Uint8Array(1_000_001)), mimeType: "image/png" };
     const text = { type: "text", text: "Picture 1 of 1: link (1.0 MB, too large to show inline: open the link)." };
     expect(await pictureParts(large, "Picture 1 of 1: link", undefined)).toEqual([text]);
     // Not an image at all: the binding refuses it.

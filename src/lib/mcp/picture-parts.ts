@@ -6,7 +6,7 @@
  * so; the link keeps the picture as it was painted.
  */
 import { jpegOf, type ImagesBinding } from "../images/downscale.ts";
-import { encodeBase64, inspectImage } from "../storage/image-bytes.ts";
+import { base64ByteLength, decodeBase64, encodeBase64, inspectImage } from "../storage/image-bytes.ts";
 
 /** The largest image part sent. */
 export const MAX_INLINE_BYTES = 1_000_000;
@@ -18,8 +18,8 @@ const SMALLER_JPEGS = [
 ] as const;
 
 export interface Picture {
-  /** Undefined when the picture could not be read back (expired, or the store failed). */
-  bytes: Uint8Array | undefined;
+  /** The picture as the job handed it back; undefined when it did not. */
+  base64: string | undefined;
   mimeType: string;
 }
 
@@ -31,15 +31,17 @@ export async function pictureParts(
   text: string,
   images: ImagesBinding | undefined,
 ): Promise<ContentPart[]> {
-  const { bytes, mimeType } = picture;
-  if (!bytes) return [{ type: "text", text: `${text} (it could not be read back to show inline: open the link).` }];
-  if (bytes.byteLength <= MAX_INLINE_BYTES)
+  const { base64, mimeType } = picture;
+  if (!base64) return [{ type: "text", text: `${text} (it could not be shown inline: open the link).` }];
+  const byteLength = base64ByteLength(base64);
+  if (byteLength <= MAX_INLINE_BYTES)
     return [
-      { type: "image", data: encodeBase64(bytes), mimeType },
+      { type: "image", data: base64, mimeType },
       { type: "text", text: `${text}.` },
     ];
-  const smaller = images ? await smallerJpeg(bytes, images) : undefined;
-  const weight = `${megabytes(bytes.byteLength)} MB`;
+  const bytes = decodeBase64(base64);
+  const smaller = images && bytes ? await smallerJpeg(bytes, images) : undefined;
+  const weight = `${megabytes(byteLength)} MB`;
   if (!smaller) return [{ type: "text", text: `${text} (${weight}, too large to show inline: open the link).` }];
   return [
     { type: "image", data: encodeBase64(smaller.bytes), mimeType: "image/jpeg" },

@@ -145,6 +145,12 @@ function bytesOf(binary: string): Uint8Array {
   return bytes;
 }
 
+/** How many bytes standard base64 `text` (no whitespace) decodes to, without decoding it. */
+export function base64ByteLength(text: string): number {
+  const padding = text.endsWith("==") ? 2 : text.endsWith("=") ? 1 : 0;
+  return Math.floor((text.length * 3) / 4) - padding;
+}
+
 type Base64Encoder = { toBase64?: () => string };
 
 /** Encodes bytes as standard base64 (native where available). */
