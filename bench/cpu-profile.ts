@@ -29,7 +29,7 @@ import { sendRequests } from "./memory-floor.ts";
 import { commandLine, descendantPids, readProcessStat } from "./processes.ts";
 import type { BenchSetup } from "./setup.ts";
 import { benchApiKeys, startSide, type BenchService } from "./sides.ts";
-import { round } from "./stats.ts";
+import { percentile, round } from "./stats.ts";
 import { table } from "./table.ts";
 
 const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -52,11 +52,17 @@ interface Caller {
    * so a client that asks for gzip, as fetch does, adds the compression to the Worker's figure.
    */
   acceptEncoding: string;
+  /** Each answer's size in bytes, as the client received it. */
+  answerBytes: number[];
 }
 
 const LARGE = { n: 4, size: "1920x1920", model: "flux-2-klein-4b" } as const;
 
-async function post({ service, key, acceptEncoding }: Caller, path: string, body: unknown): Promise<string> {
+async function post(
+  { service, key, acceptEncoding, answerBytes }: Caller,
+  path: string,
+  body: unknown,
+): Promise<string> {
   const response = await fetch(`${service.baseUrl}${path}`, {
     method: "POST",
     headers: {
@@ -67,8 +73,10 @@ async function post({ service, key, acceptEncoding }: Caller, path: string, body
     },
     body: JSON.stringify(body),
   });
-  const text = await response.text();
+  const bytes = await response.arrayBuffer();
+  const text = new TextDecoder().decode(bytes);
   if (!response.ok) throw new Error(`${path}: HTTP ${response.status} ${text.slice(0, 200)}`);
+  answerBytes.push(bytes.byteLength);
   return text;
 }
 
@@ -336,6 +344,8 @@ export interface KindProfile {
   isolates: Isolates;
   /** What the client asked for: "identity" leaves the dev server's compression out (see Caller). */
   acceptEncoding: string;
+  /** The median answer's size in bytes, as sent (compressed when the client asked for it). */
+  answerBytes: number;
   wallMs: number;
   /** Sampled CPU (not idle) per job, and its shares. */
   cpuMsPerJob: number;
@@ -508,10 +518,12 @@ export async function profileProject(setup: BenchSetup, options: ProfileOptions)
   const release = stopOnSignals(stop);
   const results: KindProfile[] = [];
   const acceptEncoding = options.compressed ? "gzip, deflate" : "identity";
+  let answerBytes: number[] = [];
   const callers = (clientIndex: number): Caller => ({
     service,
     key: keys[clientIndex % keys.length] ?? "",
     acceptEncoding,
+    answerBytes,
   });
   try {
     // The inspector answers once the isolate runs: one request starts it.
@@ -536,6 +548,7 @@ export async function profileProject(setup: BenchSetup, options: ProfileOptions)
       await runJobs(kind, callers, options.warmup, options.clients, position * 100_000);
       // The process CPU of a run without the profiler, whose sampling costs CPU of its own.
       const [before, objectsBefore] = [cpuOf(pid), cpuOf(objectsPid)];
+      answerBytes = [];
       await runJobs(kind, callers, options.jobs, options.clients, position * 100_000 + 10_000);
       const [after, objectsAfter] = [cpuOf(pid), cpuOf(objectsPid)];
       const started = performance.now();
@@ -558,6 +571,7 @@ export async function profileProject(setup: BenchSetup, options: ProfileOptions)
         jobs: options.jobs,
         isolates: options.isolates,
         acceptEncoding,
+        answerBytes: percentile(answerBytes, 50),
         wallMs: round(wallMs, 0),
         ...readProfile(profile, bundleOf, options.jobs, options.top),
         processCpuMsPerJob: perJob(before, after),
@@ -584,6 +598,9 @@ export interface SplitFloor {
    * a key's account, then the job's fresh object); the settlement runs in the objects' process.
    */
   jobCallsMsPerRequest: number | undefined;
+  /** A request answered at once with a body of `largeAnswerBytes` (the largest kind's answer), when one was given. */
+  largeAnswerBytes?: number;
+  largeAnswerMsPerRequest?: number | undefined;
 }
 
 /**
@@ -594,7 +611,12 @@ export interface SplitFloor {
  * each of its object calls (two per job in the split run: the admission and the job), and so does
  * this floor's `/job-calls`, which makes the same two.
  */
-export async function measureSplitFloor(setup: BenchSetup, clients: number, requests: number): Promise<SplitFloor> {
+export async function measureSplitFloor(
+  setup: BenchSetup,
+  clients: number,
+  requests: number,
+  largeAnswerBytes?: number,
+): Promise<SplitFloor> {
   const fixture = await startSplitFloorFixture(setup.stateDir, setup.localObservability);
   const release = stopOnSignals(fixture.stop);
   try {
@@ -614,6 +636,9 @@ export async function measureSplitFloor(setup: BenchSetup, clients: number, requ
       plainMsPerRequest: await perRequest("/"),
       freshObjectMsPerRequest: await perRequest("/object"),
       jobCallsMsPerRequest: await perRequest("/job-calls"),
+      ...(largeAnswerBytes
+        ? { largeAnswerBytes, largeAnswerMsPerRequest: await perRequest(`/answer?bytes=${largeAnswerBytes}`) }
+        : {}),
     };
   } finally {
     release();
@@ -662,6 +687,7 @@ export function formatWorkerCpu(split: KindProfile[], floor?: SplitFloor): strin
         "Worker CPU/request (ms)",
         `under ${WORKER_CPU_LIMIT_MS} ms`,
         ...(floor ? ["above the floor (ms)"] : []),
+        "answer (KB)",
         "its objects' CPU/job (ms)",
         "Worker's isolate, sampled (ms)",
       ],
@@ -670,6 +696,7 @@ export function formatWorkerCpu(split: KindProfile[], floor?: SplitFloor): strin
         ms(result.processCpuMsPerJob),
         result.processCpuMsPerJob === undefined ? "?" : result.processCpuMsPerJob < WORKER_CPU_LIMIT_MS ? "yes" : "NO",
         ...(floor ? [aboveFloor(result.processCpuMsPerJob)] : []),
+        String(round(result.answerBytes / 1000, 1)),
         ms(result.objectsProcessCpuMsPerJob),
         String(result.cpuMsPerJob),
       ]),
@@ -677,9 +704,17 @@ export function formatWorkerCpu(split: KindProfile[], floor?: SplitFloor): strin
   ];
   if (floor)
     lines.push(
-      `\nThe floor, same setup (bench/floor/ as two Workers, ${floor.requests} requests at ${floor.clients} clients): the Worker's workerd spends ${ms(floor.plainMsPerRequest)} ms on a request it answers at once, ${ms(floor.freshObjectMsPerRequest)} ms on one that calls a fresh object elsewhere that does nothing, ${ms(base)} ms on one that makes a job's two calls (an admission at a key's account, then a fresh object), the floor above; the dev registry's proxy objects included, which Cloudflare does not have.`,
+      `\nThe floor, same setup (bench/floor/ as two Workers, ${floor.requests} requests at ${floor.clients} clients): the Worker's workerd spends ${ms(floor.plainMsPerRequest)} ms on a request it answers at once, ${ms(floor.freshObjectMsPerRequest)} ms on one that calls a fresh object elsewhere that does nothing, ${ms(base)} ms on one that makes a job's two calls (an admission at a key's account, then a fresh object), the floor above; the dev registry's proxy objects included, which Cloudflare does not have.${largeAnswerText(floor)}`,
     );
   return lines.join("\n");
+}
+
+/** What sending the largest answer costs a Worker that does nothing else, beside a plain request. */
+function largeAnswerText(floor: SplitFloor): string {
+  if (floor.largeAnswerBytes === undefined) return "";
+  const { largeAnswerMsPerRequest: large, plainMsPerRequest: plain } = floor;
+  const more = large === undefined || plain === undefined ? "?" : String(round(large - plain, 2));
+  return ` A request it answers at once with ${round(floor.largeAnswerBytes / 1000, 1)} KB of JSON (the largest answer above) costs it ${ms(large)} ms, ${more} ms more than a plain one: the largest answer's "above the floor" includes that.`;
 }
 
 /**

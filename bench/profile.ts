@@ -63,7 +63,8 @@ let splitFloor: SplitFloor | undefined;
 if (runs.includes("split")) {
   process.stderr.write("The split floor (bench/floor/ as two Workers)…\n");
   // Its failure costs only the floor's column: the kinds' figures are printed and saved regardless.
-  splitFloor = await measureSplitFloor(setup, Number(flags.clients), Number(flags["floor-requests"])).catch(
+  const largest = Math.max(0, ...results.map((result) => result.answerBytes));
+  splitFloor = await measureSplitFloor(setup, Number(flags.clients), Number(flags["floor-requests"]), largest).catch(
     (error: unknown) => {
       process.stderr.write(`split floor failed: ${String(error)}\n`);
       return undefined;

@@ -217,7 +217,8 @@ async function workerCpu(
     });
     progress("The split floor (bench/floor/ as two Workers)…");
     // Its own failure costs only the floor's column, not the kinds' figures.
-    const splitFloor = await measureSplitFloor(setup, WORKER_CPU_CLIENTS, options.floorRequests).catch(
+    const largest = Math.max(0, ...kinds.map((kind) => kind.answerBytes));
+    const splitFloor = await measureSplitFloor(setup, WORKER_CPU_CLIENTS, options.floorRequests, largest).catch(
       (error: unknown) => {
         progress(`split floor failed: ${String(error)}`);
         return undefined;

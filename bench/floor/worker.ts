@@ -9,7 +9,8 @@
  * object's two commits, and after the answer its settlement (a call and a
  * commit at the key's account, which passes it on to the service's: another
  * call and commit); `?admit=0` leaves the admission out, as the project does
- * with its rate limit and budgets off. Any other path answers at once.
+ * with its rate limit and budgets off. `GET /answer?bytes=N` answers at once with a JSON body of N
+ * bytes (made once), what sending the largest answer costs by itself. Any other path answers at once.
  * The differences between them, in the Worker's RSS growth and in latency, are
  * what a live object costs by itself, and what the one-object-per-job design
  * costs before the project's code does anything.
@@ -75,6 +76,19 @@ export class IdleObject extends DurableObject<FloorEnv> {
   }
 }
 
+/** JSON bodies of a given size, each made once per isolate: sending one is all a request to /answer costs. */
+const answers = new Map<number, string>();
+
+function answerOf(bytes: number): string {
+  let answer = answers.get(bytes);
+  if (answer === undefined) {
+    const wrapper = '{"data":[{"b64_json":""}]}';
+    answer = wrapper.replace('""', `"${"A".repeat(Math.max(0, bytes - wrapper.length))}"`);
+    answers.set(bytes, answer);
+  }
+  return answer;
+}
+
 function accountStub(env: FloorEnv, name: string): DurableObjectStub<IdleObject> {
   return env.IDLE_OBJECT.get(env.IDLE_OBJECT.idFromName(name));
 }
@@ -88,6 +102,10 @@ export default {
       if (url.searchParams.get("admit") !== "0") await accountStub(env, account).admit();
       return new Response(await env.IDLE_OBJECT.get(env.IDLE_OBJECT.newUniqueId()).runJob(account));
     }
+    if (path === "/answer")
+      return new Response(answerOf(Number(url.searchParams.get("bytes")) || 0), {
+        headers: { "content-type": "application/json" },
+      });
     if (path !== "/object" && path !== "/two-commits") return new Response("ok");
     const stub = env.IDLE_OBJECT.get(env.IDLE_OBJECT.newUniqueId());
     return new Response(path === "/object" ? await stub.ping() : await stub.commitTwice());
