@@ -161,17 +161,20 @@ export function streamJob(
 ): Response {
   return sseResponse(
     async (writer) => {
-      for (const frame of opening) await writer.write(frame);
+      // One write per event, not per frame: each write is a chunk every hop relays on its own (the
+      // final event's three or four frames were as many chunks), and SSE readers split frames anyway.
+      const send = async (frames: string[]) => {
+        if (frames.length > 0) await writer.write(frames.join(""));
+      };
+      await send(opening);
       let ended = false;
       try {
         for await (const event of events) {
           ended ||= isFinal(event);
-          for (const frame of framesOf(event)) await writer.write(frame);
+          await send(framesOf(event));
         }
       } finally {
-        if (!ended)
-          for (const frame of framesOf({ id: 0, at: Date.now() / 1000, ...failedEvent(jobLostError()) }))
-            await writer.write(frame);
+        if (!ended) await send(framesOf({ id: 0, at: Date.now() / 1000, ...failedEvent(jobLostError()) }));
       }
     },
     { headers: { "x-job-id": jobId }, waitUntil: (promise) => ctx.waitUntil(promise) },

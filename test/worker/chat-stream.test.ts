@@ -121,6 +121,19 @@ describe("a streamed chat completion", () => {
     expect(chunks.some((chunk) => chunk.usage !== undefined)).toBe(false);
   });
 
+  it("sends the reply, its stop chunk and [DONE] as one chunk of the body, not one per frame", async () => {
+    const response = await postChat(`${marker()} a cat`, { stream: true, stream_options: { include_usage: true } });
+    const decoder = new TextDecoder();
+    const pieces: string[] = [];
+    const body = response.body as ReadableStream<Uint8Array> | null;
+    for await (const piece of body ?? []) pieces.push(decoder.decode(piece));
+    const last = pieces.at(-1) ?? "";
+    expect(last).toContain('"finish_reason":"stop"');
+    expect(last).toContain('"usage":');
+    expect(last.endsWith("data: [DONE]\n\n")).toBe(true);
+    expect(last.match(/^data: /gm)).toHaveLength(4);
+  });
+
   it("adds a usage chunk with empty choices before [DONE] when stream_options.include_usage is set", async () => {
     const { frames, chunks } = await streamed(`${marker()} a cat`, { stream_options: { include_usage: true } });
     const usageChunks = chunks.filter((chunk) => chunk.usage !== undefined);
