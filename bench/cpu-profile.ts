@@ -713,13 +713,11 @@ export function formatWorkerCpu(split: KindProfile[], floor?: SplitFloor): strin
 function largeAnswerText(floor: SplitFloor): string {
   if (floor.largeAnswerBytes === undefined) return "";
   const { largeAnswerMsPerRequest: large, plainMsPerRequest: plain } = floor;
-  // A small largest answer (a run of chat kinds only) costs what a plain one does, within the noise.
+  // A small largest answer (a run of chat kinds only) can cost less than a plain one, in the noise.
   const difference =
     large === undefined || plain === undefined
       ? "? ms more than a plain one"
-      : large >= plain
-        ? `${round(large - plain, 2)} ms more than a plain one`
-        : `${round(plain - large, 2)} ms less than a plain one, within the noise`;
+      : `${round(Math.abs(large - plain), 2)} ms ${large >= plain ? "more" : "less"} than a plain one`;
   return ` A request it answers at once with ${round(floor.largeAnswerBytes / 1000, 1)} KB of JSON (the largest answer above) costs it ${ms(large)} ms, ${difference}: the largest answer's "above the floor" includes that.`;
 }
 

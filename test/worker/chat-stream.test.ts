@@ -121,7 +121,7 @@ describe("a streamed chat completion", () => {
     expect(chunks.some((chunk) => chunk.usage !== undefined)).toBe(false);
   });
 
-  it("sends the reply, its stop chunk and [DONE] as one chunk of the body, not one per frame", async () => {
+  it("sends the final event (reply, stop chunk, usage, [DONE]) as one chunk of the body, not one per frame", async () => {
     const response = await postChat(`${marker()} a cat`, { stream: true, stream_options: { include_usage: true } });
     const decoder = new TextDecoder();
     const pieces: string[] = [];
